@@ -15,11 +15,14 @@ export interface BoardContext {
   emit(event: BoardEvent): void;
 }
 
-/** Something attached to a board; reset hooks let it follow power cycles and chip resets. */
+/**
+ * Something attached to a board. A chip reset (power cycle, watchdog, `machine.reset()`) gives the
+ * board a fresh RP2040: `attach` is called again with the new context, so a device must drop
+ * whatever it held of the previous `mcu` (listeners, hooks) and return to its power-on state
+ * where the real part would (the CYW43439 loses power with WL_REG_ON; a DS18B20 does not).
+ */
 export interface BoardDevice {
   attach(ctx: BoardContext): void;
-  /** The RP2040 was reset (power-on, watchdog, `machine.reset()`): return to the power-on state if wired to reset. */
-  onChipReset?(): void;
   dispose?(): void;
 }
 
