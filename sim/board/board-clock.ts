@@ -1,0 +1,107 @@
+import type { SimClock, SimTimer } from '../time.ts';
+
+/** Board-level timers (network, devices) survive chip resets; chip alarms belong to one chip. */
+const BOARD_LEVEL = -1;
+
+class Alarm implements SimTimer {
+  next: Alarm | null = null;
+  at = 0;
+  scheduled = false;
+  constructor(
+    private readonly clock: BoardClock,
+    readonly callback: () => void,
+    readonly generation: number,
+  ) {}
+  schedule(deltaNanos: number): void {
+    if (this.scheduled) this.clock.unlink(this);
+    this.clock.link(this, deltaNanos);
+  }
+  cancel(): void {
+    if (this.scheduled) this.clock.unlink(this);
+  }
+}
+
+/**
+ * The board's simulated clock, in nanoseconds since power-on. It is the `IClock` the RP2040's
+ * peripherals run on and the `SimClock` the network and devices schedule on. It outlives the
+ * RP2040 instance: after a chip reset, alarms of the old chip's peripherals are dropped and
+ * board-level timers carry over.
+ */
+export class BoardClock implements SimClock {
+  private now = 0;
+  private head: Alarm | null = null;
+  private generation = 0;
+
+  get nanos(): number {
+    return this.now;
+  }
+
+  /** rp2040js IClock: peripherals' alarms. */
+  createAlarm(callback: () => void): Alarm {
+    return new Alarm(this, callback, this.generation);
+  }
+
+  schedule(delayNanos: number, cb: () => void): SimTimer {
+    const a = new Alarm(this, cb, BOARD_LEVEL);
+    a.schedule(Math.max(0, delayNanos));
+    return a;
+  }
+
+  /** A new chip takes over: forget every alarm the previous chip's peripherals had set. */
+  newChip(): void {
+    this.generation++;
+    let prev: Alarm | null = null;
+    for (let a = this.head; a; a = a.next) {
+      if (a.generation !== BOARD_LEVEL) {
+        a.scheduled = false;
+        if (prev) prev.next = a.next;
+        else this.head = a.next;
+      } else prev = a;
+    }
+  }
+
+  link(alarm: Alarm, deltaNanos: number): void {
+    alarm.at = this.now + deltaNanos;
+    let prev: Alarm | null = null;
+    let cur = this.head;
+    while (cur && cur.at <= alarm.at) {
+      prev = cur;
+      cur = cur.next;
+    }
+    alarm.next = cur;
+    if (prev) prev.next = alarm;
+    else this.head = alarm;
+    alarm.scheduled = true;
+  }
+
+  unlink(alarm: Alarm): void {
+    let prev: Alarm | null = null;
+    for (let a = this.head; a; prev = a, a = a.next) {
+      if (a === alarm) {
+        if (prev) prev.next = a.next;
+        else this.head = a.next;
+        break;
+      }
+    }
+    alarm.scheduled = false;
+  }
+
+  /** Advance simulated time, firing due alarms in order. */
+  tick(deltaNanos: number): void {
+    const target = this.now + deltaNanos;
+    let a = this.head;
+    while (a && a.at <= target) {
+      this.head = a.next;
+      a.scheduled = false;
+      this.now = a.at;
+      a.callback();
+      a = this.head;
+    }
+    this.now = target;
+  }
+
+  /** Nanoseconds to the next alarm, or null when none is set. */
+  get nanosToNextAlarm(): number | null {
+    return this.head ? Math.max(0, this.head.at - this.now) : null;
+  }
+}

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { BoardClock } from '../../sim/board/board-clock.ts';
+import { ClockPolicy } from '../../sim/board/clock-policy.ts';
+
+describe('BoardClock', () => {
+  it('fires chip alarms and board timers in time order', () => {
+    const c = new BoardClock();
+    const seen: string[] = [];
+    c.createAlarm(() => seen.push(`chip@${c.nanos}`)).schedule(300);
+    c.schedule(100, () => seen.push(`board@${c.nanos}`));
+    const t = c.schedule(200, () => seen.push('cancelled'));
+    t.cancel();
+    expect(c.nanosToNextAlarm).toBe(100);
+    c.tick(1000);
+    expect(seen).toEqual(['board@100', 'chip@300']);
+    expect(c.nanos).toBe(1000);
+    expect(c.nanosToNextAlarm).toBeNull();
+  });
+
+  it('drops the old chip alarms on a chip reset but keeps board timers', () => {
+    const c = new BoardClock();
+    const seen: string[] = [];
+    c.createAlarm(() => seen.push('old chip')).schedule(50);
+    c.schedule(60, () => seen.push('board'));
+    c.newChip();
+    c.createAlarm(() => seen.push('new chip')).schedule(70);
+    c.tick(100);
+    expect(seen).toEqual(['board', 'new chip']);
+  });
+
+  it('lets an alarm callback schedule another alarm inside the same tick', () => {
+    const c = new BoardClock();
+    const seen: number[] = [];
+    const a = c.createAlarm(() => {
+      seen.push(c.nanos);
+      if (seen.length < 3) a.schedule(10);
+    });
+    a.schedule(10);
+    c.tick(100);
+    expect(seen).toEqual([10, 20, 30]);
+  });
+});
+
+describe('ClockPolicy', () => {
+  it('puts no limit on simulated time while no host I/O is pending', () => {
+    let sim = 5e9;
+    const p = new ClockPolicy(() => sim, () => 1000);
+    expect(p.limitNanos()).toBe(Infinity);
+    expect(p.wallMsUntil(1e12)).toBe(0);
+    sim = 6e9;
+  });
+
+  it('holds simulated time to wall time from the moment host I/O began', () => {
+    let sim = 2e9;
+    let wall = 10_000;
+    const p = new ClockPolicy(() => sim, () => wall);
+    const tok = p.begin('tcp 127.0.0.1:8080');
+    expect(p.hostIoPending).toBe(true);
+    expect(p.pendingLabels).toEqual(['tcp 127.0.0.1:8080']);
+    expect(p.limitNanos()).toBe(2e9);
+    wall += 250;
+    expect(p.limitNanos()).toBe(2e9 + 250e6);
+    // A second token does not move the anchor.
+    const tok2 = p.begin('dns');
+    sim = 2.1e9;
+    expect(p.limitNanos()).toBe(2e9 + 250e6);
+    expect(p.wallMsUntil(2.5e9)).toBeCloseTo(250, 6);
+    let woke = 0;
+    p.onWake = () => woke++;
+    tok.release();
+    expect(p.hostIoPending).toBe(true);
+    tok2.release();
+    tok2.release();
+    expect(p.hostIoPending).toBe(false);
+    expect(woke).toBe(1);
+    expect(p.limitNanos()).toBe(Infinity);
+  });
+});
