@@ -1,0 +1,217 @@
+/**
+ * A 1-Wire bus on one GPIO, decoded from the firmware's real bit-banged timing.
+ *
+ * The MCU is the bus master: it pulls the open-drain line low and releases it; a pull-up brings it
+ * high otherwise. Every change of the master's drive is observed with the simulated time it
+ * happened. From those edges the bus recognises
+ *   - a reset pulse (low ≥ 480 µs): each device answers with a presence pulse shortly after the
+ *     master releases the line;
+ *   - a time slot (a short low pulse): at its falling edge a device that is sending a 0 holds the
+ *     line low long enough for the master to sample it; when the master releases, the length of its
+ *     low pulse says which bit it wrote (shorter than the device's sampling point → 1).
+ * The line level the master reads is the wired-AND of everyone: low while the master or any device
+ * pulls it low.
+ */
+import type { GPIOPin } from 'rp2040js';
+import type { BoardContext, BoardDevice } from '../board/device.ts';
+import { silentLogger, type Logger } from '../log.ts';
+import type { SimClock } from '../time.ts';
+
+export type Bit = 0 | 1;
+
+// Timing, DS18B20 datasheet "1-Wire Signaling" (and Maxim AN126, standard speed).
+/** tRSTL: a reset pulse holds the line low for at least 480 µs. */
+export const RESET_MIN_NANOS = 480_000;
+/** tSLOT max 120 µs: a low pulse longer than this and shorter than a reset is malformed. */
+export const SLOT_MAX_NANOS = 120_000;
+/** tPDHIGH (15–60 µs): the device waits this long after the reset pulse before its presence pulse. */
+export const PRESENCE_WAIT_NANOS = 30_000;
+/** tPDLOW (60–240 µs): length of the presence pulse. */
+export const PRESENCE_LOW_NANOS = 120_000;
+/**
+ * The device samples a write slot 15–60 µs after the falling edge (typically 30 µs): a master that
+ * released the line before this point wrote a 1, otherwise a 0.
+ */
+export const WRITE_SAMPLE_NANOS = 30_000;
+/**
+ * A device sending a 0 in a read slot holds the line low from the falling edge; the master must
+ * sample within tRDV = 15 µs. Holding 30 µs leaves margin for a late sample and ends well before
+ * the next slot (a slot lasts ≥ 60 µs).
+ */
+export const READ_ZERO_HOLD_NANOS = 30_000;
+
+/** What a device on the bus sees, in bus order. */
+export interface OneWireSlave {
+  /** The master sent a reset pulse that ended at `nanos`. Return true to answer with presence. */
+  busReset(nanos: number): boolean;
+  /**
+   * A time slot begins (the master pulled the line low). Return the bit this device sends in the
+   * slot — 0 holds the line low — or null when it is listening or idle.
+   */
+  slotStart(nanos: number): Bit | null;
+  /** The master released the line; `masterBit` is the bit it wrote (for write slots). */
+  slotEnd(nanos: number, masterBit: Bit): void;
+}
+
+/** The electrical side of the bus: the master's drive and the level it reads. */
+export interface OneWireLine {
+  /** Whether the master drives the line low right now. */
+  masterDrivesLow(): boolean;
+  /** Subscribe to changes of the master's drive (called synchronously when they happen). */
+  onMasterChange(cb: () => void): () => void;
+  /** The level the master's input sees. */
+  setLevel(high: boolean): void;
+}
+
+/** A 1-Wire line on an rp2040js GPIO: the master drives low when output is enabled with value 0. */
+export function gpioLine(pin: GPIOPin): OneWireLine {
+  return {
+    masterDrivesLow: () => pin.outputEnable && !pin.outputValue,
+    onMasterChange: (cb) => {
+      const off = pin.addListener(() => cb());
+      return () => void off();
+    },
+    setLevel: (high) => pin.setInputValue(high),
+  };
+}
+
+export interface OneWireBusOptions {
+  /** GPIO number for `attach` (default 22, the book's DS18B20 pin). */
+  pin?: number;
+  logger?: Logger;
+}
+
+export const DEFAULT_ONEWIRE_PIN = 22;
+
+/** The bus: owns the line, decodes the master's pulses, and hands them to every device. */
+export class OneWireBus implements BoardDevice {
+  readonly pin: number;
+  private readonly devices: OneWireSlave[] = [];
+  private line: OneWireLine | null = null;
+  private clock: SimClock | null = null;
+  private logger: Logger;
+  private unsubscribe: (() => void) | null = null;
+  private masterLow = false;
+  private fallNanos = 0;
+  /** Devices currently pulling the line low. */
+  private holds = 0;
+  private level = true;
+  /** Counters, for tests and traces. */
+  readonly stats = { resets: 0, presences: 0, slots: 0, malformed: 0 };
+
+  constructor(opts: OneWireBusOptions = {}) {
+    this.pin = opts.pin ?? DEFAULT_ONEWIRE_PIN;
+    this.logger = opts.logger ?? silentLogger();
+  }
+
+  add(device: OneWireSlave): this {
+    this.devices.push(device);
+    return this;
+  }
+
+  remove(device: OneWireSlave): void {
+    const i = this.devices.indexOf(device);
+    if (i >= 0) this.devices.splice(i, 1);
+  }
+
+  get deviceCount(): number {
+    return this.devices.length;
+  }
+
+  attach(ctx: BoardContext): void {
+    const pin = ctx.mcu.gpio[this.pin];
+    if (!pin) throw new RangeError(`1-Wire: GPIO ${this.pin} does not exist`);
+    this.connect(gpioLine(pin), ctx.clock, ctx.logger);
+  }
+
+  /** Connect to a line and a clock (what `attach` does with a board's GPIO; tests pass their own). */
+  connect(line: OneWireLine, clock: SimClock, logger?: Logger): void {
+    this.disconnect();
+    this.line = line;
+    this.clock = clock;
+    if (logger) this.logger = logger;
+    this.masterLow = line.masterDrivesLow();
+    this.fallNanos = clock.nanos;
+    this.level = !this.masterLow;
+    line.setLevel(this.level);
+    this.unsubscribe = line.onMasterChange(() => this.masterChanged());
+  }
+
+  disconnect(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.line = null;
+  }
+
+  dispose(): void {
+    this.disconnect();
+  }
+
+  /** The line level right now (what the master reads). */
+  get lineHigh(): boolean {
+    return this.level;
+  }
+
+  private updateLevel(): void {
+    const high = !this.masterLow && this.holds === 0;
+    if (high !== this.level) {
+      this.level = high;
+      this.line?.setLevel(high);
+    }
+  }
+
+  /** A device pulls the line low from `delay` for `duration` nanoseconds. */
+  private holdLow(delay: number, duration: number): void {
+    const clock = this.clock!;
+    const start = (): void => {
+      this.holds++;
+      this.updateLevel();
+      clock.schedule(duration, () => {
+        this.holds--;
+        this.updateLevel();
+      });
+    };
+    if (delay <= 0) start();
+    else clock.schedule(delay, start);
+  }
+
+  private masterChanged(): void {
+    if (!this.line || !this.clock) return;
+    const low = this.line.masterDrivesLow();
+    if (low === this.masterLow) return;
+    const now = this.clock.nanos;
+    this.masterLow = low;
+    if (low) {
+      this.fallNanos = now;
+      this.updateLevel();
+      let sendsZero = false;
+      for (const d of this.devices) if (d.slotStart(now) === 0) sendsZero = true;
+      if (sendsZero) this.holdLow(0, READ_ZERO_HOLD_NANOS);
+      return;
+    }
+    const width = now - this.fallNanos;
+    this.updateLevel();
+    if (width >= RESET_MIN_NANOS) {
+      this.stats.resets++;
+      let present = 0;
+      for (const d of this.devices) if (d.busReset(now)) present++;
+      this.logger.trace('onewire', () => `reset ${(width / 1000).toFixed(1)} µs → ${present} present`);
+      if (present > 0) {
+        this.stats.presences++;
+        this.holdLow(PRESENCE_WAIT_NANOS, PRESENCE_LOW_NANOS);
+      }
+      return;
+    }
+    if (width > SLOT_MAX_NANOS) {
+      this.stats.malformed++;
+      this.logger.warnOnce(
+        'onewire',
+        `malformed-${this.pin}`,
+        `GP${this.pin}: low pulse of ${(width / 1000).toFixed(1)} µs is neither a time slot (≤ 120 µs) nor a reset (≥ 480 µs); taken as a 0`,
+      );
+    }
+    this.stats.slots++;
+    const bit: Bit = width < WRITE_SAMPLE_NANOS ? 1 : 0;
+    for (const d of this.devices) d.slotEnd(now, bit);
+  }
+}
