@@ -1,0 +1,148 @@
+/**
+ * `npm run server -- [options]`: the command line as a pure parser, so it is testable alone.
+ */
+import { ServerOptionError } from './errors.ts';
+import { parseMethodList } from './http-method.ts';
+import { DEFAULT_HOST, DEFAULT_MAX_BODY, DEFAULT_PORT } from './host-server.ts';
+import { DEFAULT_PREFIX } from './temperature-collector.ts';
+import { DEFAULT_MAX_CELSIUS, DEFAULT_MIN_CELSIUS } from './temperature-reading.ts';
+
+export interface ServerCliOptions {
+  help: boolean;
+  host: string;
+  port: number;
+  methods: string[];
+  maxBodyBytes: number;
+  /** Undefined: the default file in the user's data folder. */
+  db: string | undefined;
+  collector: boolean;
+  prefix: string;
+  minCelsius: number;
+  maxCelsius: number;
+  quiet: boolean;
+}
+
+export const SERVER_USAGE = `Usage: npm run server -- [options]
+
+The article's echo server and the temperature collector, on one HTTP port.
+
+Options:
+  --port N             port to listen on (default ${DEFAULT_PORT}; 0 = any free port)
+  --host ADDR          address to listen on (default ${DEFAULT_HOST}; 0.0.0.0 or :: for all)
+  --method NAME        also answer method NAME like POST (repeatable), e.g. --method BREW
+  --max-body SIZE      largest request body: bytes, or with k/KiB/M/MiB (default 1MiB)
+  --db PATH            readings database file, or :memory: (default: in the user's data folder)
+  --prefix PATH        collector path prefix (default ${DEFAULT_PREFIX})
+  --no-collector       echo server only
+  --min-celsius N      lowest accepted reading (default ${DEFAULT_MIN_CELSIUS})
+  --max-celsius N      highest accepted reading (default ${DEFAULT_MAX_CELSIUS})
+  --quiet              no access log
+  -h, --help           this text
+`;
+
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1000,
+  kib: 1024,
+  m: 1024 * 1024,
+  mb: 1000 * 1000,
+  mib: 1024 * 1024,
+};
+
+/** `1048576`, `512k`, `1MiB`, `2MB` → bytes. */
+export function parseByteSize(option: string, text: string): number {
+  const m = /^(\d+)\s*([A-Za-z]*)$/.exec(text.trim());
+  const unit = m ? UNITS[(m[2] ?? '').toLowerCase()] : undefined;
+  if (!m || unit === undefined) throw new ServerOptionError(option, text, 'expected bytes, e.g. 1048576, 512k or 1MiB');
+  const n = Number(m[1]) * unit;
+  if (!Number.isSafeInteger(n)) throw new ServerOptionError(option, text, 'too large');
+  return n;
+}
+
+function parsePort(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) > 65535) throw new ServerOptionError('--port', text, 'expected 0..65535');
+  return Number(text);
+}
+
+function parseNumber(option: string, text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n)) throw new ServerOptionError(option, text, 'expected a number');
+  return n;
+}
+
+export function parseServerArgs(argv: readonly string[]): ServerCliOptions {
+  const o: ServerCliOptions = {
+    help: false,
+    host: DEFAULT_HOST,
+    port: DEFAULT_PORT,
+    methods: [],
+    maxBodyBytes: DEFAULT_MAX_BODY,
+    db: undefined,
+    collector: true,
+    prefix: DEFAULT_PREFIX,
+    minCelsius: DEFAULT_MIN_CELSIUS,
+    maxCelsius: DEFAULT_MAX_CELSIUS,
+    quiet: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
+    const value = (): string => {
+      if (inline !== undefined) return inline;
+      const next = argv[++i];
+      if (next === undefined) throw new ServerOptionError(flag, '', 'needs a value');
+      return next;
+    };
+    switch (flag) {
+      case '-h':
+      case '--help':
+        o.help = true;
+        break;
+      case '--port':
+        o.port = parsePort(value());
+        break;
+      case '--host':
+        o.host = value();
+        break;
+      case '--method':
+        o.methods.push(value());
+        break;
+      case '--max-body':
+        o.maxBodyBytes = parseByteSize('--max-body', value());
+        break;
+      case '--db':
+        o.db = value();
+        if (o.db === '') throw new ServerOptionError('--db', '', 'needs a path or :memory:');
+        break;
+      case '--prefix':
+        o.prefix = value();
+        if (!/^\/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$/.test(o.prefix)) {
+          throw new ServerOptionError('--prefix', o.prefix, 'expected an absolute path like /temperature');
+        }
+        break;
+      case '--no-collector':
+        o.collector = false;
+        break;
+      case '--min-celsius':
+        o.minCelsius = parseNumber('--min-celsius', value());
+        break;
+      case '--max-celsius':
+        o.maxCelsius = parseNumber('--max-celsius', value());
+        break;
+      case '--quiet':
+        o.quiet = true;
+        break;
+      default:
+        throw new ServerOptionError(flag, inline ?? '', 'unknown option (see --help)');
+    }
+  }
+  o.methods = parseMethodList(o.methods);
+  if (o.minCelsius >= o.maxCelsius) {
+    throw new ServerOptionError('--min-celsius', String(o.minCelsius), `must be below --max-celsius (${o.maxCelsius})`);
+  }
+  return o;
+}

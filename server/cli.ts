@@ -1,0 +1,57 @@
+/**
+ * `npm run server`: the echo server and temperature collector in the foreground until Ctrl-C.
+ */
+import { PicowSimError } from '../sim/errors.ts';
+import { Logger } from '../sim/log.ts';
+import { parseServerArgs, SERVER_USAGE } from './cli-args.ts';
+import { PortInUseError } from './errors.ts';
+import { HostServer } from './host-server.ts';
+
+async function main(argv: readonly string[]): Promise<number> {
+  const opts = parseServerArgs(argv);
+  if (opts.help) {
+    process.stdout.write(SERVER_USAGE);
+    return 0;
+  }
+  const logger = new Logger({ level: 'info' });
+  const server = new HostServer({
+    host: opts.host,
+    port: opts.port,
+    methods: opts.methods,
+    maxBodyBytes: opts.maxBodyBytes,
+    db: opts.db,
+    collectorPrefix: opts.collector ? opts.prefix : false,
+    celsiusRange: { min: opts.minCelsius, max: opts.maxCelsius },
+    logger,
+    accessLogger: opts.quiet ? undefined : logger,
+  });
+  try {
+    await server.start();
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  logger.info('server', `echo server on ${server.url}/ (methods: ${[...server.methods].join(', ')})`);
+  if (server.collector) {
+    logger.info('server', `temperature collector on ${server.url}${server.collector.prefix}/ (readings in ${server.dbPath})`);
+  }
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await server.stop();
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof PicowSimError) {
+      const hint = err instanceof PortInUseError ? ' (choose another with --port)' : '';
+      process.stderr.write(`picow-sim server: ${err.message}${hint}\n`);
+      process.exit(err.exitCode);
+    }
+    process.stderr.write(`picow-sim server: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,102 @@
+/**
+ * Where readings live: one SQLite table, in a file (WAL journal, so a crash loses at most the
+ * reading being written) or in memory (`:memory:`, gone with the process).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { StorageError } from './errors.ts';
+import type { ReadingsQuery } from './readings-query.ts';
+import type { NewReading, StoredReading } from './temperature-reading.ts';
+
+export const MEMORY_DB = ':memory:';
+
+/** Bumped when the table layout changes; kept in SQLite's `user_version`. */
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS readings (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  received_at INTEGER NOT NULL,
+  celsius     REAL    NOT NULL,
+  sensor      TEXT,
+  client      TEXT    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS readings_time ON readings (received_at);
+CREATE INDEX IF NOT EXISTS readings_sensor_time ON readings (sensor, received_at);
+`;
+
+interface Row {
+  id: number;
+  received_at: number;
+  celsius: number;
+  sensor: string | null;
+  client: string;
+}
+
+export class TemperatureStore {
+  private readonly db: Database.Database;
+  private readonly insertStmt: Database.Statement<[number, number, string | null, string]>;
+
+  constructor(readonly file: string) {
+    try {
+      if (file !== MEMORY_DB) mkdirSync(dirname(file), { recursive: true });
+      this.db = new Database(file);
+      if (file !== MEMORY_DB) this.db.pragma('journal_mode = WAL');
+      const version = this.db.pragma('user_version', { simple: true }) as number;
+      if (version > SCHEMA_VERSION) {
+        throw new Error(`written by a newer picow-sim (schema ${version}, this one knows ${SCHEMA_VERSION})`);
+      }
+      this.db.exec(SCHEMA);
+      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      this.insertStmt = this.db.prepare(
+        'INSERT INTO readings (received_at, celsius, sensor, client) VALUES (?, ?, ?, ?)',
+      );
+    } catch (err) {
+      throw new StorageError(file, err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  insert(r: NewReading): StoredReading {
+    const info = this.insertStmt.run(r.receivedAt, r.celsius, r.sensor, r.client);
+    return { id: Number(info.lastInsertRowid), ...r };
+  }
+
+  /** Readings matching `q`, oldest first; with more than `q.limit`, the latest `q.limit`. */
+  query(q: ReadingsQuery): StoredReading[] {
+    const where: string[] = [];
+    const args: (number | string)[] = [];
+    if (q.since !== undefined) {
+      where.push('received_at >= ?');
+      args.push(q.since);
+    }
+    if (q.until !== undefined) {
+      where.push('received_at < ?');
+      args.push(q.until);
+    }
+    if (q.sensor !== undefined) {
+      where.push('sensor = ?');
+      args.push(q.sensor);
+    }
+    const sql =
+      'SELECT * FROM (SELECT id, received_at, celsius, sensor, client FROM readings' +
+      (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
+      ' ORDER BY received_at DESC, id DESC LIMIT ?) ORDER BY received_at ASC, id ASC';
+    const rows = this.db.prepare(sql).all(...args, q.limit) as Row[];
+    return rows.map((row) => ({
+      id: row.id,
+      receivedAt: row.received_at,
+      celsius: row.celsius,
+      sensor: row.sensor,
+      client: row.client,
+    }));
+  }
+
+  count(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM readings').get() as { n: number }).n;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
