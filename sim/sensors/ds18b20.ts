@@ -272,20 +272,15 @@ export class Ds18b20 implements OneWireSlave {
   }
 
   slotStart(nanos: number): Bit | null {
+    // The bit goes out at the falling edge; the state moves on at the slot's end (slotEnd), so a
+    // read slot is never mistaken for the next write slot.
     const m = this.mode;
     switch (m.kind) {
-      case 'send': {
-        const bit = m.bits[m.pos++]!;
-        if (m.pos >= m.bits.length) this.mode = m.after;
-        return bit;
-      }
-      case 'search': {
+      case 'send':
+        return m.bits[m.pos]!;
+      case 'search':
         if (m.phase === 2) return null;
-        const bit = this.romBit(m.index);
-        const out = m.phase === 0 ? bit : ((1 - bit) as Bit);
-        m.phase = m.phase === 0 ? 1 : 2;
-        return out;
-      }
+        return m.phase === 0 ? this.romBit(m.index) : ((1 - this.romBit(m.index)) as Bit);
       case 'busy':
         return nanos >= m.until ? 1 : 0;
       default:
@@ -295,20 +290,34 @@ export class Ds18b20 implements OneWireSlave {
 
   slotEnd(nanos: number, masterBit: Bit): void {
     const m = this.mode;
-    if (m.kind === 'search') {
-      if (m.phase !== 2) return;
-      if (masterBit !== this.romBit(m.index)) {
-        this.mode = { kind: 'idle' };
+    switch (m.kind) {
+      case 'send':
+        m.pos++;
+        if (m.pos >= m.bits.length) this.mode = m.after;
         return;
+      case 'search':
+        if (m.phase !== 2) {
+          m.phase = m.phase === 0 ? 1 : 2;
+          return;
+        }
+        if (masterBit !== this.romBit(m.index)) {
+          this.mode = { kind: 'idle' };
+          return;
+        }
+        m.index++;
+        m.phase = 0;
+        if (m.index === 64) this.mode = { kind: 'function-command' };
+        return;
+      case 'rom-command':
+      case 'function-command': {
+        const isRom = m.kind === 'rom-command';
+        this.mode = this.receive(1, ([cmd]) => (isRom ? this.romCommand(cmd!, nanos) : this.functionCommand(cmd!, nanos)));
+        break;
       }
-      m.index++;
-      m.phase = 0;
-      if (m.index === 64) this.mode = { kind: 'function-command' };
-      return;
-    }
-    if (m.kind === 'rom-command' || m.kind === 'function-command') {
-      const isRom = m.kind === 'rom-command';
-      this.mode = this.receive(1, ([cmd]) => (isRom ? this.romCommand(cmd!, nanos) : this.functionCommand(cmd!, nanos)));
+      case 'receive':
+        break;
+      default:
+        return;
     }
     const r = this.mode;
     if (r.kind !== 'receive') return;
