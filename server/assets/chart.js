@@ -32,6 +32,8 @@
     return e;
   }
 
+  function round(c) { return +c.toFixed(2); }
+
   function seriesName(r) { return r.sensor || '(no sensor id)'; }
 
   function niceStep(span, count) {
@@ -43,7 +45,8 @@
 
   function timeLabel(t, span) {
     var d = new Date(t);
-    var hms = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    var hms = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+    if (span < 10000) hms += '.' + String(d.getMilliseconds()).padStart(3, '0');
     return span > 86400000 ? d.toLocaleDateString() + ' ' + hms : hms;
   }
 
@@ -58,6 +61,8 @@
     var lo = Infinity, hi = -Infinity;
     readings.forEach(function (r) { lo = Math.min(lo, r.celsius); hi = Math.max(hi, r.celsius); });
     if (hi - lo < 1) { lo -= 0.5; hi += 0.5; }
+    var pad = (hi - lo) * 0.08;
+    lo -= pad; hi += pad;
     if (t1 === t0) { t0 -= 1000; t1 += 1000; }
     var x = function (t) { return M.left + (t - t0) / (t1 - t0) * (W - M.left - M.right); };
     var y = function (c) { return H - M.bottom - (c - lo) / (hi - lo) * (H - M.top - M.bottom); };
@@ -69,7 +74,8 @@
     }
     for (var i = 0; i <= 4; i++) {
       var t = t0 + (t1 - t0) * i / 4;
-      chart.appendChild(el('text', { x: x(t), y: H - M.bottom + 18, 'text-anchor': 'middle', class: 'tick' }, timeLabel(t, t1 - t0)));
+      var anchor = i === 0 ? 'start' : i === 4 ? 'end' : 'middle';
+      chart.appendChild(el('text', { x: x(t), y: H - M.bottom + 18, 'text-anchor': anchor, class: 'tick' }, timeLabel(t, t1 - t0)));
     }
     chart.appendChild(el('line', { x1: M.left, x2: M.left, y1: M.top, y2: H - M.bottom, class: 'axis' }));
     chart.appendChild(el('line', { x1: M.left, x2: W - M.right, y1: H - M.bottom, y2: H - M.bottom, class: 'axis' }));
@@ -87,7 +93,7 @@
       series[n].forEach(function (r) {
         var c = el('circle', { cx: x(r.t), cy: y(r.celsius), r: 3.5, fill: color, class: 'point',
           'data-id': r.id, 'data-celsius': r.celsius });
-        c.appendChild(el('title', {}, r.celsius + ' °C · ' + r.time + (r.sensor ? ' · ' + r.sensor : '') + ' · ' + r.client));
+        c.appendChild(el('title', {}, round(r.celsius) + ' °C · ' + r.time + (r.sensor ? ' · ' + r.sensor : '') + ' · ' + r.client));
         chart.appendChild(c);
       });
       var li = document.createElement('li');
@@ -103,7 +109,7 @@
   function showStatus(extra) {
     var last = readings[readings.length - 1];
     var text = readings.length + ' reading' + (readings.length === 1 ? '' : 's');
-    if (last) text += ', latest ' + last.celsius + ' °C at ' + new Date(last.t).toLocaleTimeString();
+    if (last) text += ', latest ' + round(last.celsius) + ' °C at ' + new Date(last.t).toLocaleTimeString();
     statusEl.textContent = text + (extra ? ' — ' + extra : '');
     statusEl.className = extra ? 'offline' : '';
   }
