@@ -1,0 +1,117 @@
+/**
+ * DNS server at 10.0.2.3 (RFC 1035): A records for `--host` names and the built-in NTP pool
+ * names (which point at the gateway's SNTP answer); with `--allow-internet`, other names go to
+ * the host's resolver; otherwise NXDOMAIN.
+ */
+import { lookup } from 'node:dns/promises';
+import type { Logger } from '../log.ts';
+import type { HostIo } from '../time.ts';
+import { GATEWAY_IP } from './addressing.ts';
+import {
+  buildDnsResponse,
+  CLASS_IN,
+  parseDns,
+  RCODE_FORMERR,
+  RCODE_NOERROR,
+  RCODE_NOTIMP,
+  RCODE_NXDOMAIN,
+  RCODE_SERVFAIL,
+  TYPE_A,
+  type DnsAnswer,
+  type DnsQuestion,
+} from './wire/dns.ts';
+import { ipBytes, ipToString, parseIp } from './wire/ipv4.ts';
+import type { HostEntry } from './policy.ts';
+
+/** TTL of our answers (seconds). */
+const ANSWER_TTL = 60;
+/** Names answered with the gateway so `ntptime` (default host pool.ntp.org) works offline. */
+const BUILTIN_NTP_SUFFIX = 'pool.ntp.org';
+
+export type HostResolver = (name: string) => Promise<number[]>;
+
+const defaultResolver: HostResolver = async (name) => {
+  const r = await lookup(name, { family: 4, all: true });
+  return r.map((a) => parseIp(a.address)).filter((a): a is number => a !== null);
+};
+
+export class DnsServer {
+  private readonly names = new Map<string, number>();
+  readonly stats = { queries: 0, nxdomain: 0, answered: 0 };
+
+  constructor(
+    private readonly o: {
+      logger: Logger;
+      hostIo: HostIo;
+      hosts: HostEntry[];
+      allowInternet: boolean;
+      /** Resolver used with allowInternet (injectable for tests). */
+      resolver?: HostResolver;
+    },
+  ) {
+    for (const h of o.hosts) this.names.set(h.name.toLowerCase(), h.addr);
+  }
+
+  /** The address a name resolves to locally, if any. */
+  localAnswer(name: string): number | undefined {
+    const n = name.toLowerCase().replace(/\.$/, '');
+    const direct = this.names.get(n);
+    if (direct !== undefined) return direct;
+    if (n === BUILTIN_NTP_SUFFIX || n.endsWith('.' + BUILTIN_NTP_SUFFIX)) return GATEWAY_IP;
+    return undefined;
+  }
+
+  /** Answer one query; `reply` may be called later (host lookups) or not at all (garbage). */
+  handle(query: Uint8Array, reply: (response: Uint8Array) => void): void {
+    const m = parseDns(query);
+    if (!m) {
+      if (query.length >= 12) {
+        const id = (query[0]! << 8) | query[1]!;
+        reply(buildDnsResponse({ id, recursionDesired: false, rcode: RCODE_FORMERR, answers: [] }));
+      }
+      return;
+    }
+    if (m.isResponse) return;
+    this.stats.queries++;
+    const rd = (m.flags & 0x0100) !== 0;
+    const q = m.questions[0];
+    if (m.opcode !== 0) {
+      reply(buildDnsResponse({ id: m.id, recursionDesired: rd, opcode: m.opcode, rcode: RCODE_NOTIMP, question: q, answers: [] }));
+      return;
+    }
+    if (!q || m.questions.length !== 1) {
+      reply(buildDnsResponse({ id: m.id, recursionDesired: rd, rcode: RCODE_FORMERR, answers: [] }));
+      return;
+    }
+    const send = (rcode: number, addrs: number[]) => {
+      const answers: DnsAnswer[] =
+        q.type === TYPE_A && q.class === CLASS_IN ? addrs.map((a) => ({ name: q.name, type: TYPE_A, class: CLASS_IN, ttl: ANSWER_TTL, data: ipBytes(a) })) : [];
+      if (rcode === RCODE_NXDOMAIN) this.stats.nxdomain++;
+      else this.stats.answered++;
+      this.o.logger.trace('dns', () => `${q.name} type ${q.type} -> ${rcode === RCODE_NOERROR ? addrs.map(ipToString).join(',') || 'no data' : `rcode ${rcode}`}`);
+      reply(buildDnsResponse({ id: m.id, recursionDesired: rd, rcode, question: q, answers, authoritative: rcode !== RCODE_SERVFAIL }));
+    };
+    const local = this.localAnswer(q.name);
+    if (local !== undefined) return send(RCODE_NOERROR, [local]);
+    const literal = parseIp(q.name);
+    if (literal !== null) return send(RCODE_NOERROR, [literal]);
+    if (!this.o.allowInternet) return send(RCODE_NXDOMAIN, []);
+    this.lookupHost(q, send);
+  }
+
+  private lookupHost(q: DnsQuestion, send: (rcode: number, addrs: number[]) => void): void {
+    const token = this.o.hostIo.begin(`dns lookup ${q.name}`);
+    (this.o.resolver ?? defaultResolver)(q.name).then(
+      (addrs) => {
+        token.release();
+        this.o.hostIo.notify();
+        send(addrs.length ? RCODE_NOERROR : RCODE_NXDOMAIN, addrs);
+      },
+      (err: NodeJS.ErrnoException) => {
+        token.release();
+        this.o.hostIo.notify();
+        send(err.code === 'ENOTFOUND' || err.code === 'ENODATA' ? RCODE_NXDOMAIN : RCODE_SERVFAIL, []);
+      },
+    );
+  }
+}

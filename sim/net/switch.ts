@@ -1,0 +1,68 @@
+/**
+ * A learning Ethernet switch: any number of ports (boards and the gateway). Unicast goes to the
+ * port that last sent from that MAC, broadcast/multicast and unknown unicast are flooded. Taps
+ * see every frame the switch forwards (pcap, traces).
+ */
+import type { Logger } from '../log.ts';
+import { describeFrame } from './wire/describe.ts';
+import { isGroupMac, macToString } from './wire/ethernet.ts';
+
+export interface SwitchPortHandle {
+  readonly id: number;
+  readonly name: string;
+  /** A frame from this port's device into the switch. */
+  input(frame: Uint8Array): void;
+  remove(): void;
+}
+
+export type FrameTap = (frame: Uint8Array, from: string) => void;
+
+interface PortEntry {
+  id: number;
+  name: string;
+  output: (frame: Uint8Array) => void;
+}
+
+export class EthernetSwitch {
+  private readonly ports = new Map<number, PortEntry>();
+  private readonly macTable = new Map<string, number>();
+  private nextId = 1;
+  readonly taps: FrameTap[] = [];
+  frames = 0;
+
+  constructor(private readonly log: Logger) {}
+
+  /** Add a port; `output` receives frames the switch sends to that port's device. */
+  addPort(name: string, output: (frame: Uint8Array) => void): SwitchPortHandle {
+    const id = this.nextId++;
+    this.ports.set(id, { id, name, output });
+    return {
+      id,
+      name,
+      input: (frame) => this.forward(id, frame),
+      remove: () => {
+        this.ports.delete(id);
+        for (const [mac, pid] of this.macTable) if (pid === id) this.macTable.delete(mac);
+      },
+    };
+  }
+
+  private forward(fromId: number, frame: Uint8Array): void {
+    const from = this.ports.get(fromId);
+    if (!from || frame.length < 14) return;
+    this.frames++;
+    this.log.trace('net', () => `${from.name}: ${describeFrame(frame)}`);
+    for (const tap of this.taps) tap(frame, from.name);
+    const src = frame.subarray(6, 12);
+    if (!isGroupMac(src)) this.macTable.set(macToString(src), fromId);
+    const dst = frame.subarray(0, 6);
+    if (!isGroupMac(dst)) {
+      const to = this.macTable.get(macToString(dst));
+      if (to !== undefined) {
+        if (to !== fromId) this.ports.get(to)?.output(frame);
+        return;
+      }
+    }
+    for (const p of [...this.ports.values()]) if (p.id !== fromId) p.output(frame);
+  }
+}

@@ -1,0 +1,269 @@
+/**
+ * TCP NAT: terminates each board connection in a TcpEndpoint and couples it to a `node:net`
+ * socket. Outbound (board → host): the board's SYN is answered only after the host connect
+ * succeeds, so a refused or unreachable host gives the board an RST (ECONNREFUSED). Inbound
+ * (`--forward`): a host client's connection becomes an active open towards the board.
+ *
+ * Flow control couples the two sides: board data is written to the socket and reported
+ * consumed only when the socket has flushed it (a slow host reader closes our window); host
+ * data goes into the endpoint's send buffer and the socket is paused while that buffer is full
+ * (a slow board pauses the host).
+ */
+import { connect as netConnect, type Socket } from 'node:net';
+import type { Logger } from '../log.ts';
+import type { HostIo, HostIoToken, SimClock } from '../time.ts';
+import type { EgressPolicy } from './policy.ts';
+import { Rng } from './rng.ts';
+import { TcpEndpoint, type TcpOutSegment } from './tcp-endpoint.ts';
+import { buildTcp, seqAdd, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from './wire/tcp.ts';
+import { ipToString } from './wire/ipv4.ts';
+
+/** First local port used on 10.0.2.2 for inbound (forwarded) connections (IANA dynamic range, RFC 6335 §6). */
+const EPHEMERAL_FIRST = 49152;
+const EPHEMERAL_COUNT = 16384;
+
+export interface TcpNatOptions {
+  clock: SimClock;
+  hostIo: HostIo;
+  logger: Logger;
+  policy: EgressPolicy;
+  /** Send a TCP segment (already encoded, checksummed for these addresses) to the board. */
+  toBoard: (srcIp: number, dstIp: number, segment: Uint8Array) => void;
+  seed?: number;
+  /** Endpoint tuning (tests). */
+  endpoint?: { rtoMinMs?: number; rtoInitialMs?: number; mslMs?: number; receiveBuffer?: number; sendBuffer?: number };
+}
+
+interface Conn {
+  key: string;
+  boardIp: number;
+  boardPort: number;
+  remoteIp: number;
+  remotePort: number;
+  ep: TcpEndpoint;
+  socket: Socket | null;
+  token: HostIoToken | null;
+  connecting: boolean;
+  synSeq: number;
+  inbound: boolean;
+}
+
+export class TcpNat {
+  private readonly conns = new Map<string, Conn>();
+  private readonly rng: Rng;
+  private nextEphemeral = 0;
+  readonly stats = { opened: 0, refused: 0, resetsSent: 0, inbound: 0 };
+
+  constructor(private readonly o: TcpNatOptions) {
+    this.rng = new Rng(o.seed ?? 0x5eed);
+  }
+
+  get connectionCount(): number {
+    return this.conns.size;
+  }
+
+  /** States of live connections, for tests and diagnostics. */
+  connections(): { key: string; state: string; inbound: boolean }[] {
+    return [...this.conns.values()].map((c) => ({ key: c.key, state: c.ep.state, inbound: c.inbound }));
+  }
+
+  /** A TCP segment from the board (src = board, dst = remote). */
+  input(srcIp: number, dstIp: number, seg: TcpSegment): void {
+    const key = this.keyOf(srcIp, seg.srcPort, dstIp, seg.dstPort);
+    let c = this.conns.get(key);
+    if (c && c.ep.state === 'TIME_WAIT' && seg.flags & TCP_SYN && !(seg.flags & TCP_ACK) && c.ep.acceptsNewSyn(seg.seq)) {
+      // A new incarnation of the 4-tuple may start from TIME_WAIT (RFC 9293 §3.6.1).
+      this.drop(c);
+      c = undefined;
+    }
+    if (c) {
+      if (c.connecting) {
+        if (seg.flags & TCP_RST) {
+          this.o.logger.debug('tcp', `${key}: board reset while connecting`);
+          this.drop(c);
+        }
+        // Retransmitted SYNs wait for the host connect; anything else is premature.
+        return;
+      }
+      c.ep.input(seg);
+      return;
+    }
+    if (seg.flags & TCP_RST) return;
+    if ((seg.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
+      this.openOutbound(key, srcIp, dstIp, seg);
+      return;
+    }
+    // No connection: reset (RFC 9293 §3.10.7.1).
+    this.resetFor(srcIp, dstIp, seg);
+  }
+
+  private keyOf(boardIp: number, boardPort: number, remoteIp: number, remotePort: number): string {
+    return `${ipToString(boardIp)}:${boardPort}>${ipToString(remoteIp)}:${remotePort}`;
+  }
+
+  private resetFor(boardIp: number, remoteIp: number, seg: TcpSegment): void {
+    this.stats.resetsSent++;
+    const len = seg.payload.length + (seg.flags & TCP_SYN ? 1 : 0) + (seg.flags & TCP_FIN ? 1 : 0);
+    const out: TcpOutSegment =
+      seg.flags & TCP_ACK ? { seq: seg.ack, ack: 0, flags: TCP_RST, window: 0 } : { seq: 0, ack: seqAdd(seg.seq, len), flags: TCP_RST | TCP_ACK, window: 0 };
+    this.o.toBoard(remoteIp, boardIp, this.encode(remoteIp, seg.dstPort, boardIp, seg.srcPort, out));
+  }
+
+  private encode(srcIp: number, srcPort: number, dstIp: number, dstPort: number, s: TcpOutSegment): Uint8Array {
+    return buildTcp({ srcIp, dstIp, srcPort, dstPort, seq: s.seq, ack: s.ack, flags: s.flags, window: s.window, mss: s.mss, payload: s.payload });
+  }
+
+  private newConn(key: string, boardIp: number, boardPort: number, remoteIp: number, remotePort: number, inbound: boolean): Conn {
+    const ep = new TcpEndpoint({
+      clock: this.o.clock,
+      logger: this.o.logger,
+      label: key,
+      iss: this.rng.u32(),
+      ...this.o.endpoint,
+      send: (s) => this.o.toBoard(remoteIp, boardIp, this.encode(remoteIp, remotePort, boardIp, boardPort, s)),
+    });
+    const c: Conn = { key, boardIp, boardPort, remoteIp, remotePort, ep, socket: null, token: null, connecting: false, synSeq: 0, inbound };
+    this.conns.set(key, c);
+    ep.events.onClosed = () => {
+      if (this.conns.get(key) === c) this.conns.delete(key);
+      // A graceful close has already ended the socket; it closes by itself once flushed.
+      if (c.socket && !c.socket.destroyed && !c.socket.writableEnded) c.socket.destroy();
+      if (!c.socket || c.socket.destroyed) this.releaseToken(c);
+    };
+    return c;
+  }
+
+  private openOutbound(key: string, boardIp: number, remoteIp: number, syn: TcpSegment): void {
+    const d = this.o.policy.resolve(remoteIp, syn.dstPort);
+    if (!d.allowed) {
+      this.stats.refused++;
+      this.o.logger.debug('tcp', `${key} refused: ${d.reason}`);
+      this.resetFor(boardIp, remoteIp, syn);
+      return;
+    }
+    const c = this.newConn(key, boardIp, syn.srcPort, remoteIp, syn.dstPort, false);
+    c.connecting = true;
+    c.synSeq = syn.seq;
+    c.token = this.o.hostIo.begin(`tcp ${key} -> ${d.host}:${d.port}`);
+    this.o.logger.debug('tcp', `${key} -> ${d.host}:${d.port} (${d.via})`);
+    const socket = netConnect({ host: d.host, port: d.port, allowHalfOpen: true });
+    c.socket = socket;
+    socket.setNoDelay(true);
+    socket.once('connect', () => {
+      if (this.conns.get(key) !== c) {
+        socket.destroy();
+        return;
+      }
+      c.connecting = false;
+      this.stats.opened++;
+      this.couple(c, socket);
+      c.ep.accept(syn);
+      this.o.hostIo.notify();
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (c.connecting) {
+        c.connecting = false;
+        this.stats.refused++;
+        this.o.logger.debug('tcp', `${key}: host connect failed (${err.code ?? err.message}); resetting the board's SYN`);
+        if (this.conns.get(key) === c) {
+          this.conns.delete(key);
+          this.resetFor(boardIp, remoteIp, syn);
+        }
+        c.ep.dispose();
+        this.releaseToken(c);
+        this.o.hostIo.notify();
+      }
+    });
+  }
+
+  /**
+   * An accepted host connection for a `--forward`: open a connection from 10.0.2.2 to the board.
+   * The socket is paused until the board accepts; a refusal resets the host client.
+   */
+  openInbound(socket: Socket, gatewayIp: number, boardIp: number, boardPort: number): void {
+    let key = '';
+    let localPort = 0;
+    for (let i = 0; i < EPHEMERAL_COUNT; i++) {
+      localPort = EPHEMERAL_FIRST + ((this.nextEphemeral++ + i) % EPHEMERAL_COUNT);
+      key = this.keyOf(boardIp, boardPort, gatewayIp, localPort);
+      if (!this.conns.has(key)) break;
+    }
+    this.stats.inbound++;
+    socket.pause();
+    const c = this.newConn(key, boardIp, boardPort, gatewayIp, localPort, true);
+    c.token = this.o.hostIo.begin(`tcp forward ${key}`);
+    c.socket = socket;
+    socket.setNoDelay(true);
+    this.couple(c, socket);
+    const established = c.ep.events.onEstablished;
+    c.ep.events.onEstablished = () => {
+      established?.();
+      socket.resume();
+    };
+    c.ep.connect();
+    this.o.hostIo.notify();
+  }
+
+  /** Wire an endpoint and a connected socket together. */
+  private couple(c: Conn, socket: Socket): void {
+    const ep = c.ep;
+    ep.events.onData = (data) => {
+      if (socket.destroyed) return;
+      socket.write(data, () => ep.consumed(data.length));
+    };
+    ep.events.onEnd = () => {
+      if (!socket.destroyed) socket.end();
+    };
+    ep.events.onDrain = () => {
+      if (!socket.destroyed) socket.resume();
+    };
+    ep.events.onError = (code) => {
+      this.o.logger.debug('tcp', `${c.key}: ${code}`);
+      if (socket.destroyed) return;
+      // A reset from the board is passed on as a reset to the host peer.
+      if (code === 'ECONNRESET' || code === 'ECONNREFUSED') socket.resetAndDestroy();
+      else socket.destroy();
+    };
+    socket.on('data', (buf: Buffer) => {
+      this.o.hostIo.notify();
+      if (!ep.write(new Uint8Array(buf.buffer, buf.byteOffset, buf.length))) socket.pause();
+    });
+    socket.on('end', () => {
+      this.o.hostIo.notify();
+      ep.end();
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (c.connecting) return;
+      this.o.logger.debug('tcp', `${c.key}: host socket ${err.code ?? err.message}; resetting the board`);
+      this.o.hostIo.notify();
+      ep.abort();
+    });
+    socket.on('close', () => {
+      this.releaseToken(c);
+      // Closed without FIN or error handling (e.g. destroyed elsewhere): make sure the board learns.
+      if (ep.state === 'ESTABLISHED' || ep.state === 'CLOSE_WAIT' || ep.state === 'SYN_SENT' || ep.state === 'SYN_RECEIVED') {
+        if (!socket.readableEnded) ep.abort();
+      }
+    });
+  }
+
+  private releaseToken(c: Conn): void {
+    c.token?.release();
+    c.token = null;
+  }
+
+  private drop(c: Conn): void {
+    this.conns.delete(c.key);
+    c.ep.dispose();
+    if (c.socket && !c.socket.destroyed) c.socket.destroy();
+    this.releaseToken(c);
+  }
+
+  /** Reset every connection (network shutdown). */
+  close(): void {
+    for (const c of [...this.conns.values()]) {
+      c.ep.abort();
+      this.drop(c);
+    }
+  }
+}
