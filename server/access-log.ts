@@ -8,6 +8,7 @@ export interface AccessLogEntry {
   method: string;
   /** The request target, or '-'. */
   path: string;
+  /** 0 when no response was sent (the client went away first). */
   status: number;
   /** Response body bytes (headers not counted; 0 for HEAD). */
   bytes: number;
@@ -15,7 +16,7 @@ export interface AccessLogEntry {
 }
 
 export function formatAccessLine(e: AccessLogEntry): string {
-  return `${e.client} "${e.method} ${printable(e.path)}" ${e.status} ${e.bytes}B ${e.ms.toFixed(1)}ms`;
+  return `${e.client} "${e.method} ${printable(e.path)}" ${e.status === 0 ? '-' : e.status} ${e.bytes}B ${e.ms.toFixed(1)}ms`;
 }
 
 /** Keeps a log line on one line whatever the client sent. */

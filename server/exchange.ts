@@ -19,9 +19,7 @@ export class Exchange {
     readonly method: string,
     serverName: string,
   ) {
-    // The request target is origin-form (RFC 9112 §3.2.1) for everything this server answers;
-    // the base only gives URL a scheme and host to resolve against.
-    this.url = new URL(req.url ?? '/', 'http://server.invalid');
+    this.url = parseTarget(req.url ?? '/');
     this.client = clientAddress(req.socket.remoteAddress);
     res.setHeader('Server', serverName);
     // One request per connection, as the article's HTTP/1.0 server: see method-sniffer.ts.
@@ -73,9 +71,31 @@ export class Exchange {
       client: this.client,
       method: this.method,
       path: this.req.url ?? '-',
-      status: this.res.statusCode,
+      status: this.res.headersSent ? this.res.statusCode : 0,
       bytes: this.bodyBytes,
       ms: performance.now() - this.started,
     };
+  }
+}
+
+/**
+ * The request target as a URL. Origin-form (RFC 9112 §3.2.1, `/path?query`) is what clients
+ * send to an origin server; absolute-form (§3.2.2) is accepted too; anything else (`*`) is
+ * treated as `/`. The host part is a placeholder: only path and query are used.
+ */
+export function parseTarget(target: string): URL {
+  const base = 'http://server.invalid';
+  if (target.startsWith('/')) {
+    try {
+      return new URL(base + target);
+    } catch {
+      return new URL(base + '/');
+    }
+  }
+  try {
+    const abs = new URL(target);
+    return new URL(base + abs.pathname + abs.search);
+  } catch {
+    return new URL(base + '/');
   }
 }

@@ -76,6 +76,8 @@ export class HostServer extends EventEmitter<HostServerEvents> {
   private readonly accessLogger: Logger | undefined;
   private readonly extensionMethods = new WeakMap<Socket, string>();
   private readonly answered = new WeakSet<Socket>();
+  /** The request being answered on each connection, for timeouts that strike mid-body. */
+  private readonly inFlight = new WeakMap<Socket, Exchange>();
   /** Connections still in front of the parser, so `stop` can close them too. */
   private readonly sniffing = new Set<Socket>();
   private boundPort: number | undefined;
@@ -213,7 +215,11 @@ export class HostServer extends EventEmitter<HostServerEvents> {
     this.answered.add(socket);
     const method = this.extensionMethods.get(socket) ?? req.method ?? 'GET';
     const ex = new Exchange(req, res, method, SERVER_NAME);
-    res.once('close', () => this.logRequest(ex.logEntry()));
+    this.inFlight.set(socket, ex);
+    res.once('close', () => {
+      this.inFlight.delete(socket);
+      this.logRequest(ex.logEntry());
+    });
     try {
       await this.route(ex);
     } catch (err) {
@@ -261,6 +267,13 @@ export class HostServer extends EventEmitter<HostServerEvents> {
       return;
     }
     const [status, reason] = describeClientError(err);
+    const ex = this.inFlight.get(socket);
+    if (ex) {
+      // The request line and headers were fine; its body did not arrive in time or was broken.
+      if (ex.res.headersSent) socket.destroy();
+      else ex.sendText(status, reason);
+      return;
+    }
     this.answerRaw(socket, status, reason, '-', '-', performance.now());
   }
 

@@ -90,6 +90,14 @@ describe('echo server: the article methods', () => {
     expect(r.body.toString()).toBe('This is a DELETE request. Received: ');
   });
 
+  it('answers asterisk-form and absolute-form targets without failing', async () => {
+    const s = await start();
+    expect((await rawRequest(s.port, 'GET * HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')).body.toString()).toBe('Hello, world!');
+    expect((await rawRequest(s.port, 'OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')).status).toBe(501);
+    const abs = await rawRequest(s.port, fixedRequest('POST', 'http://127.0.0.1/x', 'a'));
+    expect(abs.body.toString()).toBe('This is a POST request. Received: a');
+  });
+
   it('ignores empty lines before the request line (RFC 9112 §2.2)', async () => {
     const s = await start();
     const r = await rawRequest(s.port, '\r\n\r\nGET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
@@ -206,12 +214,21 @@ describe('echo server: stalled and concurrent clients', () => {
       expect(r.body.toString()).toBe(`This is a POST request. Received: other ${i}`);
     }
     const [head, method, body] = await Promise.all([headClosed, methodClosed, bodyClosed]);
-    for (const raw of [head, method, body]) {
-      if (raw.length > 0) expect(parseRawResponse(raw).status).toBe(408);
-    }
-    expect(method.length).toBeGreaterThan(0);
+    for (const raw of [head, method, body]) expect(parseRawResponse(raw).status).toBe(408);
     const after = await rawRequest(s.port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
     expect(after.status).toBe(200);
+  });
+
+  it('logs a stalled request once, with its method when the head had arrived', async () => {
+    const entries: AccessLogEntry[] = [];
+    const s = await start({ headersTimeoutMs: 300, requestTimeoutMs: 300 });
+    s.on('request', (e) => entries.push(e));
+    const sock = await openSocket(s.port);
+    const closed = readUntilClose(sock, 10_000);
+    sock.write('PUT /slow HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10\r\n\r\n123');
+    expect(parseRawResponse(await closed).status).toBe(408);
+    while (entries.length < 1) await once(s, 'request');
+    expect(entries).toMatchObject([{ method: 'PUT', path: '/slow', status: 408 }]);
   });
 
   it('serves 200 concurrent clients, each getting its own body back', async () => {
