@@ -385,6 +385,13 @@ export class TcpEndpoint {
     const segLen = data.length + (syn ? 1 : 0) + (fin ? 1 : 0);
     const wnd = this.receiveWindow();
 
+    if (syn && !rst && this.state === 'SYN_RECEIVED' && seq === this.irs) {
+      // Retransmitted SYN: our SYN-ACK was lost; send it again.
+      this.sndNxt = this.iss;
+      this.sendSyn(true);
+      return;
+    }
+
     // First: sequence number acceptability (RFC 9293 §3.10.7.4).
     let acceptable: boolean;
     if (segLen === 0) {
@@ -418,12 +425,6 @@ export class TcpEndpoint {
 
     // Fourth: SYN in a synchronized state gets a challenge ACK (RFC 5961 §4.2).
     if (syn) {
-      if (this.state === 'SYN_RECEIVED' && seq === this.irs) {
-        // Retransmitted SYN: our SYN-ACK was lost; resend it.
-        this.sndNxt = this.iss;
-        this.sendSyn(true);
-        return;
-      }
       this.challengeAck();
       return;
     }
