@@ -1,0 +1,365 @@
+/**
+ * The translation cache of one chip: translated blocks by entry PC, hotness counters, the map
+ * from memory to the blocks translated from it (for invalidation), a size cap with eviction.
+ *
+ * Invalidation sources:
+ *  - translated stores into SRAM covered by code (the block calls `codeWrite`, then exits);
+ *  - every store the interpreter, DMA or any other rp2040js caller makes through
+ *    `mcu.writeUint8/16/32` (those methods are wrapped once per chip);
+ *  - code that writes the memory arrays directly (the HLE bootrom's flash erase/program and
+ *    memcpy, an XIP cache flush, UF2 loading after start) must call
+ *    `invalidateTranslations(mcu, addr, len)` (or `engine.invalidate`).
+ */
+import type { RP2040 } from 'rp2040js';
+import {
+  FLASH_BASE,
+  ROM_SIZE,
+  SRAM_BASE,
+  compileBlock,
+  translateBlock,
+  type BlockCode,
+  type BlockEnv,
+  type BlockFn,
+  type MemoryViews,
+} from './translate.ts';
+
+export interface Block {
+  readonly pc: number;
+  readonly fn: BlockFn;
+  readonly code: BlockCode;
+  /** Cycles of all instructions but the last (see engine.ts for why this bounds entry). */
+  readonly cbl: number;
+  /** Physical byte range (flash aliases folded onto 0x10000000). */
+  readonly physStart: number;
+  readonly physEnd: number;
+  readonly bytes: number;
+  valid: boolean;
+}
+
+export interface CacheOptions {
+  /** Times a block entry must be reached before it is translated. */
+  hotThreshold: number;
+  maxBlockInstructions: number;
+  /** Cap on blocks kept; the oldest quarter is evicted when it is exceeded. */
+  maxBlocks: number;
+  /** Cap on the estimated memory of the cache, in bytes. */
+  maxBytes: number;
+  journal: boolean;
+}
+
+export const DEFAULT_CACHE_OPTIONS: CacheOptions = {
+  hotThreshold: 4,
+  maxBlockInstructions: 64,
+  maxBlocks: 32768,
+  maxBytes: 64 * 1024 * 1024,
+  journal: false,
+};
+
+/** Rough per-block memory: source text (2 bytes/char), V8 bytecode+machine code (~3×), objects. */
+function estimateBytes(code: BlockCode): number {
+  return code.source.length * 5 + 400;
+}
+
+const PAGE_SHIFT = 8;
+
+function physAddr(addr: number): number {
+  addr = addr >>> 0;
+  if (addr >>> 26 === 4) return (FLASH_BASE | (addr & 0xffffff)) >>> 0;
+  return addr;
+}
+
+export interface CacheCounters {
+  translations: number;
+  invalidations: number;
+  evictions: number;
+  flushes: number;
+}
+
+export class TranslationCache {
+  readonly blocks = new Map<number, Block>();
+  private readonly hot = new Map<number, number>();
+  private readonly pages = new Map<number, Set<Block>>();
+  bytes = 0;
+  readonly counters: CacheCounters = { translations: 0, invalidations: 0, evictions: 0, flushes: 0 };
+  readonly env: BlockEnv;
+  private sramRef: Uint8Array;
+  private flashRef: Uint8Array;
+  private romRef: Uint32Array;
+
+  constructor(
+    readonly mcu: RP2040,
+    readonly opts: CacheOptions,
+    private readonly shared: SharedCodeState,
+  ) {
+    this.sramRef = mcu.sram;
+    this.flashRef = mcu.flash;
+    this.romRef = mcu.bootrom;
+    const views = shared.views;
+    this.env = {
+      ...views,
+      n: 0,
+      codeWrite: (addr: number, len: number) => shared.invalidate(addr, len),
+      jw: () => undefined,
+    };
+  }
+
+  /** The chip's memory arrays were replaced (a new flash image...): drop everything. */
+  checkArrays(): void {
+    const m = this.mcu;
+    if (m.sram !== this.sramRef || m.flash !== this.flashRef || m.bootrom !== this.romRef) {
+      this.sramRef = m.sram;
+      this.flashRef = m.flash;
+      this.romRef = m.bootrom;
+      this.shared.rebuildViews();
+    }
+  }
+
+  /** Count an arrival at a block entry; translate when hot. */
+  enter(pc: number): Block | undefined {
+    const h = this.hot.get(pc);
+    if (h === undefined) {
+      this.hot.set(pc, 1);
+      if (this.opts.hotThreshold > 1) return undefined;
+    } else if (h < 0) {
+      return undefined;
+    } else if (h + 1 < this.opts.hotThreshold) {
+      this.hot.set(pc, h + 1);
+      return undefined;
+    }
+    return this.translate(pc);
+  }
+
+  /** Translate the block at `pc` now (null when its first instruction is left to the interpreter). */
+  translate(pc: number): Block | undefined {
+    const code = translateBlock(this.shared.views, pc, {
+      maxInstructions: this.opts.maxBlockInstructions,
+      journal: this.opts.journal,
+    });
+    if (!code) {
+      this.hot.set(pc, -1);
+      return undefined;
+    }
+    this.hot.delete(pc);
+    const fn = compileBlock(code, this.env);
+    const block: Block = {
+      pc: pc >>> 0,
+      fn,
+      code,
+      cbl: code.cyclesBeforeLast,
+      physStart: physAddr(code.start),
+      physEnd: physAddr(code.start) + (code.end - code.start),
+      bytes: estimateBytes(code),
+      valid: true,
+    };
+    this.counters.translations++;
+    if (this.blocks.size >= this.opts.maxBlocks || this.bytes + block.bytes > this.opts.maxBytes) this.evict();
+    this.blocks.set(block.pc, block);
+    this.bytes += block.bytes;
+    for (let p = block.physStart >>> PAGE_SHIFT; p <= (block.physEnd - 1) >>> PAGE_SHIFT; p++) {
+      let set = this.pages.get(p);
+      if (!set) this.pages.set(p, (set = new Set()));
+      set.add(block);
+    }
+    this.shared.cover(block.physStart, block.physEnd, +1);
+    return block;
+  }
+
+  private remove(block: Block): void {
+    if (!block.valid) return;
+    block.valid = false;
+    if (this.blocks.get(block.pc) === block) this.blocks.delete(block.pc);
+    this.bytes -= block.bytes;
+    for (let p = block.physStart >>> PAGE_SHIFT; p <= (block.physEnd - 1) >>> PAGE_SHIFT; p++) {
+      const set = this.pages.get(p);
+      if (set) {
+        set.delete(block);
+        if (set.size === 0) this.pages.delete(p);
+      }
+    }
+    this.shared.cover(block.physStart, block.physEnd, -1);
+  }
+
+  /** Evict the oldest quarter of the blocks (insertion order). */
+  private evict(): void {
+    const n = Math.max(1, this.blocks.size >> 2);
+    let i = 0;
+    for (const b of [...this.blocks.values()]) {
+      if (i++ >= n) break;
+      this.remove(b);
+      this.counters.evictions++;
+    }
+  }
+
+  /** Drop every block overlapping [addr, addr+len) (any alias). Returns how many. */
+  invalidateRange(addr: number, len: number): number {
+    if (len <= 0 || this.blocks.size === 0) return 0;
+    const start = physAddr(addr);
+    const end = start + len;
+    let n = 0;
+    if (len > 1 << 20) {
+      for (const b of [...this.blocks.values()]) {
+        if (b.physStart < end && b.physEnd > start) {
+          this.remove(b);
+          n++;
+        }
+      }
+    } else {
+      for (let p = start >>> PAGE_SHIFT; p <= (end - 1) >>> PAGE_SHIFT; p++) {
+        const set = this.pages.get(p);
+        if (!set) continue;
+        for (const b of [...set]) {
+          if (b.physStart < end && b.physEnd > start) {
+            this.remove(b);
+            n++;
+          }
+        }
+      }
+    }
+    if (n) {
+      this.counters.invalidations += n;
+      // Hotness restarts for code that changed.
+      for (const pc of [...this.hot.keys()]) {
+        const pa = physAddr(pc & ~1);
+        if (pa >= start && pa < end) this.hot.delete(pc);
+      }
+    }
+    return n;
+  }
+
+  clear(): void {
+    for (const b of [...this.blocks.values()]) this.remove(b);
+    this.hot.clear();
+    this.counters.flushes++;
+  }
+
+  /** Blocks whose physical range lies in flash. */
+  hasFlashBlocks(): boolean {
+    return this.shared.flashCover > 0;
+  }
+}
+
+/**
+ * What all caches of one chip share: memory views, the per-word SRAM coverage counts read by
+ * translated stores, and the write hooks on the chip.
+ */
+export class SharedCodeState {
+  views: MemoryViews;
+  readonly caches = new Set<TranslationCache>();
+  flashCover = 0;
+  romCover = 0;
+  /** Check mode: observer of every store the chip performs through its write methods. */
+  writeObserver: ((addr: number, size: number) => void) | null = null;
+
+  constructor(readonly mcu: RP2040) {
+    this.views = makeViews(mcu, new Uint8Array(mcu.sram.length >> 2));
+    this.installHooks();
+  }
+
+  rebuildViews(): void {
+    for (const c of this.caches) c.clear();
+    const fresh = makeViews(this.mcu, new Uint8Array(this.mcu.sram.length >> 2));
+    Object.assign(this.views, fresh);
+    for (const c of this.caches) Object.assign(c.env, fresh);
+  }
+
+  cover(physStart: number, physEnd: number, delta: 1 | -1): void {
+    const so = physStart - SRAM_BASE;
+    if (so >= 0 && so < this.views.s8.length) {
+      const cw = this.views.cw;
+      for (let w = so >> 2; w <= (physEnd - SRAM_BASE - 1) >> 2; w++) {
+        const v = cw[w] + delta;
+        cw[w] = v < 0 ? 0 : v > 255 ? 255 : v;
+      }
+    } else if (physStart >>> 26 === 4) {
+      this.flashCover += delta;
+    } else if (physStart < ROM_SIZE) {
+      this.romCover += delta;
+    }
+  }
+
+  invalidate(addr: number, len: number): number {
+    let n = 0;
+    for (const c of this.caches) n += c.invalidateRange(addr, len);
+    return n;
+  }
+
+  /** After a store of `size` bytes at `addr` made outside translated code. */
+  private afterWrite(addr: number, size: number): void {
+    addr = addr >>> 0;
+    const so = addr - SRAM_BASE;
+    if (so >= 0 && so < this.views.s8.length) {
+      const cw = this.views.cw;
+      if (cw[so >> 2] || cw[(so + size - 1) >> 2]) this.invalidate(addr, size);
+    } else if (addr >>> 26 === 4) {
+      if (this.flashCover > 0) this.invalidate(addr, size);
+    } else if (addr < ROM_SIZE) {
+      if (this.romCover > 0) this.invalidate(addr, size);
+    }
+  }
+
+  private installHooks(): void {
+    const mcu = this.mcu;
+    const w32 = mcu.writeUint32;
+    const w16 = mcu.writeUint16;
+    const w8 = mcu.writeUint8;
+    mcu.writeUint32 = (address: number, value: number): void => {
+      if (this.writeObserver) this.writeObserver(address, 4);
+      w32.call(mcu, address, value);
+      this.afterWrite(address, 4);
+    };
+    mcu.writeUint16 = (address: number, value: number): void => {
+      if (this.writeObserver) this.writeObserver(address, 2);
+      w16.call(mcu, address, value);
+      this.afterWrite(address, 2);
+    };
+    mcu.writeUint8 = (address: number, value: number): void => {
+      if (this.writeObserver) this.writeObserver(address, 1);
+      w8.call(mcu, address, value);
+      this.afterWrite(address, 1);
+    };
+    const load = mcu.loadBootrom;
+    mcu.loadBootrom = (data: Uint32Array): void => {
+      load.call(mcu, data);
+      this.invalidate(0, ROM_SIZE);
+    };
+  }
+}
+
+function makeViews(mcu: RP2040, cw: Uint8Array): MemoryViews {
+  const s = mcu.sram;
+  const f = mcu.flash;
+  if (s.byteOffset !== 0 || f.byteOffset !== 0) {
+    throw new Error('translator: SRAM and flash arrays must start at offset 0 of their buffers');
+  }
+  return {
+    s32: new Int32Array(s.buffer, 0, s.length >> 2),
+    s16: new Uint16Array(s.buffer, 0, s.length >> 1),
+    s8: s,
+    f32: new Int32Array(f.buffer, 0, f.length >> 2),
+    f16: new Uint16Array(f.buffer, 0, f.length >> 1),
+    f8: f,
+    b32: mcu.bootrom,
+    cw,
+  };
+}
+
+const sharedByChip = new WeakMap<RP2040, SharedCodeState>();
+
+export function sharedCodeState(mcu: RP2040): SharedCodeState {
+  let s = sharedByChip.get(mcu);
+  if (!s) {
+    s = new SharedCodeState(mcu);
+    sharedByChip.set(mcu, s);
+  }
+  return s;
+}
+
+/**
+ * Tell the translators of `mcu` that [addr, addr+len) changed behind rp2040js's write methods
+ * (flash erase/program, a ROM memcpy into SRAM, an XIP cache flush: pass the flash range).
+ * A no-op when no translating engine exists for this chip.
+ */
+export function invalidateTranslations(mcu: RP2040, addr: number, len: number): number {
+  const s = sharedByChip.get(mcu);
+  return s ? s.invalidate(addr, len) : 0;
+}

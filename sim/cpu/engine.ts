@@ -1,0 +1,294 @@
+/**
+ * CPU engines for the board's run loop: `interp` (rp2040js's interpreter, one instruction at a
+ * time, exactly like `Simulator.execute()`), `jit` (hot Thumb blocks translated to JavaScript),
+ * `check` (the interpreter is authoritative and every translated block is first run on the side
+ * and compared; the first divergence stops the run with a report).
+ *
+ * ## Contract with the board
+ *
+ * `run(maxCycles)` executes instructions of `core` and **ticks the chip's clock itself** by
+ * `cycles × cycleNanos`. It returns the cycles executed. It returns early when the core starts
+ * waiting (WFI/WFE: the board's clock policy then fast-forwards the clock) or after `stop()`
+ * (call it from `rp2040.onBreak` if a break should end the slice). It never fast-forwards time
+ * itself, and returns 0 at once if the core is already waiting.
+ *
+ * ## Why translated blocks keep simulated time identical
+ *
+ * The interpreter path ticks the clock after every instruction; an alarm due at or before the
+ * new time fires right there, and its interrupt (if any) is taken at the start of the next
+ * instruction. A translated block runs several instructions and ticks once, with their summed
+ * cycles, at its end. That is the same thing exactly when nothing can happen between two of its
+ * instructions, which the engine guarantees:
+ *  - no clock alarm falls due before the block's last instruction starts: a block is entered
+ *    only if `cyclesBeforeLast < ceil((nextAlarm.nanos - now) / cycleNanos)` (and a block that
+ *    loops to itself re-checks this before each pass);
+ *  - the slice boundary (`maxCycles`) is respected the same way, so `run` stops at the very
+ *    instruction the interpreter would stop at, and the board interleaves identically;
+ *  - peripherals are never touched inside a block: any access that is not plain SRAM/flash/ROM
+ *    ends the block before it; the engine ticks the clock up to there and the interpreter does
+ *    the access at the same simulated time as in `interp` mode;
+ *  - instructions that can make an interrupt pending or change the core's mode (CPSIE, MSR,
+ *    SVC, exception return, WFI/WFE, BKPT...) end the block or are left to the interpreter, and a
+ *    block is not entered while `interruptsUpdated` is set, so interrupts are taken at exactly
+ *    the instruction boundary where the interpreter takes them.
+ * This holds when `cycleNanos` is an integer (8 ns at 125 MHz): the sums are then exact.
+ */
+import type { RP2040 } from 'rp2040js';
+type CortexM0Core = RP2040['core'];
+import { Logger, silentLogger } from '../log.ts';
+import { UsageError } from '../errors.ts';
+import { DEFAULT_CACHE_OPTIONS, TranslationCache, sharedCodeState, type Block, type CacheOptions } from './cache.ts';
+import { BlockChecker } from './check.ts';
+
+export type CpuEngineKind = 'interp' | 'jit' | 'check';
+export const CPU_ENGINE_KINDS: readonly CpuEngineKind[] = ['interp', 'jit', 'check'];
+
+export interface CpuEngineOptions extends Partial<Omit<CacheOptions, 'journal'>> {
+  logger?: Logger;
+  /** Nanoseconds per CPU cycle (default 8: 125 MHz, as rp2040js's Simulator). A function is read at each run(). */
+  cycleNanos?: number | (() => number);
+  /** The core to run (default `mcu.core`; core 1 gets its own engine). */
+  core?: CortexM0Core;
+}
+
+export interface CpuEngineStats {
+  kind: CpuEngineKind;
+  cycles: number;
+  /** Instructions run by translated code / by the interpreter. */
+  translatedInstructions: number;
+  interpretedInstructions: number;
+  blockRuns: number;
+  blocks: number;
+  /** Estimated memory of the translation cache and its cap, in bytes. */
+  cacheBytes: number;
+  cacheCapBytes: number;
+  translations: number;
+  invalidations: number;
+  evictions: number;
+  /** Check mode: blocks compared against the interpreter. */
+  checkedBlocks: number;
+}
+
+export interface CpuEngine {
+  readonly kind: CpuEngineKind;
+  /** Run up to `maxCycles` cycles (see the module comment); returns the cycles executed. */
+  run(maxCycles: number): number;
+  /** Make the current `run` return after the instruction in progress. */
+  stop(): void;
+  /** Memory [addr, addr+len) changed behind rp2040js's write methods. */
+  invalidate(addr: number, len: number): void;
+  stats(): CpuEngineStats;
+}
+
+interface AlarmClock {
+  readonly nanos: number;
+  tick(deltaNanos: number): void;
+  nextAlarm: { nanos: number } | null;
+}
+
+function simulationClock(mcu: RP2040): AlarmClock | null {
+  const c = mcu.clock as unknown as Partial<AlarmClock>;
+  if (typeof c.tick === 'function' && 'nextAlarm' in c) return c as AlarmClock;
+  return null;
+}
+
+export function createCpuEngine(kind: CpuEngineKind, mcu: RP2040, opts: CpuEngineOptions = {}): CpuEngine {
+  if (!CPU_ENGINE_KINDS.includes(kind)) {
+    throw new UsageError(`unknown CPU engine '${String(kind)}' (expected ${CPU_ENGINE_KINDS.join(', ')})`);
+  }
+  const logger = opts.logger ?? silentLogger();
+  const clock = simulationClock(mcu);
+  if (!clock) throw new UsageError('the CPU engines need rp2040js SimulationClock (tick + alarms) as the chip clock');
+  if (kind === 'interp') return new InterpEngine(mcu, clock, opts);
+  return new TranslatingEngine(kind, mcu, clock, opts, logger);
+}
+
+abstract class EngineBase {
+  protected readonly core: CortexM0Core;
+  protected stopped = false;
+  protected cycles = 0;
+  protected interpreted = 0;
+  private readonly cn: number | (() => number);
+
+  constructor(
+    protected readonly mcu: RP2040,
+    protected readonly clock: AlarmClock,
+    opts: CpuEngineOptions,
+  ) {
+    this.core = (opts.core ?? mcu.core) as CortexM0Core;
+    this.cn = opts.cycleNanos ?? 1e9 / 125e6;
+  }
+  protected cycleNanos(): number {
+    return typeof this.cn === 'function' ? this.cn() : this.cn;
+  }
+  stop(): void {
+    this.stopped = true;
+  }
+}
+
+class InterpEngine extends EngineBase implements CpuEngine {
+  readonly kind = 'interp' as const;
+
+  run(maxCycles: number): number {
+    const { core, clock } = this;
+    const cn = this.cycleNanos();
+    this.stopped = false;
+    let executed = 0;
+    let n = 0;
+    while (executed < maxCycles && !core.waiting && !this.stopped) {
+      const c = core.executeInstruction();
+      executed += c;
+      n++;
+      clock.tick(c * cn);
+    }
+    this.cycles += executed;
+    this.interpreted += n;
+    return executed;
+  }
+
+  invalidate(): void {}
+
+  stats(): CpuEngineStats {
+    return {
+      kind: 'interp',
+      cycles: this.cycles,
+      translatedInstructions: 0,
+      interpretedInstructions: this.interpreted,
+      blockRuns: 0,
+      blocks: 0,
+      cacheBytes: 0,
+      cacheCapBytes: 0,
+      translations: 0,
+      invalidations: 0,
+      evictions: 0,
+      checkedBlocks: 0,
+    };
+  }
+}
+
+class TranslatingEngine extends EngineBase implements CpuEngine {
+  private readonly cache: TranslationCache;
+  private readonly checker: BlockChecker | null;
+  private translated = 0;
+  private blockRuns = 0;
+
+  constructor(
+    readonly kind: 'jit' | 'check',
+    mcu: RP2040,
+    clock: AlarmClock,
+    opts: CpuEngineOptions,
+    private readonly logger: Logger,
+  ) {
+    super(mcu, clock, opts);
+    const shared = sharedCodeState(mcu);
+    const cacheOpts: CacheOptions = {
+      hotThreshold: opts.hotThreshold ?? DEFAULT_CACHE_OPTIONS.hotThreshold,
+      maxBlockInstructions: opts.maxBlockInstructions ?? DEFAULT_CACHE_OPTIONS.maxBlockInstructions,
+      maxBlocks: opts.maxBlocks ?? DEFAULT_CACHE_OPTIONS.maxBlocks,
+      maxBytes: opts.maxBytes ?? DEFAULT_CACHE_OPTIONS.maxBytes,
+      journal: kind === 'check',
+    };
+    this.cache = new TranslationCache(mcu, cacheOpts, shared);
+    shared.caches.add(this.cache);
+    this.checker = kind === 'check' ? new BlockChecker(mcu, this.core, clock, shared, this.cache, logger) : null;
+    logger.debug('cpu', `engine ${kind}: hot threshold ${cacheOpts.hotThreshold}, blocks ≤ ${cacheOpts.maxBlockInstructions} instructions, cache cap ${cacheOpts.maxBlocks} blocks / ${cacheOpts.maxBytes >> 20} MiB`);
+  }
+
+  run(maxCycles: number): number {
+    const { core, clock, cache } = this;
+    const cn = this.cycleNanos();
+    const r = core.registers;
+    const blocks = cache.blocks;
+    const env = cache.env;
+    const checker = this.checker;
+    cache.checkArrays();
+    this.stopped = false;
+    let executed = 0;
+    let leader = true;
+    let interpreted = 0;
+    while (executed < maxCycles && !core.waiting && !this.stopped) {
+      let forceLeader = false;
+      if (!core.interruptsUpdated) {
+        const pc = r[15];
+        let blk: Block | undefined = blocks.get(pc);
+        if (blk === undefined && leader) blk = cache.enter(pc);
+        if (blk !== undefined) {
+          let budget = maxCycles - executed;
+          const na = clock.nextAlarm;
+          if (na !== null) {
+            const ab = Math.ceil((na.nanos - clock.nanos) / cn);
+            if (ab < budget) budget = ab;
+          }
+          if (blk.cbl < budget) {
+            if (checker) {
+              const c = checker.runBlock(blk, budget, executed, maxCycles, cn);
+              if (c > 0) {
+                executed += c;
+                this.translated += checker.lastInstructions;
+                this.blockRuns++;
+                leader = true;
+                continue;
+              }
+            } else {
+              const c = blk.fn(core, budget);
+              if (c !== 0) {
+                core.cycles += c;
+                executed += c;
+                clock.tick(c * cn);
+                this.translated += env.n;
+                this.blockRuns++;
+                leader = true;
+                continue;
+              }
+            }
+            forceLeader = true;
+          }
+        }
+      }
+      const pc0 = r[15];
+      const c = core.executeInstruction();
+      executed += c;
+      interpreted++;
+      clock.tick(c * cn);
+      const d = r[15] - pc0;
+      leader = forceLeader || (d !== 2 && d !== 4);
+    }
+    this.interpreted += interpreted;
+    this.cycles += executed;
+    return executed;
+  }
+
+  invalidate(addr: number, len: number): void {
+    sharedCodeState(this.mcu).invalidate(addr, len);
+  }
+
+  stats(): CpuEngineStats {
+    const c = this.cache;
+    return {
+      kind: this.kind,
+      cycles: this.cycles,
+      translatedInstructions: this.translated,
+      interpretedInstructions: this.interpreted,
+      blockRuns: this.blockRuns,
+      blocks: c.blocks.size,
+      cacheBytes: c.bytes,
+      cacheCapBytes: c.opts.maxBytes,
+      translations: c.counters.translations,
+      invalidations: c.counters.invalidations,
+      evictions: c.counters.evictions,
+      checkedBlocks: this.checker?.checked ?? 0,
+    };
+  }
+}
+
+/** One line summarising engine statistics (for `--trace cpu` and the benchmark). */
+export function formatCpuStats(s: CpuEngineStats): string {
+  const total = s.translatedInstructions + s.interpretedInstructions;
+  const pct = total ? ((100 * s.translatedInstructions) / total).toFixed(1) : '0.0';
+  return (
+    `cpu ${s.kind}: ${s.cycles} cycles, ${total} instructions (${pct}% translated), ` +
+    `${s.blocks} blocks in cache ≈ ${(s.cacheBytes / 1024).toFixed(0)} KiB (cap ${(s.cacheCapBytes / 1048576).toFixed(0)} MiB), ` +
+    `${s.translations} translations, ${s.invalidations} invalidations, ${s.evictions} evictions` +
+    (s.kind === 'check' ? `, ${s.checkedBlocks} blocks checked` : '')
+  );
+}

@@ -1,0 +1,920 @@
+/**
+ * Thumb → JavaScript translation of one block.
+ *
+ * A block is straight-line Thumb code from an entry PC up to (and including) the first
+ * control-flow instruction, or up to (excluding) the first instruction the translator leaves to
+ * the interpreter, capped at `maxInstructions`. The generated function mirrors, instruction by
+ * instruction, what rp2040js's `CortexM0Core.executeInstruction()` does: the same register and
+ * flag results (including the interpreter's own corner cases, which the exhaustive tests pin
+ * down), the same cycle count per instruction.
+ *
+ * Memory: loads from SRAM, flash (any XIP alias) and the ROM, and stores to SRAM, are done
+ * directly on the byte arrays — none of them has side effects or depends on the clock. Any other
+ * address (peripherals, SIO, PPB, USB RAM, unaligned accesses) makes the block exit *before*
+ * that instruction, with every earlier instruction complete, so the engine can tick the clock up
+ * to that point and let the interpreter perform the access at exactly the time it would have.
+ *
+ * Generated function: `(core, budget) => cycles`. It keeps registers and flags in locals, writes
+ * them back on exit, sets `core.registers[15]` to the next PC and `E.n` to the number of
+ * instructions executed, and returns the cycles they took. A block whose last instruction
+ * branches back to its own entry loops inside the function while the cycles of the next pass
+ * (up to its last instruction) stay below `budget`.
+ */
+import { Op, classify, disassemble, isWide, opSize, blOffset } from './thumb.ts';
+
+export const SRAM_BASE = 0x20000000;
+export const FLASH_BASE = 0x10000000;
+export const ROM_SIZE = 0x4000;
+
+/** Memory views a translated block works on. Rebuilt when the chip's arrays are replaced. */
+export interface MemoryViews {
+  s32: Int32Array;
+  s16: Uint16Array;
+  s8: Uint8Array;
+  f32: Int32Array;
+  f16: Uint16Array;
+  f8: Uint8Array;
+  b32: Uint32Array;
+  /** Per SRAM word: how many translated blocks cover it (non-zero = stores must invalidate). */
+  cw: Uint8Array;
+}
+
+/** The object a generated block closes over. */
+export interface BlockEnv extends MemoryViews {
+  /** Instructions executed by the last block call. */
+  n: number;
+  /** A store hit SRAM covered by translated code: invalidate it (the block then exits). */
+  codeWrite(addr: number, len: number): void;
+  /** Check mode only: record the old bytes of an SRAM range about to be stored to. */
+  jw(offset: number, len: number): void;
+}
+
+export type BlockFn = (core: unknown, budget: number) => number;
+
+export interface TranslatedInstr {
+  pc: number;
+  op: number;
+  op2: number;
+  size: number;
+  cycles: number;
+}
+
+export interface BlockCode {
+  /** Entry PC (exact register value, may be odd after exception entry: see engine.ts). */
+  pc: number;
+  /** Instructions in the block (one pass). */
+  instrs: TranslatedInstr[];
+  /** Static cycles of all instructions but the last (the last may add a taken-branch cycle). */
+  cyclesBeforeLast: number;
+  /** Fetch range [start, end) of the block's code, and of constants it folded. */
+  start: number;
+  end: number;
+  loops: boolean;
+  source: string;
+}
+
+export interface TranslateOptions {
+  maxInstructions: number;
+  /** Emit journal calls before SRAM stores (check mode). */
+  journal: boolean;
+}
+
+type Region = 'sram' | 'flash' | 'rom';
+
+/** Which memory a fetch address lies in, for the translator (null = not translatable). */
+export function codeRegion(addr: number, sramSize: number): Region | null {
+  addr = addr >>> 0;
+  if (addr - SRAM_BASE >= 0 && addr - SRAM_BASE < sramSize) return 'sram';
+  if (addr >>> 26 === 4) return 'flash';
+  if (addr < ROM_SIZE) return 'rom';
+  return null;
+}
+
+/** Read a code halfword the way the interpreter's fetch would see it. */
+export function fetch16(v: MemoryViews, addr: number): number {
+  addr = addr >>> 0;
+  const so = addr - SRAM_BASE;
+  if (so >= 0 && so < v.s8.length - 1) return v.s8[so] | (v.s8[so + 1] << 8);
+  if (addr >>> 26 === 4) {
+    const fo = addr & 0xffffff;
+    return v.f8[fo] | (v.f8[(fo + 1) & 0xffffff] << 8);
+  }
+  if (addr < ROM_SIZE) {
+    const w = v.b32[addr >>> 2];
+    return addr & 2 ? w >>> 16 : w & 0xffff;
+  }
+  return -1;
+}
+
+const BRANCHES = new Set<Op>([Op.B, Op.B_COND, Op.BL, Op.BLX, Op.BX, Op.POP, Op.CPSIE]);
+
+/** Base cycles the interpreter charges, for instructions the translator handles. */
+function staticCycles(kind: Op, op: number): number {
+  switch (kind) {
+    case Op.B:
+    case Op.BLX:
+    case Op.BX:
+      return 2;
+    case Op.BL:
+      return 3;
+    case Op.DMB:
+    case Op.DSB:
+    case Op.ISB:
+    case Op.MRS:
+      return 3;
+    case Op.LDR_IMM:
+    case Op.LDR_SP:
+    case Op.LDR_LIT:
+    case Op.LDR_REG:
+    case Op.LDRB_IMM:
+    case Op.LDRB_REG:
+    case Op.LDRH_IMM:
+    case Op.LDRH_REG:
+    case Op.LDRSB:
+    case Op.LDRSH:
+    case Op.STR_IMM:
+    case Op.STR_SP:
+    case Op.STR_REG:
+    case Op.STRB_IMM:
+    case Op.STRB_REG:
+    case Op.STRH_IMM:
+    case Op.STRH_REG:
+      return 2; // 1 + cyclesIO() for SRAM/flash/ROM; other addresses leave the block
+    case Op.LDMIA:
+    case Op.STMIA:
+      return 1 + popcount(op & 0xff);
+    case Op.PUSH:
+      return 1 + popcount(op & 0xff);
+    case Op.POP:
+      return 1 + popcount(op & 0xff) + (op & 0x100 ? 2 : 0);
+    case Op.ADD_REG:
+      return (((op & 0x80) >> 4) | (op & 7)) === 15 ? 2 : 1;
+    case Op.MOV:
+      return (((op >> 4) & 8) | (op & 7)) === 15 ? 2 : 1;
+    default:
+      return 1;
+  }
+}
+
+function popcount(x: number): number {
+  let n = 0;
+  while (x) {
+    n += x & 1;
+    x >>>= 1;
+  }
+  return n;
+}
+
+/** Whether the translator emits code for this instruction (else the block stops before it). */
+function translatable(kind: Op, op: number, op2: number, pc: number, sramSize: number): boolean {
+  switch (kind) {
+    case Op.BKPT:
+    case Op.MSR:
+    case Op.SEV:
+    case Op.SVC:
+    case Op.UDF:
+    case Op.UDF_W:
+    case Op.WFE:
+    case Op.WFI:
+    case Op.YIELD:
+    case Op.UNKNOWN:
+      return false;
+    case Op.MRS:
+      return ((op2 >> 8) & 0xf) < 13;
+    case Op.LDR_LIT: {
+      const addr = (((pc & ~1) + 4) & ~3) + ((op & 0xff) << 2);
+      const r = codeRegion(addr, sramSize);
+      return r === 'sram' || r === 'flash' || r === 'rom';
+    }
+    default:
+      return true;
+  }
+}
+
+function isTerminator(kind: Op, op: number): boolean {
+  if (BRANCHES.has(kind)) return kind !== Op.POP || (op & 0x100) !== 0;
+  if (kind === Op.ADD_REG) return (((op & 0x80) >> 4) | (op & 7)) === 15;
+  if (kind === Op.MOV) return (((op >> 4) & 8) | (op & 7)) === 15;
+  return false;
+}
+
+const u32 = (n: number): number => n >>> 0;
+const i32 = (n: number): string => String(n | 0);
+
+/**
+ * Translate the block at `pc`. Returns null when the first instruction is one the translator
+ * leaves to the interpreter (or the PC is not in translatable memory).
+ */
+export function translateBlock(views: MemoryViews, pc: number, opts: TranslateOptions): BlockCode | null {
+  const sramSize = views.s8.length;
+  const region = codeRegion(pc & ~1, sramSize);
+  if (!region) return null;
+  const instrs: TranslatedInstr[] = [];
+  let cur = pc >>> 0;
+  let lastTerminator = false;
+  let litLo = Infinity;
+  let litHi = -Infinity;
+  while (instrs.length < opts.maxInstructions) {
+    const fa = (cur & ~1) >>> 0;
+    if (codeRegion(fa, sramSize) !== region || codeRegion(fa + 1, sramSize) !== region) break;
+    const op = fetch16(views, fa);
+    let op2 = 0;
+    if (isWide(op)) {
+      if (codeRegion(fa + 3, sramSize) !== region) break;
+      op2 = fetch16(views, fa + 2);
+    }
+    const kind = classify(op, op2);
+    if (!translatable(kind, op, op2, cur, sramSize)) break;
+    if (kind === Op.LDR_LIT) {
+      const la = u32((((cur & ~1) + 4) & ~3) + ((op & 0xff) << 2));
+      if (codeRegion(la, sramSize) === region) {
+        litLo = Math.min(litLo, la);
+        litHi = Math.max(litHi, la + 4);
+      }
+    }
+    instrs.push({ pc: cur, op, op2, size: opSize(kind), cycles: staticCycles(kind, op) });
+    cur = u32(cur + opSize(kind));
+    if (isTerminator(kind, op)) {
+      lastTerminator = true;
+      break;
+    }
+  }
+  if (instrs.length === 0) return null;
+  const start = (pc & ~1) >>> 0;
+  const end = (instrs[instrs.length - 1].pc & ~1) + instrs[instrs.length - 1].size;
+  let cbl = 0;
+  for (let i = 0; i < instrs.length - 1; i++) cbl += instrs[i].cycles;
+  const g = new Gen(views, instrs, pc >>> 0, lastTerminator ? null : cur, opts, cbl);
+  const source = g.emit();
+  return {
+    pc: pc >>> 0,
+    instrs,
+    cyclesBeforeLast: cbl,
+    // Literal pools in the same memory are covered too: rewriting one invalidates the block.
+    start: Math.min(start, litLo),
+    end: Math.max(end >>> 0, litHi === -Infinity ? 0 : litHi),
+    loops: g.loops,
+    source,
+  };
+}
+
+/** Compile generated source into a block function bound to `env`. */
+export function compileBlock(code: BlockCode, env: BlockEnv): BlockFn {
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const factory = new Function('E', code.source) as (e: BlockEnv) => BlockFn;
+  return factory(env);
+}
+
+/** Human-readable listing of a block (for divergence reports). */
+export function listBlock(code: BlockCode): string[] {
+  return code.instrs.map((ins) => {
+    const raw = ins.size === 4 ? `${hex4(ins.op)} ${hex4(ins.op2)}` : `${hex4(ins.op)}     `;
+    return `  ${(ins.pc >>> 0).toString(16).padStart(8, '0')}: ${raw}  ${disassemble(ins.pc, ins.op, ins.op2)}`;
+  });
+}
+const hex4 = (n: number): string => n.toString(16).padStart(4, '0');
+
+const COND_EXPR = [
+  'Z',
+  '!Z',
+  'C',
+  '!C',
+  'N',
+  '!N',
+  'V',
+  '!V',
+  '(C && !Z)',
+  '!(C && !Z)',
+  '(N === V)',
+  '(N !== V)',
+  '(N === V && !Z)',
+  '!(N === V && !Z)',
+];
+
+class Gen {
+  private readonly lines: string[] = [];
+  private readonly readRegs = new Set<number>();
+  private readonly writtenRegs = new Set<number>();
+  private flagsRead = false;
+  private readonly flagsWritten = new Set<string>();
+  loops = false;
+  private k = 0; // index of the instruction being emitted
+  private S = 0; // static cycles before it
+  private readonly sramSize: number;
+
+  constructor(
+    private readonly views: MemoryViews,
+    private readonly instrs: TranslatedInstr[],
+    private readonly entry: number,
+    /** Next PC when the block ends without a branch (cap reached / untranslatable next). */
+    private readonly fallPC: number | null,
+    private readonly opts: TranslateOptions,
+    private readonly cbl: number,
+  ) {
+    this.sramSize = views.s8.length;
+  }
+
+  private R(n: number, pcv: number): string {
+    if (n === 15) return i32(pcv + 2);
+    this.readRegs.add(n);
+    return `r${n}`;
+  }
+  private W(n: number): string {
+    this.writtenRegs.add(n);
+    return `r${n}`;
+  }
+  private setFlags(...f: string[]): void {
+    for (const x of f) this.flagsWritten.add(x);
+  }
+  private out(s: string): void {
+    this.lines.push(s);
+  }
+  /** Leave the block before the current instruction. */
+  private bail(pcv: number): string {
+    return `{ xpc = ${u32(pcv)}; xc = cyc + ${this.S}; xn = ic + ${this.k}; break out; }`;
+  }
+  /** Leave the block after the current instruction (it took `c` cycles) with next PC `next`. */
+  private leave(next: string | number, c: number | string): string {
+    return `{ xpc = ${typeof next === 'number' ? u32(next) : next}; xc = cyc + ${this.S} + ${c}; xn = ic + ${this.k + 1}; break out; }`;
+  }
+
+  /** Write every register and flag changed so far back to the core (before calling out). */
+  private syncAll(): string {
+    const parts: string[] = [];
+    for (const i of this.writtenRegs) parts.push(`r[${i}] = r${i};`);
+    for (const f of this.flagsWritten) parts.push(`core.${f} = ${f};`);
+    return parts.join(' ');
+  }
+
+  private flagsNZ(t: string): void {
+    this.out(`N = ${t} < 0; Z = ${t} === 0;`);
+    this.setFlags('N', 'Z');
+  }
+  private addFlags(dst: number | null, x: string, y: string): void {
+    // x, y: int32 expressions
+    this.out(`v = (${x} >>> 0) + (${y} >>> 0); t = v | 0;`);
+    this.out(`N = t < 0; Z = t === 0; C = v > 4294967295; V = t !== (${x}) + (${y});`);
+    this.setFlags('N', 'Z', 'C', 'V');
+    if (dst !== null) this.out(`${this.W(dst)} = t;`);
+  }
+  private subFlags(dst: number | null, x: string, y: string): void {
+    this.out(`v = ${x} >>> 0; a = ${y} >>> 0; t = (v - a) | 0;`);
+    this.out(`N = t < 0; Z = t === 0; C = v >= a; V = ((v ^ a) & (v ^ t)) < 0;`);
+    this.setFlags('N', 'Z', 'C', 'V');
+    if (dst !== null) this.out(`${this.W(dst)} = t;`);
+  }
+
+  private storeHit(idx: string, addr: string, len: number, size: number): string {
+    return `if (cw[${idx}]) { E.codeWrite(${addr}, ${len}); ${this.leave(this.instrs[this.k].pc + size, this.instrs[this.k].cycles)} }`;
+  }
+
+  /** Load `size` bytes at the uint32 address in local `a` into local `v`, or bail. */
+  private load(size: 1 | 2 | 4, pcv: number): void {
+    const Z = this.sramSize;
+    if (size === 4) {
+      this.out(`if (a & 3) ${this.bail(pcv)}`);
+      this.out(`if ((o = a - ${SRAM_BASE}) >>> 0 < ${Z}) v = s32[o >> 2];`);
+      this.out(`else if ((a >>> 26) === 4) v = f32[(a & 16777215) >> 2];`);
+      this.out(`else if (a < ${ROM_SIZE}) v = b32[a >> 2] | 0;`);
+      this.out(`else ${this.bail(pcv)}`);
+    } else if (size === 2) {
+      this.out(`if (a & 1) ${this.bail(pcv)}`);
+      this.out(`if ((o = a - ${SRAM_BASE}) >>> 0 < ${Z}) v = s16[o >> 1];`);
+      this.out(`else if ((a >>> 26) === 4) v = f16[(a & 16777215) >> 1];`);
+      this.out(`else ${this.bail(pcv)}`);
+    } else {
+      this.out(`if ((o = a - ${SRAM_BASE}) >>> 0 < ${Z}) v = s8[o];`);
+      this.out(`else if ((a >>> 26) === 4) v = f8[a & 16777215];`);
+      this.out(`else ${this.bail(pcv)}`);
+    }
+  }
+  /** Store `val` (int32 expr) of `size` bytes at the uint32 address in local `a`, or bail. */
+  private store(size: 1 | 2 | 4, val: string, pcv: number): void {
+    const Z = this.sramSize;
+    const align = size === 4 ? 'a & 3' : size === 2 ? 'a & 1' : '0';
+    this.out(`if (${align} || (o = a - ${SRAM_BASE}) >>> 0 >= ${Z}) ${this.bail(pcv)}`);
+    if (this.opts.journal) this.out(`E.jw(o, ${size});`);
+    if (size === 4) this.out(`s32[o >> 2] = ${val};`);
+    else if (size === 2) this.out(`s16[o >> 1] = ${val};`);
+    else this.out(`s8[o] = ${val};`);
+    this.out(this.storeHit('o >> 2', 'a', size, this.instrs[this.k].size));
+  }
+
+  emit(): string {
+    const body: string[] = [];
+    const n = this.instrs.length;
+    const last = this.instrs[n - 1];
+    const lastKind = classify(last.op, last.op2);
+    // A block ending in a branch back to its entry loops inside the function.
+    if ((lastKind === Op.B || lastKind === Op.B_COND) && u32(last.pc + 4 + branchOffset(lastKind, last.op)) === this.entry) {
+      this.loops = true;
+    }
+    for (this.k = 0, this.S = 0; this.k < n; this.k++) {
+      const ins = this.instrs[this.k];
+      this.out(`// ${disassemble(ins.pc, ins.op, ins.op2)}`);
+      this.emitInstr(ins);
+      this.S += ins.cycles;
+    }
+    if (this.fallPC !== null) {
+      // Ran off the end without a branch: continue at the next instruction.
+      this.k = n - 1;
+      this.S -= last.cycles;
+      this.out(this.leave(this.fallPC, last.cycles));
+    }
+    body.push(...this.lines);
+
+    const regs = [...new Set([...this.readRegs, ...this.writtenRegs])].sort((a, b) => a - b);
+    const head: string[] = [];
+    head.push('const { s32, s16, s8, f32, f16, f8, b32, cw } = E;');
+    head.push('return function blk(core, budget) {');
+    head.push('const r = core.registers;');
+    for (const i of regs) head.push(`let r${i} = r[${i}] | 0;`);
+    const flagsUsed = this.flagsRead || this.flagsWritten.size > 0;
+    if (flagsUsed) head.push('let N = core.N, Z = core.Z, C = core.C, V = core.V;');
+    head.push('let a = 0, o = 0, v = 0, t = 0, cyc = 0, ic = 0, xpc = 0, xc = 0, xn = 0, m = s32;');
+    head.push('out: {');
+    if (this.loops) head.push('for (;;) {');
+    const tail: string[] = [];
+    if (this.loops) tail.push('}');
+    tail.push('}');
+    for (const i of [...this.writtenRegs].sort((a, b) => a - b)) tail.push(`r[${i}] = r${i};`);
+    for (const f of ['N', 'Z', 'C', 'V']) if (this.flagsWritten.has(f)) tail.push(`core.${f} = ${f};`);
+    tail.push('r[15] = xpc; E.n = xn; return xc;');
+    tail.push('};');
+    return [...head, ...body, ...tail].join('\n');
+  }
+
+  private cond(c: number): string {
+    this.flagsRead = true;
+    return COND_EXPR[c];
+  }
+
+  /** Branch to a constant target as the last instruction (`taken` cycles include the branch). */
+  private branchTo(target: number, cycles: number): void {
+    if (this.loops && target === this.entry) {
+      // Next pass: its instructions up to the last one must start before `budget`.
+      this.out(`cyc += ${this.S + cycles}; ic += ${this.instrs.length};`);
+      this.out(`if (cyc + ${this.cbl} >= budget) { xpc = ${target}; xc = cyc; xn = ic; break out; }`);
+      this.out('continue;');
+    } else {
+      this.out(this.leave(target, cycles));
+    }
+  }
+
+  private emitInstr(ins: TranslatedInstr): void {
+    const { op, op2 } = ins;
+    const pcv = ins.pc >>> 0;
+    const kind = classify(op, op2);
+    const rd = op & 7;
+    const rn = (op >> 3) & 7;
+    const rm = (op >> 6) & 7;
+    const imm5 = (op >> 6) & 0x1f;
+    const imm8 = op & 0xff;
+    const r8 = (op >> 8) & 7;
+    const next = u32(pcv + ins.size);
+    switch (kind) {
+      case Op.ADCS: {
+        this.flagsRead = true;
+        const x = this.R(rn, pcv);
+        const y = this.R(rd, pcv);
+        this.out(`a = (${y} >>> 0) + (C ? 1 : 0); v = (${x} >>> 0) + a; t = v | 0;`);
+        this.out(`N = t < 0; Z = t === 0; C = v > 4294967295; V = t !== (${x}) + (a | 0);`);
+        this.setFlags('N', 'Z', 'C', 'V');
+        this.out(`${this.W(rd)} = t;`);
+        return;
+      }
+      case Op.ADD_RD_SP_IMM:
+        this.out(`${this.W(r8)} = (${this.R(13, pcv)} + ${imm8 << 2}) | 0;`);
+        return;
+      case Op.ADD_SP_IMM:
+        this.out(`${this.W(13)} = (${this.R(13, pcv)} + ${(op & 0x7f) << 2}) & -4;`);
+        return;
+      case Op.ADDS_T1:
+        this.addFlags(rd, this.R(rn, pcv), String(rm));
+        return;
+      case Op.ADDS_T2:
+        this.addFlags(r8, this.R(r8, pcv), String(imm8));
+        return;
+      case Op.ADDS_REG:
+        this.addFlags(rd, this.R(rn, pcv), this.R(rm, pcv));
+        return;
+      case Op.ADD_REG: {
+        const Rm = (op >> 3) & 0xf;
+        const Rdn = ((op & 0x80) >> 4) | rd;
+        const L = Rdn === 15 ? String(u32(pcv + 4)) : `(${this.R(Rdn, pcv)} >>> 0)`;
+        const Rv = Rm === 15 ? String(u32(pcv + 4)) : `(${this.R(Rm, pcv)} >>> 0)`;
+        if (Rdn === 15) {
+          this.out(`a = ((${L} + ${Rv}) & -2) >>> 0;`);
+          this.out(this.leave('a', 2));
+        } else if (Rdn === 13) {
+          this.out(`${this.W(13)} = (${L} + ${Rv}) & -4;`);
+        } else {
+          this.out(`${this.W(Rdn)} = (${L} + ${Rv}) | 0;`);
+        }
+        return;
+      }
+      case Op.ADR:
+        this.out(`${this.W(r8)} = ${i32((((pcv & ~1) & ~3) + 4 + (imm8 << 2)) | 0)};`);
+        return;
+      case Op.ANDS:
+        this.out(`t = ${this.R(rd, pcv)} & ${this.R(rn, pcv)}; ${this.W(rd)} = t;`);
+        this.flagsNZ('t');
+        return;
+      case Op.ASRS_IMM: {
+        const sh = imm5 || 32;
+        const x = this.R(rn, pcv);
+        this.out(`v = ${x}; t = ${sh < 32 ? `v >> ${sh}` : 'v >> 31'};`);
+        this.out(`C = (v & ${1 << (sh - 1)}) !== 0; ${this.W(rd)} = t;`);
+        this.setFlags('C');
+        this.flagsNZ('t');
+        return;
+      }
+      case Op.ASRS_REG: {
+        const x = this.R(rd, pcv);
+        this.out(`a = ${this.R(rn, pcv)} & 255; if (a > 32) a = 32; v = ${x};`);
+        this.out(`t = a < 32 ? v >> a : v >> 31; C = (v & (1 << (a - 1))) !== 0; ${this.W(rd)} = t;`);
+        this.setFlags('C');
+        this.flagsNZ('t');
+        return;
+      }
+      case Op.B_COND: {
+        const c = (op >> 8) & 0xf;
+        const target = u32(pcv + 4 + branchOffset(kind, op));
+        this.out(`if (${this.cond(c)}) {`);
+        this.branchTo(target, 2);
+        this.out('}');
+        this.out(this.leave(next, 1));
+        return;
+      }
+      case Op.B:
+        this.branchTo(u32(pcv + 4 + branchOffset(kind, op)), 2);
+        return;
+      case Op.BICS:
+        this.out(`t = ${this.R(rd, pcv)} & ~${this.R(rn, pcv)}; ${this.W(rd)} = t;`);
+        this.flagsNZ('t');
+        return;
+      case Op.BL: {
+        const target = u32(pcv + 4 + blOffset(op, op2));
+        this.out(`${this.W(14)} = ${i32((pcv + 4) | 1)};`);
+        // The interpreter calls the blTaken hook with LR/PC already set.
+        this.out(`${this.syncAll()} r[15] = ${target}; core.blTaken(core, false);`);
+        this.out(this.leave(target, 3));
+        return;
+      }
+      case Op.BLX: {
+        const Rm = (op >> 3) & 0xf;
+        this.out(`${this.W(14)} = ${i32((pcv + 2) | 1)};`);
+        const src = Rm === 15 ? String(u32(pcv + 2)) : Rm === 14 ? 'r14' : this.R(Rm, pcv);
+        this.out(`a = (${src} & -2) >>> 0;`);
+        this.out(`${this.syncAll()} r[15] = a; core.blTaken(core, true);`);
+        this.out(this.leave('a', 2));
+        return;
+      }
+      case Op.BX: {
+        const Rm = (op >> 3) & 0xf;
+        const src = Rm === 15 ? String(u32(pcv + 2)) : this.R(Rm, pcv);
+        this.out(`a = ${src} >>> 0;`);
+        this.out(`if (core.currentMode === 1 && (a >>> 28) === 15) ${this.bail(pcv)}`);
+        this.out(this.leave('(a & -2) >>> 0', 2));
+        return;
+      }
+      case Op.CMN:
+        this.addFlags(null, this.R(rd, pcv), this.R(rn, pcv));
+        return;
+      case Op.CMP_IMM:
+        this.subFlags(null, this.R(r8, pcv), String(imm8));
+        return;
+      case Op.CMP_REG:
+        this.subFlags(null, this.R(rd, pcv), this.R(rn, pcv));
+        return;
+      case Op.CMP_HI: {
+        const Rm = (op >> 3) & 0xf;
+        const Rn = ((op >> 4) & 8) | rd;
+        this.subFlags(null, this.R(Rn, pcv), this.R(Rm, pcv));
+        return;
+      }
+      case Op.CPSID:
+        this.out('core.PM = true;');
+        return;
+      case Op.CPSIE:
+        this.out('core.PM = false; core.interruptsUpdated = true;');
+        this.out(this.leave(next, 1));
+        return;
+      case Op.DMB:
+      case Op.DSB:
+      case Op.ISB:
+        return;
+      case Op.EORS:
+        this.out(`t = ${this.R(rn, pcv)} ^ ${this.R(rd, pcv)}; ${this.W(rd)} = t;`);
+        this.flagsNZ('t');
+        return;
+      case Op.LDMIA: {
+        const list = imm8;
+        const cnt = popcount(list);
+        if (cnt === 0) {
+          this.out(`a = ${this.R(r8, pcv)} >>> 0;`);
+        } else {
+          this.out(`a = ${this.R(r8, pcv)} >>> 0;`);
+          this.out(`if (a & 3) ${this.bail(pcv)}`);
+          this.out(`m = s32;`);
+          this.out(`if ((o = a - ${SRAM_BASE}) >>> 0 <= ${this.sramSize - 4 * cnt}) o >>= 2;`);
+          this.out(`else if ((a >>> 26) === 4 && (a & 16777215) <= ${0x1000000 - 4 * cnt}) { m = f32; o = (a & 16777215) >> 2; }`);
+          this.out(`else ${this.bail(pcv)}`);
+          let j = 0;
+          for (let i = 0; i < 8; i++) if (list & (1 << i)) this.out(`${this.W(i)} = m[o + ${j++}];`);
+        }
+        if (!(list & (1 << r8))) this.out(`${this.W(r8)} = (a + ${4 * cnt}) | 0;`);
+        return;
+      }
+      case Op.LDR_IMM:
+        this.out(`a = (${this.R(rn, pcv)} + ${imm5 << 2}) >>> 0;`);
+        this.load(4, pcv);
+        this.out(`${this.W(rd)} = v;`);
+        return;
+      case Op.LDR_SP:
+        this.out(`a = (${this.R(13, pcv)} + ${imm8 << 2}) >>> 0;`);
+        this.load(4, pcv);
+        this.out(`${this.W(r8)} = v;`);
+        return;
+      case Op.LDR_LIT: {
+        const la = u32((((pcv + 4) & ~3) >>> 0) + (imm8 << 2));
+        this.out(`a = ${la};`);
+        this.load(4, pcv);
+        this.out(`${this.W(r8)} = v;`);
+        return;
+      }
+      case Op.LDR_REG:
+        this.out(`a = (${this.R(rm, pcv)} + ${this.R(rn, pcv)}) >>> 0;`);
+        this.load(4, pcv);
+        this.out(`${this.W(rd)} = v;`);
+        return;
+      case Op.LDRB_IMM:
+        this.out(`a = (${this.R(rn, pcv)} + ${imm5}) >>> 0;`);
+        this.load(1, pcv);
+        this.out(`${this.W(rd)} = v;`);
+        return;
+      case Op.LDRB_REG:
+        this.out(`a = (${this.R(rm, pcv)} + ${this.R(rn, pcv)}) >>> 0;`);
+        this.load(1, pcv);
+        this.out(`${this.W(rd)} = v;`);
+        return;
+      case Op.LDRH_IMM:
+        this.out(`a = (${this.R(rn, pcv)} + ${imm5 << 1}) >>> 0;`);
+        this.load(2, pcv);
+        this.out(`${this.W(rd)} = v;`);
+        return;
+      case Op.LDRH_REG:
+        this.out(`a = (${this.R(rm, pcv)} + ${this.R(rn, pcv)}) >>> 0;`);
+        this.load(2, pcv);
+        this.out(`${this.W(rd)} = v;`);
+        return;
+      case Op.LDRSB:
+        this.out(`a = (${this.R(rm, pcv)} + ${this.R(rn, pcv)}) >>> 0;`);
+        this.load(1, pcv);
+        this.out(`${this.W(rd)} = (v << 24) >> 24;`);
+        return;
+      case Op.LDRSH:
+        this.out(`a = (${this.R(rm, pcv)} + ${this.R(rn, pcv)}) >>> 0;`);
+        this.load(2, pcv);
+        this.out(`${this.W(rd)} = (v << 16) >> 16;`);
+        return;
+      case Op.LSLS_IMM: {
+        const x = this.R(rn, pcv);
+        this.out(`v = ${x}; t = v << ${imm5};`);
+        if (imm5) {
+          this.out(`C = (v & ${1 << (32 - imm5)}) !== 0;`);
+          this.setFlags('C');
+        }
+        this.out(`${this.W(rd)} = t;`);
+        this.flagsNZ('t');
+        return;
+      }
+      case Op.LSLS_REG: {
+        this.out(`a = ${this.R(rn, pcv)} & 255; v = ${this.R(rd, pcv)};`);
+        this.out(`t = a >= 32 ? 0 : v << a; if (a) C = (v & (1 << (32 - a))) !== 0; ${this.W(rd)} = t;`);
+        this.setFlags('C');
+        this.flagsRead = true;
+        this.flagsNZ('t');
+        return;
+      }
+      case Op.LSRS_IMM: {
+        const x = this.R(rn, pcv);
+        this.out(`v = ${x}; t = ${imm5 ? `(v >>> ${imm5}) | 0` : '0'};`);
+        this.out(`C = ((v >>> ${imm5 ? imm5 - 1 : 31}) & 1) !== 0; ${this.W(rd)} = t;`);
+        this.setFlags('C');
+        this.flagsNZ('t');
+        return;
+      }
+      case Op.LSRS_REG: {
+        this.out(`a = ${this.R(rn, pcv)} & 255; v = ${this.R(rd, pcv)};`);
+        this.out(`t = a < 32 ? (v >>> a) | 0 : 0; C = a <= 32 ? ((v >>> (a - 1)) & 1) !== 0 : false; ${this.W(rd)} = t;`);
+        this.setFlags('C');
+        this.flagsNZ('t');
+        return;
+      }
+      case Op.MOV: {
+        const Rm = (op >> 3) & 0xf;
+        const Rd = ((op >> 4) & 8) | rd;
+        const val = Rm === 15 ? String(u32(pcv + 4)) : this.R(Rm, pcv);
+        if (Rd === 15) {
+          this.out(`a = (${val} & -2) >>> 0;`);
+          this.out(this.leave('a', 2));
+        } else if (Rd === 13) {
+          this.out(`${this.W(13)} = ${val} & -4;`);
+        } else {
+          this.out(`${this.W(Rd)} = ${val} | 0;`);
+        }
+        return;
+      }
+      case Op.MOVS:
+        this.out(`${this.W(r8)} = ${imm8}; N = false; Z = ${imm8 === 0};`);
+        this.setFlags('N', 'Z');
+        return;
+      case Op.MRS: {
+        // readSpecialRegister reads the flags and SP from the core: write ours back first.
+        const Rd = (op2 >> 8) & 0xf;
+        this.flagsRead = true;
+        this.out(`core.N = N; core.Z = Z; core.C = C; core.V = V; r[13] = ${this.R(13, pcv)};`);
+        this.out(`${this.W(Rd)} = core.readSpecialRegister(${op2 & 0xff}) | 0;`);
+        return;
+      }
+      case Op.MULS:
+        this.out(`t = Math.imul(${this.R(rn, pcv)}, ${this.R(rd, pcv)}); ${this.W(rd)} = t;`);
+        this.flagsNZ('t');
+        return;
+      case Op.MVNS:
+        this.out(`t = ~${this.R(rn, pcv)}; ${this.W(rd)} = t;`);
+        this.flagsNZ('t');
+        return;
+      case Op.ORRS:
+        this.out(`t = ${this.R(rd, pcv)} | ${this.R(rn, pcv)}; ${this.W(rd)} = t;`);
+        this.flagsNZ('t');
+        return;
+      case Op.POP: {
+        const list = imm8;
+        const P = (op >> 8) & 1;
+        const cnt = popcount(list);
+        const words = cnt + P;
+        this.out(`a = ${this.R(13, pcv)} >>> 0;`);
+        if (words > 0) {
+          this.out(`if ((a & 3) || (o = a - ${SRAM_BASE}) >>> 0 > ${this.sramSize - 4 * words}) ${this.bail(pcv)}`);
+          this.out('o >>= 2;');
+        }
+        if (P) {
+          this.out(`v = s32[o + ${cnt}];`);
+          this.out(`if (core.currentMode === 1 && (v >>> 28) === 15) ${this.bail(pcv)}`);
+        }
+        let j = 0;
+        for (let i = 0; i < 8; i++) if (list & (1 << i)) this.out(`${this.W(i)} = s32[o + ${j++}];`);
+        if (P) {
+          this.out(`${this.W(13)} = (a + ${4 * cnt + 4}) & -4;`);
+          this.out(this.leave('(v & -2) >>> 0', ins.cycles));
+        } else {
+          this.out(`${this.W(13)} = (a + ${4 * cnt}) & -4;`);
+        }
+        return;
+      }
+      case Op.PUSH: {
+        const list = imm8;
+        const L = (op >> 8) & 1;
+        const words = popcount(list) + L;
+        this.out(`a = (${this.R(13, pcv)} - ${4 * words}) >>> 0;`);
+        if (words > 0) {
+          this.out(`if ((a & 3) || (o = a - ${SRAM_BASE}) >>> 0 > ${this.sramSize - 4 * words}) ${this.bail(pcv)}`);
+          if (this.opts.journal) this.out(`E.jw(o, ${4 * words});`);
+          this.out('o >>= 2;');
+          let j = 0;
+          const idx: string[] = [];
+          for (let i = 0; i < 8; i++) {
+            if (list & (1 << i)) {
+              this.out(`s32[o + ${j}] = ${this.R(i, pcv)};`);
+              idx.push(`cw[o + ${j++}]`);
+            }
+          }
+          if (L) {
+            this.out(`s32[o + ${j}] = ${this.R(14, pcv)};`);
+            idx.push(`cw[o + ${j}]`);
+          }
+          this.out(`${this.W(13)} = (${this.R(13, pcv)} - ${4 * words}) & -4;`);
+          this.out(`if (${idx.join(' | ')}) { E.codeWrite(a, ${4 * words}); ${this.leave(next, ins.cycles)} }`);
+        }
+        return;
+      }
+      case Op.REV:
+        this.out(`v = ${this.R(rn, pcv)}; ${this.W(rd)} = ((v & 255) << 24) | (((v >> 8) & 255) << 16) | (((v >> 16) & 255) << 8) | ((v >> 24) & 255);`);
+        return;
+      case Op.REV16:
+        this.out(`v = ${this.R(rn, pcv)}; ${this.W(rd)} = (((v >> 16) & 255) << 24) | (((v >> 24) & 255) << 16) | ((v & 255) << 8) | ((v >> 8) & 255);`);
+        return;
+      case Op.REVSH:
+        this.out(`v = ${this.R(rn, pcv)}; ${this.W(rd)} = ((((v & 255) << 8) | ((v >> 8) & 255)) << 16) >> 16;`);
+        return;
+      case Op.ROR: {
+        this.out(`a = (${this.R(rn, pcv)} & 255) % 32; v = ${this.R(rd, pcv)};`);
+        this.out(`t = (v >>> a) | (v << (32 - a)); ${this.W(rd)} = t; C = t < 0;`);
+        this.setFlags('C');
+        this.flagsNZ('t');
+        return;
+      }
+      case Op.NEGS:
+        this.subFlags(rd, '0', this.R(rn, pcv));
+        return;
+      case Op.NOP:
+        return;
+      case Op.SBCS: {
+        this.flagsRead = true;
+        const x = this.R(rd, pcv);
+        this.out(`v = ${x} >>> 0; a = (${this.R(rn, pcv)} >>> 0) + (C ? 0 : 1); t = (v - a) | 0;`);
+        this.out(`N = t < 0; Z = t === 0; C = v >= a; V = ((v ^ a) & (v ^ t)) < 0; ${this.W(rd)} = t;`);
+        this.setFlags('N', 'Z', 'C', 'V');
+        return;
+      }
+      case Op.STMIA: {
+        const list = imm8;
+        const cnt = popcount(list);
+        this.out(`a = ${this.R(r8, pcv)} >>> 0;`);
+        if (cnt > 0) {
+          this.out(`if ((a & 3) || (o = a - ${SRAM_BASE}) >>> 0 > ${this.sramSize - 4 * cnt}) ${this.bail(pcv)}`);
+          if (this.opts.journal) this.out(`E.jw(o, ${4 * cnt});`);
+          this.out('o >>= 2;');
+          let j = 0;
+          const idx: string[] = [];
+          for (let i = 0; i < 8; i++) {
+            if (list & (1 << i)) {
+              this.out(`s32[o + ${j}] = ${this.R(i, pcv)};`);
+              idx.push(`cw[o + ${j++}]`);
+            }
+          }
+          if (!(list & (1 << r8))) this.out(`${this.W(r8)} = (a + ${4 * cnt}) | 0;`);
+          this.out(`if (${idx.join(' | ')}) { E.codeWrite(a, ${4 * cnt}); ${this.leave(next, ins.cycles)} }`);
+        } else {
+          this.out(`${this.W(r8)} = a | 0;`);
+        }
+        return;
+      }
+      case Op.STR_IMM:
+        this.out(`a = (${this.R(rn, pcv)} + ${imm5 << 2}) >>> 0;`);
+        this.store(4, this.R(rd, pcv), pcv);
+        return;
+      case Op.STR_SP:
+        this.out(`a = (${this.R(13, pcv)} + ${imm8 << 2}) >>> 0;`);
+        this.store(4, this.R(r8, pcv), pcv);
+        return;
+      case Op.STR_REG:
+        this.out(`a = (${this.R(rm, pcv)} + ${this.R(rn, pcv)}) >>> 0;`);
+        this.store(4, this.R(rd, pcv), pcv);
+        return;
+      case Op.STRB_IMM:
+        this.out(`a = (${this.R(rn, pcv)} + ${imm5}) >>> 0;`);
+        this.store(1, this.R(rd, pcv), pcv);
+        return;
+      case Op.STRB_REG:
+        this.out(`a = (${this.R(rm, pcv)} + ${this.R(rn, pcv)}) >>> 0;`);
+        this.store(1, this.R(rd, pcv), pcv);
+        return;
+      case Op.STRH_IMM:
+        this.out(`a = (${this.R(rn, pcv)} + ${imm5 << 1}) >>> 0;`);
+        this.store(2, this.R(rd, pcv), pcv);
+        return;
+      case Op.STRH_REG:
+        this.out(`a = (${this.R(rm, pcv)} + ${this.R(rn, pcv)}) >>> 0;`);
+        this.store(2, this.R(rd, pcv), pcv);
+        return;
+      case Op.SUB_SP:
+        this.out(`${this.W(13)} = (${this.R(13, pcv)} - ${(op & 0x7f) << 2}) & -4;`);
+        return;
+      case Op.SUBS_T1:
+        this.subFlags(rd, this.R(rn, pcv), String(rm));
+        return;
+      case Op.SUBS_T2:
+        this.subFlags(r8, this.R(r8, pcv), String(imm8));
+        return;
+      case Op.SUBS_REG:
+        this.subFlags(rd, this.R(rn, pcv), this.R(rm, pcv));
+        return;
+      case Op.SXTB:
+        this.out(`${this.W(rd)} = (${this.R(rn, pcv)} << 24) >> 24;`);
+        return;
+      case Op.SXTH:
+        this.out(`${this.W(rd)} = (${this.R(rn, pcv)} << 16) >> 16;`);
+        return;
+      case Op.TST:
+        this.out(`t = ${this.R(rd, pcv)} & ${this.R(rn, pcv)};`);
+        this.flagsNZ('t');
+        return;
+      case Op.UXTB:
+        this.out(`${this.W(rd)} = ${this.R(rn, pcv)} & 255;`);
+        return;
+      case Op.UXTH:
+        this.out(`${this.W(rd)} = ${this.R(rn, pcv)} & 65535;`);
+        return;
+      default:
+        throw new Error(`translator: no emitter for ${disassemble(pcv, op, op2)}`);
+    }
+  }
+}
+
+function branchOffset(kind: Op, op: number): number {
+  if (kind === Op.B_COND) return ((op & 0xff) << 24) >> 23;
+  return ((op & 0x7ff) << 21) >> 20;
+}
