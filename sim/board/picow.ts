@@ -1,0 +1,504 @@
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { RP2040 } from 'rp2040js';
+import { HleBootrom } from '../bootrom/hle-bootrom.ts';
+import { FirmwareError, PicowSimError } from '../errors.ts';
+import { Logger, silentLogger } from '../log.ts';
+import type { HostIo, SimClock } from '../time.ts';
+import { BoardClock } from './board-clock.ts';
+import { ClockPolicy } from './clock-policy.ts';
+import type { BoardContext, BoardDevice, BoardEvent } from './device.ts';
+import { MultiCore, type Core } from './multicore.ts';
+import { SpiFlash } from './spi-flash.ts';
+import { Rosc } from './rosc.ts';
+import { IoQspi, XipSsi } from './ssi.ts';
+import { FLASH_SIZE, loadUf2File, parseUf2, type Uf2Image } from './uf2.ts';
+import { UsbCdcHost } from './usb-cdc-host.ts';
+
+export type ConsoleSource = 'usb' | 'uart0' | 'uart1';
+export type ConsoleTarget = ConsoleSource | 'auto';
+
+export interface PicoWOptions {
+  /** A UF2 path, its bytes, or an already parsed image. */
+  firmware: string | Uint8Array | Uf2Image;
+  /** Board name: seeds the flash unique ID (and so the MAC) unless `uniqueId` is given. */
+  name?: string;
+  /** 8-byte flash unique ID (bytes or 16 hex digits). */
+  uniqueId?: Uint8Array | string;
+  logger?: Logger;
+  devices?: BoardDevice[];
+  /** Hold BOOTSEL (QSPI CSn low) at power-on and for `rp2.bootsel_button()`. */
+  bootselPressed?: boolean;
+}
+
+/** RP2040 datasheet §2.2: SRAM, peripheral bases used here. */
+const SSI_PERIPHERAL_KEY = 0x18000;
+const IO_QSPI_PERIPHERAL_KEY = 0x40018;
+const SYSINFO_PERIPHERAL_KEY = 0x40000;
+const WATCHDOG_PERIPHERAL_KEY = 0x40058;
+const ROSC_PERIPHERAL_KEY = 0x40060;
+/** SYSINFO CHIP_ID (§2.20.3): revision 2 (B2) in bits 31:28, part 0x0002, manufacturer 0x493. */
+const CHIP_ID_B2 = 0x20002927;
+/** Wall time one slice of the run loop may take before yielding to Node's event loop. */
+const SLICE_MS = 12;
+/**
+ * Cycles one core runs before the other gets its turn (and before the clock ticks): the
+ * interleaving grain of the two cores. Shorter while an alarm is due sooner, so peripheral
+ * events land on the instruction boundary where they are due.
+ */
+const DUAL_QUANTUM = 256;
+const SINGLE_QUANTUM = 4096;
+
+interface Waiter {
+  test: RegExp | string;
+  from: number;
+  resolve: (text: string) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout | null;
+}
+
+export class BoardHaltedError extends PicowSimError {
+  constructor(message: string) {
+    super(message, 1);
+  }
+}
+
+export class OutputTimeoutError extends PicowSimError {
+  constructor(message: string) {
+    super(message, 1);
+  }
+}
+
+function deriveUniqueId(name: string): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(`picow-sim board ${name}`).digest().subarray(0, 8));
+}
+
+function parseUniqueId(id: Uint8Array | string): Uint8Array {
+  if (typeof id !== 'string') {
+    if (id.length !== 8) throw new PicowSimError(`unique ID must be 8 bytes, got ${id.length}`, 2);
+    return id;
+  }
+  if (!/^[0-9a-fA-F]{16}$/.test(id)) throw new PicowSimError(`unique ID must be 16 hex digits, got '${id}'`, 2);
+  return new Uint8Array(Buffer.from(id, 'hex'));
+}
+
+/**
+ * A Raspberry Pi Pico W: an RP2040 (rp2040js) with 2 MB of flash loaded from a UF2, our HLE
+ * bootrom, the USB CDC and UART consoles, the devices wired to its pins, and the clock policy.
+ *
+ * Events: 'console' (bytes, source), 'event' (BoardEvent).
+ */
+export class PicoW extends EventEmitter {
+  readonly name: string;
+  readonly logger: Logger;
+  readonly uniqueId: Uint8Array;
+  readonly clock: BoardClock;
+  readonly policy: ClockPolicy;
+  readonly devices: BoardDevice[];
+  /** Persistent flash contents (2 MB), kept across chip resets and power cycles. */
+  readonly flash: Uint8Array;
+  mcu!: RP2040;
+  multicore!: MultiCore;
+  private usb: UsbCdcHost | null = null;
+  private readonly bootrom: HleBootrom;
+  private running = false;
+  private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
+  private pendingReset: 'watchdog' | 'power-on' | null = null;
+  private halted: BoardEvent | null = null;
+  private cycleNanos = 8;
+  private bootselPressed: boolean;
+  private text = '';
+  private readonly decoder = new TextDecoder('utf-8');
+  private readonly waiters = new Set<Waiter>();
+  private disposed = false;
+
+  private constructor(image: Uf2Image, opts: PicoWOptions) {
+    super();
+    this.name = opts.name ?? 'picow';
+    this.logger = opts.logger ?? silentLogger();
+    this.uniqueId = opts.uniqueId ? parseUniqueId(opts.uniqueId) : deriveUniqueId(this.name);
+    this.devices = [...(opts.devices ?? [])];
+    this.bootselPressed = opts.bootselPressed ?? false;
+    this.clock = new BoardClock();
+    this.policy = new ClockPolicy(() => this.clock.nanos);
+    this.policy.onWake = () => this.wake();
+    this.flash = new Uint8Array(FLASH_SIZE).fill(0xff);
+    this.flash.set(image.flash.subarray(0, FLASH_SIZE));
+    this.bootrom = new HleBootrom({
+      logger: this.logger,
+      onBootsel: (gpioActivityMask: number, disableInterfaceMask: number) => {
+        this.halt({ type: 'bootsel', gpioActivityMask, disableInterfaceMask, nanos: this.clock.nanos });
+      },
+      onFlashWrite: () => undefined,
+      readBootselPin: () => !this.bootselPressed,
+      coreIndex: (core: Core) => (this.multicore && core === this.multicore.cores[1] ? 1 : 0),
+      onNoBoot2: (reason: string) => {
+        this.halt({ type: 'halt', reason: `no bootable program in flash: ${reason}`, exitCode: null, nanos: this.clock.nanos });
+      },
+    });
+    this.buildChip('power-on');
+  }
+
+  /** Load a firmware image and build the board (powered, not yet running). */
+  static async create(opts: PicoWOptions): Promise<PicoW> {
+    const fw = opts.firmware;
+    const image =
+      typeof fw === 'string' ? loadUf2File(fw) : fw instanceof Uint8Array ? parseUf2(fw, '<firmware bytes>') : fw;
+    return new PicoW(image, opts);
+  }
+
+  get hostIo(): HostIo {
+    return this.policy;
+  }
+
+  get simClock(): SimClock {
+    return this.clock;
+  }
+
+  /** Everything the board printed so far (USB and UART consoles, decoded as UTF-8). */
+  get output(): string {
+    return this.text;
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  get haltEvent(): BoardEvent | null {
+    return this.halted;
+  }
+
+  /** Attach another device (before or after start). */
+  attach(device: BoardDevice): void {
+    this.devices.push(device);
+    device.attach(this.context());
+  }
+
+  private context(): BoardContext {
+    return {
+      mcu: this.mcu,
+      clock: this.clock,
+      hostIo: this.policy,
+      logger: this.logger,
+      emit: (e) => this.emitEvent(e),
+    };
+  }
+
+  private emitEvent(e: BoardEvent): void {
+    if (e.type === 'led') this.logger.trace('led', () => `${(e.nanos / 1e9).toFixed(6)}s LED ${e.on ? 'on' : 'off'}`);
+    this.emit('event', e);
+  }
+
+  /** Build a fresh RP2040 around the persistent flash (power-on or chip reset). */
+  private buildChip(reason: 'power-on' | 'watchdog' | 'software'): void {
+    const old = this.mcu as RP2040 | undefined;
+    let watchdogScratch: Uint32Array | null = null;
+    let watchdogReason = 0;
+    if (old && reason !== 'power-on') {
+      const wd = old.peripherals[WATCHDOG_PERIPHERAL_KEY] as unknown as { scratchData: Uint32Array; reason: number };
+      watchdogScratch = new Uint32Array(wd.scratchData);
+      watchdogReason = wd.reason;
+    }
+    if (old) this.flash.set(old.flash.subarray(0, FLASH_SIZE));
+    this.clock.newChip();
+    const mcu = new RP2040(this.clock as unknown as ConstructorParameters<typeof RP2040>[0]);
+    mcu.logger = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (name: string, msg: string) => this.logger.debug('board', `${name}: ${msg}`),
+      error: (name: string, msg: string) => this.logger.warn('board', `${name}: ${msg}`),
+    } as unknown as RP2040['logger'];
+    mcu.loadBootrom(this.bootrom.image); // also resets the core and fills flash with 0xFF
+    mcu.flash.set(this.flash);
+    const spiFlash = new SpiFlash(mcu.flash, this.uniqueId, FLASH_SIZE);
+    const ssi = new XipSsi(mcu, spiFlash);
+    const peripherals = mcu.peripherals as Record<number, unknown>;
+    peripherals[SSI_PERIPHERAL_KEY] = ssi;
+    peripherals[IO_QSPI_PERIPHERAL_KEY] = new IoQspi(mcu, ssi);
+    peripherals[ROSC_PERIPHERAL_KEY] = new Rosc(mcu, Buffer.from(this.uniqueId).readUInt32LE(0));
+    const sysinfo = peripherals[SYSINFO_PERIPHERAL_KEY] as { readUint32(o: number): number };
+    const sysinfoRead = sysinfo.readUint32.bind(sysinfo);
+    sysinfo.readUint32 = (offset: number) => (offset === 0 ? CHIP_ID_B2 : sysinfoRead(offset));
+    const wd = peripherals[WATCHDOG_PERIPHERAL_KEY] as unknown as {
+      scratchData: Uint32Array;
+      reason: number;
+      onWatchdogTrigger: () => void;
+    };
+    if (watchdogScratch) {
+      wd.scratchData.set(watchdogScratch);
+      wd.reason = watchdogReason;
+    }
+    wd.onWatchdogTrigger = () => {
+      this.pendingReset = 'watchdog';
+    };
+    mcu.qspi[1]!.setInputValue(!this.bootselPressed); // QSPI CSn strap: high = not pressed
+    this.bootrom.installRomWriteGuard(mcu);
+    const updateCycle = (clkSys: number) => {
+      this.cycleNanos = 1e9 / clkSys;
+    };
+    updateCycle(mcu.clkSys);
+    mcu.addClockListener(updateCycle);
+    // Consoles
+    mcu.uart[0]!.onByte = (b: number) => this.consoleOut(Uint8Array.of(b), 'uart0');
+    mcu.uart[1]!.onByte = (b: number) => this.consoleOut(Uint8Array.of(b), 'uart1');
+    const pendingInput = this.usb ? this.usb.pending : 0;
+    if (pendingInput) this.logger.debug('usb', `${pendingInput} input bytes dropped by the reset`);
+    const usb = new UsbCdcHost(mcu.usbCtrl, this.logger);
+    usb.onReady = () => this.logger.debug('usb', 'CDC serial port open');
+    usb.onData = (buf: Uint8Array) => this.consoleOut(buf, 'usb');
+    this.usb = usb;
+    this.mcu = mcu;
+    this.multicore = new MultiCore(mcu, this.bootrom.layout.park, this.logger, (core, view, code) =>
+      this.onBreak(core, view, code),
+    );
+    this.multicore.onCore1Start = () => this.wake();
+    for (const d of this.devices) d.attach(this.context());
+    this.emitEvent({ type: 'reset', reason, nanos: this.clock.nanos });
+  }
+
+  private onBreak(core: Core, view: RP2040, code: number): void {
+    if (this.bootrom.handleBreak(core, view, code)) return;
+    const pc = (core.PC - 2) >>> 0;
+    const r0 = core.registers[0]! | 0;
+    this.halt({
+      type: 'halt',
+      reason: `the program stopped at a breakpoint (BKPT/UDF #${code}) at 0x${pc.toString(16)} on core ${core === this.multicore.cores[1] ? 1 : 0}`,
+      exitCode: r0,
+      nanos: this.clock.nanos,
+    });
+  }
+
+  private halt(e: BoardEvent): void {
+    this.halted = e;
+    this.running = false;
+    this.emitEvent(e);
+    this.failWaiters(new BoardHaltedError(describeHalt(e)));
+  }
+
+  private consoleOut(bytes: Uint8Array, source: ConsoleSource): void {
+    this.text += this.decoder.decode(bytes, { stream: true });
+    this.emit('console', bytes, source);
+    if (this.waiters.size) this.checkWaiters();
+  }
+
+  /** Send bytes to the board's console: USB CDC when the device is up, else UART0. */
+  writeConsole(data: string | Uint8Array, target: ConsoleTarget = 'auto'): void {
+    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    const to = target === 'auto' ? (this.usbReady || !this.mcu.uart[0]!.rxEnabled ? 'usb' : 'uart0') : target;
+    if (to === 'usb') {
+      this.usb!.write(bytes);
+    } else {
+      const uart = this.mcu.uart[to === 'uart0' ? 0 : 1]!;
+      for (const b of bytes) uart.feedByte(b);
+    }
+    this.wake();
+  }
+
+  /** The USB CDC serial port is open (the firmware's USB device enumerated). */
+  get usbReady(): boolean {
+    return this.usb?.ready ?? false;
+  }
+
+  /** Start (or resume) running in the background of Node's event loop. */
+  start(): void {
+    if (this.disposed) throw new PicowSimError('the board was disposed', 1);
+    if (this.running || this.halted) return;
+    this.running = true;
+    this.schedule(0);
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = null;
+    this.immediate = null;
+  }
+
+  /** Power cycle: a fresh chip, flash kept, RAM and peripherals lost. */
+  powerCycle(): void {
+    this.halted = null;
+    this.buildChip('power-on');
+  }
+
+  /** Press or release BOOTSEL (read by `rp2.bootsel_button()` and at power-on). */
+  setBootsel(pressed: boolean): void {
+    this.bootselPressed = pressed;
+    this.mcu.qspi[1]!.setInputValue(!pressed);
+  }
+
+  private wake(): void {
+    if (!this.running || this.immediate) return;
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    this.immediate = setImmediate(() => this.runSlice());
+  }
+
+  private schedule(delayMs: number): void {
+    if (!this.running) return;
+    if (delayMs <= 0) {
+      if (!this.immediate) this.immediate = setImmediate(() => this.runSlice());
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.runSlice();
+      }, Math.min(delayMs, 50));
+    }
+  }
+
+  /** Run for up to SLICE_MS of wall time, then yield to Node's event loop. */
+  private runSlice(): void {
+    this.immediate = null;
+    if (!this.running) return;
+    const deadline = performance.now() + SLICE_MS;
+    const clock = this.clock;
+    let n = 0;
+    for (;;) {
+      if (this.pendingReset) {
+        const r = this.pendingReset;
+        this.pendingReset = null;
+        this.buildChip(r);
+        continue;
+      }
+      if (!this.running) return;
+      const mc = this.multicore;
+      const c0 = mc.cores[0];
+      const c1 = mc.core1Active ? mc.cores[1] : null;
+      const limit = this.policy.limitNanos();
+      if (c0.waiting && (!c1 || c1.waiting)) {
+        // Every core sleeps: jump to the next alarm, unless host I/O holds time to the wall clock.
+        const next = clock.nanosToNextAlarm;
+        if (next === null) {
+          if (mc.wakeOnOwnEvent()) continue;
+          if (this.policy.hostIoPending) this.schedule(2);
+          return;
+        }
+        const target = clock.nanos + next;
+        if (target > limit) {
+          if (limit > clock.nanos) clock.tick(limit - clock.nanos);
+          this.schedule(Math.max(1, this.policy.wallMsUntil(target)));
+          return;
+        }
+        clock.tick(next);
+      } else {
+        if (clock.nanos > limit) {
+          this.schedule(1);
+          return;
+        }
+        const cn = this.cycleNanos;
+        let budget = c1 ? DUAL_QUANTUM : SINGLE_QUANTUM;
+        const toAlarm = clock.nanosToNextAlarm;
+        if (toAlarm !== null && toAlarm < budget * cn) budget = Math.max(1, Math.ceil(toAlarm / cn));
+        let used = c0.waiting ? 0 : this.runCore(c0, budget);
+        if (c1 && !c1.waiting) used = Math.max(used, this.runCore(c1, budget));
+        clock.tick(used * cn);
+      }
+      if ((++n & 63) === 0 && performance.now() > deadline) break;
+    }
+    this.schedule(0);
+  }
+
+  /** Execute instructions on one core for about `budget` cycles; returns the cycles used. */
+  private runCore(core: Core, budget: number): number {
+    const start = core.cycles;
+    const end = start + budget;
+    while (core.cycles < end && !core.waiting && this.running && !this.pendingReset) core.executeInstruction();
+    return core.cycles - start;
+  }
+
+  /**
+   * Run until simulated time `nanos` has passed (test helper: drives the loop synchronously in
+   * slices, yielding between them). Resolves early if the board halts.
+   */
+  async runFor(nanos: number): Promise<void> {
+    const end = this.clock.nanos + nanos;
+    await new Promise<void>((resolve) => {
+      const t = this.clock.schedule(nanos, () => {
+        this.stop();
+        resolve();
+      });
+      const onHalt = (e: BoardEvent) => {
+        if (e.type === 'halt' || e.type === 'bootsel') {
+          t.cancel();
+          this.off('event', onHalt);
+          resolve();
+        }
+      };
+      this.on('event', onHalt);
+      this.start();
+    });
+    void end;
+  }
+
+  /**
+   * Wait until the console output (from character index `from`, default: everything so far)
+   * contains `test` (string) or matches it (RegExp). Rejects after `timeoutMs` of wall time or
+   * when the board halts. Resolves with the output from `from` to the end of the match.
+   */
+  waitForOutput(test: string | RegExp, opts: { timeoutMs?: number; from?: number } = {}): Promise<string> {
+    const timeoutMs = opts.timeoutMs ?? 30_000;
+    return new Promise((resolve, reject) => {
+      const w: Waiter = { test, from: opts.from ?? 0, resolve, reject, timer: null };
+      w.timer = setTimeout(() => {
+        this.waiters.delete(w);
+        const tail = this.text.slice(-300);
+        reject(new OutputTimeoutError(`timed out after ${timeoutMs} ms waiting for ${String(test)}; last output: ${JSON.stringify(tail)}`));
+      }, timeoutMs);
+      this.waiters.add(w);
+      this.checkWaiters();
+      if (this.halted && this.waiters.has(w)) this.failWaiters(new BoardHaltedError(describeHalt(this.halted)));
+    });
+  }
+
+  private checkWaiters(): void {
+    for (const w of this.waiters) {
+      const hay = this.text.slice(w.from);
+      let end = -1;
+      if (typeof w.test === 'string') {
+        const i = hay.indexOf(w.test);
+        if (i >= 0) end = i + w.test.length;
+      } else {
+        const m = w.test.exec(hay);
+        if (m) end = m.index + m[0].length;
+      }
+      if (end >= 0) {
+        this.waiters.delete(w);
+        if (w.timer) clearTimeout(w.timer);
+        w.resolve(hay.slice(0, end));
+      }
+    }
+  }
+
+  private failWaiters(e: Error): void {
+    for (const w of this.waiters) {
+      if (w.timer) clearTimeout(w.timer);
+      w.reject(e);
+    }
+    this.waiters.clear();
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.stop();
+    this.disposed = true;
+    this.failWaiters(new PicowSimError('the board was disposed', 1));
+    for (const d of this.devices) d.dispose?.();
+    this.removeAllListeners();
+  }
+}
+
+export function describeHalt(e: BoardEvent): string {
+  switch (e.type) {
+    case 'bootsel':
+      return 'the board asked for BOOTSEL mode (reset_to_usb_boot): it is now a USB drive waiting for new firmware';
+    case 'halt':
+      return e.reason;
+    default:
+      return `board stopped (${e.type})`;
+  }
+}
+
+export { FirmwareError };
