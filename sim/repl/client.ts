@@ -175,6 +175,7 @@ export class ReplClient {
   private async doEnterRaw(opts: { softReset?: boolean; timeoutMs?: number; signal?: AbortSignal }): Promise<void> {
     const total = opts.timeoutMs ?? this.timeoutMs;
     const attempts = 3;
+    this.reader.reopen();
     let lastErr: unknown;
     for (let i = 0; i < attempts; i++) {
       this.reader.discard();

@@ -1,0 +1,534 @@
+/**
+ * The `picow-sim` command line: one table of options, parsed into `CliOptions`. Options that
+ * belong to other modules (network, Wi-Fi, servers, scenarios) are parsed here into plain values
+ * and handed to those modules; their detailed checks live with them.
+ */
+import { UsageError } from './errors.ts';
+import { parseTraceAreas, TRACE_AREAS } from './log.ts';
+
+export type ConsoleChoice = 'usb' | 'uart0' | 'uart1' | 'all';
+export type CpuMode = 'interp' | 'jit' | 'check';
+
+export interface FileSpec {
+  local: string;
+  /** Board path, absolute. */
+  remote: string;
+}
+
+export interface ApSpec {
+  ssid: string;
+  password: string | null;
+}
+
+export interface CliOptions {
+  script: string | null;
+  files: FileSpec[];
+  lib: string[];
+  expect: string[];
+  /** Seconds of wall-clock time. */
+  timeout: number | null;
+  firmware: string | null;
+  offline: boolean;
+  quiet: boolean;
+  verbose: boolean;
+  trace: string[];
+  /** null: USB CDC and UART0 together (the default). */
+  console: ConsoleChoice | null;
+  cpu: CpuMode | null;
+  pty: string | null;
+  // sim/net
+  map: string[];
+  host: string[];
+  forward: string[];
+  allowInternet: boolean;
+  pcap: string | null;
+  latency: number | null;
+  loss: number | null;
+  bandwidth: string | null;
+  // sim/cyw43
+  ap: ApSpec[];
+  // server/
+  serverPort: number | null;
+  noServer: boolean;
+  // sim/scenario
+  scenario: string | null;
+  junit: string | null;
+  help: boolean;
+  version: boolean;
+}
+
+export function defaultOptions(): CliOptions {
+  return {
+    script: null,
+    files: [],
+    lib: [],
+    expect: [],
+    timeout: null,
+    firmware: null,
+    offline: false,
+    quiet: false,
+    verbose: false,
+    trace: [],
+    console: null,
+    cpu: null,
+    pty: null,
+    map: [],
+    host: [],
+    forward: [],
+    allowInternet: false,
+    pcap: null,
+    latency: null,
+    loss: null,
+    bandwidth: null,
+    ap: [],
+    serverPort: null,
+    noServer: false,
+    scenario: null,
+    junit: null,
+    help: false,
+    version: false,
+  };
+}
+
+type Group = 'Running a script' | 'Console' | 'Firmware' | 'Output' | 'Network' | 'Wi-Fi' | 'Servers' | 'Scenarios';
+
+interface OptionSpec {
+  name: string;
+  short?: string;
+  /** Placeholder for the value; absent for flags. */
+  arg?: string;
+  group: Group;
+  help: string;
+  example: string;
+  /** Apply the value (or `true` for a flag) to the options; throw UsageError for a bad value. */
+  apply(o: CliOptions, value: string): void;
+}
+
+function bad(opt: string, value: string, why: string, example: string): never {
+  throw new UsageError(`${opt} ${JSON.stringify(value)}: ${why} (example: ${example})`);
+}
+
+function number(opt: string, v: string, example: string, min: number, max = Infinity): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) bad(opt, v, 'not a number', example);
+  if (n < min || n > max) bad(opt, v, max === Infinity ? `must be at least ${min}` : `must be between ${min} and ${max}`, example);
+  return n;
+}
+
+function boardPath(p: string): string {
+  return '/' + p.split('/').filter((x) => x !== '' && x !== '.').join('/');
+}
+
+/** `LOCAL[:REMOTE]`; REMOTE defaults to the file's name at the root. */
+export function parseFileSpec(v: string): FileSpec {
+  const example = '--file data.json:/data/config.json';
+  if (!v) bad('--file', v, 'empty', example);
+  const colon = v.lastIndexOf(':');
+  // A colon followed by a path separator or nothing at all is part of a Windows-style path; we only
+  // split when something follows the colon.
+  let local = v;
+  let remote = '';
+  if (colon > 0 && colon < v.length - 1) {
+    local = v.slice(0, colon);
+    remote = v.slice(colon + 1);
+  } else if (colon === v.length - 1) {
+    bad('--file', v, 'nothing after the colon', example);
+  }
+  if (!remote) remote = local.slice(local.lastIndexOf('/') + 1);
+  if (remote.split('/').includes('..')) bad('--file', v, "the board path must not contain '..'", example);
+  const r = boardPath(remote);
+  if (r === '/') bad('--file', v, 'the board path is empty', example);
+  return { local, remote: r };
+}
+
+export function parseApSpec(v: string): ApSpec {
+  const example = '--ap PicoW-Sim:picowsim';
+  const colon = v.indexOf(':');
+  const ssid = colon >= 0 ? v.slice(0, colon) : v;
+  const password = colon >= 0 ? v.slice(colon + 1) : null;
+  if (!ssid) bad('--ap', v, 'the SSID is empty', example);
+  if (Buffer.byteLength(ssid) > 32) bad('--ap', v, 'an SSID has at most 32 bytes', example);
+  if (password !== null && (password.length < 8 || password.length > 63)) {
+    bad('--ap', v, 'a WPA2 password has 8 to 63 characters (leave out ":PASSWORD" for an open network)', example);
+  }
+  return { ssid, password };
+}
+
+function mapping(opt: string, v: string, example: string): string {
+  const eq = v.indexOf('=');
+  if (eq <= 0 || eq === v.length - 1) bad(opt, v, "expected FROM=TO with '='", example);
+  return v;
+}
+
+const BANDWIDTH_RE = /^\d+(\.\d+)?\s*([kmg]?(bit|b|bps)?)(\/s)?$/i;
+
+export const OPTIONS: OptionSpec[] = [
+  // Running a script
+  {
+    name: '--file',
+    arg: 'LOCAL[:REMOTE]',
+    group: 'Running a script',
+    help: 'copy a file to the board before the script runs (repeatable); REMOTE defaults to /NAME',
+    example: '--file config.json --file data/cal.bin:/data/cal.bin',
+    apply: (o, v) => void o.files.push(parseFileSpec(v)),
+  },
+  {
+    name: '--lib',
+    arg: 'DIR',
+    group: 'Running a script',
+    help: "copy a folder's contents to /lib on the board (repeatable)",
+    example: '--lib ./lib',
+    apply: (o, v) => void o.lib.push(v),
+  },
+  {
+    name: '--expect',
+    arg: 'TEXT',
+    group: 'Running a script',
+    help: 'exit 0 as soon as the board printed TEXT (repeatable: all of them, in any order)',
+    example: "--expect 'Hello, world!'",
+    apply: (o, v) => {
+      if (!v) bad('--expect', v, 'empty text', "--expect 'done'");
+      o.expect.push(v);
+    },
+  },
+  {
+    name: '--timeout',
+    short: '-t',
+    arg: 'SECONDS',
+    group: 'Running a script',
+    help: 'give up after SECONDS of wall-clock time and exit 1',
+    example: '--timeout 30',
+    apply: (o, v) => void (o.timeout = number('--timeout', v, '--timeout 30', 0.001)),
+  },
+  // Console
+  {
+    name: '--console',
+    arg: 'usb|uart0|uart1|all',
+    group: 'Console',
+    help: 'which console to show and type into (default: USB CDC and UART0 together)',
+    example: '--console uart0',
+    apply: (o, v) => {
+      if (!['usb', 'uart0', 'uart1', 'all'].includes(v)) bad('--console', v, 'expected usb, uart0, uart1 or all', '--console uart0');
+      o.console = v as ConsoleChoice;
+    },
+  },
+  {
+    name: '--pty',
+    arg: 'PATH',
+    group: 'Console',
+    help: 'expose the console as a pseudo-terminal at PATH for mpremote, Thonny, rshell, pyboard.py (needs socat)',
+    example: '--pty /tmp/picow',
+    apply: (o, v) => {
+      if (!v) bad('--pty', v, 'empty path', '--pty /tmp/picow');
+      o.pty = v;
+    },
+  },
+  // Firmware
+  {
+    name: '--firmware',
+    short: '-f',
+    arg: 'PATH',
+    group: 'Firmware',
+    help: 'the UF2 to run (default: env PICOW_FIRMWARE, then the cache folder)',
+    example: '--firmware RPI_PICO_W-20260406-v1.28.0.uf2',
+    apply: (o, v) => void (o.firmware = v),
+  },
+  {
+    name: '--cpu',
+    arg: 'interp|jit|check',
+    group: 'Firmware',
+    help: 'CPU core: interp (default), jit (faster), check (run both and compare; for debugging)',
+    example: '--cpu jit',
+    apply: (o, v) => {
+      if (!['interp', 'jit', 'check'].includes(v)) bad('--cpu', v, 'expected interp, jit or check', '--cpu jit');
+      o.cpu = v as CpuMode;
+    },
+  },
+  {
+    name: '--offline',
+    group: 'Firmware',
+    help: 'never download anything (also env PICOW_OFFLINE=1); mappings to the internet are refused',
+    example: '--offline',
+    apply: (o) => void (o.offline = true),
+  },
+  // Output
+  {
+    name: '--quiet',
+    short: '-q',
+    group: 'Output',
+    help: "print only the board's output and errors",
+    example: '--quiet',
+    apply: (o) => void (o.quiet = true),
+  },
+  {
+    name: '--verbose',
+    short: '-v',
+    group: 'Output',
+    help: 'print what the simulator does (boot, uploads, resets)',
+    example: '--verbose',
+    apply: (o) => void (o.verbose = true),
+  },
+  {
+    name: '--trace',
+    arg: 'AREAS',
+    group: 'Output',
+    help: `trace areas, comma-separated: ${TRACE_AREAS.join(', ')}, all`,
+    example: '--trace cyw43,net',
+    apply: (o, v) => {
+      try {
+        o.trace.push(...parseTraceAreas(v));
+      } catch (e) {
+        throw new UsageError(`--trace: ${(e as Error).message}`);
+      }
+    },
+  },
+  // Network
+  {
+    name: '--map',
+    arg: 'BOARD_ADDR:PORT=HOST:PORT',
+    group: 'Network',
+    help: "send the board's connections to an address to a host address instead (repeatable)",
+    example: '--map 192.168.253.45:8080=127.0.0.1:8080',
+    apply: (o, v) => void o.map.push(mapping('--map', v, '--map 192.168.253.45:8080=127.0.0.1:8080')),
+  },
+  {
+    name: '--host',
+    arg: 'NAME=IP',
+    group: 'Network',
+    help: "answer the board's DNS queries for NAME with IP (repeatable)",
+    example: '--host api.example.com=10.0.0.5',
+    apply: (o, v) => void o.host.push(mapping('--host', v, '--host api.example.com=10.0.0.5')),
+  },
+  {
+    name: '--forward',
+    arg: 'HOST_PORT=BOARD_PORT',
+    group: 'Network',
+    help: "forward a host TCP port to a port on the board, for servers running on the board (repeatable)",
+    example: '--forward 8080=80',
+    apply: (o, v) => void o.forward.push(mapping('--forward', v, '--forward 8080=80')),
+  },
+  {
+    name: '--allow-internet',
+    group: 'Network',
+    help: 'let the board reach addresses that are not mapped (default: only mapped ones and the embedded servers)',
+    example: '--allow-internet',
+    apply: (o) => void (o.allowInternet = true),
+  },
+  {
+    name: '--pcap',
+    arg: 'FILE',
+    group: 'Network',
+    help: "write the board's network traffic to FILE (pcap, opens in Wireshark)",
+    example: '--pcap run.pcap',
+    apply: (o, v) => void (o.pcap = v),
+  },
+  {
+    name: '--latency',
+    arg: 'MS',
+    group: 'Network',
+    help: 'add MS milliseconds of one-way latency on the Wi-Fi link',
+    example: '--latency 50',
+    apply: (o, v) => void (o.latency = number('--latency', v, '--latency 50', 0)),
+  },
+  {
+    name: '--loss',
+    arg: 'PERCENT',
+    group: 'Network',
+    help: 'drop PERCENT of the frames on the Wi-Fi link',
+    example: '--loss 5',
+    apply: (o, v) => void (o.loss = number('--loss', v, '--loss 5', 0, 100)),
+  },
+  {
+    name: '--bandwidth',
+    arg: 'RATE',
+    group: 'Network',
+    help: 'limit the Wi-Fi link, e.g. 1mbit, 256kbit',
+    example: '--bandwidth 1mbit',
+    apply: (o, v) => {
+      if (!BANDWIDTH_RE.test(v.trim())) bad('--bandwidth', v, 'expected a rate like 1mbit or 256kbit', '--bandwidth 1mbit');
+      o.bandwidth = v.trim();
+    },
+  },
+  // Wi-Fi
+  {
+    name: '--ap',
+    arg: 'SSID[:PASSWORD]',
+    group: 'Wi-Fi',
+    help: 'an access point the board can join (repeatable; without a password it is open)',
+    example: '--ap PicoW-Sim:picowsim',
+    apply: (o, v) => void o.ap.push(parseApSpec(v)),
+  },
+  // Servers
+  {
+    name: '--server-port',
+    arg: 'N',
+    group: 'Servers',
+    help: 'host port of the embedded echo server',
+    example: '--server-port 8080',
+    apply: (o, v) => void (o.serverPort = number('--server-port', v, '--server-port 8080', 0, 65535)),
+  },
+  {
+    name: '--no-server',
+    group: 'Servers',
+    help: 'do not start the embedded servers',
+    example: '--no-server',
+    apply: (o) => void (o.noServer = true),
+  },
+  // Scenarios
+  {
+    name: '--scenario',
+    arg: 'FILE',
+    group: 'Scenarios',
+    help: 'run a YAML scenario (board setup, Wi-Fi, faults, expectations) instead of a script',
+    example: '--scenario ci/temperature.yaml',
+    apply: (o, v) => void (o.scenario = v),
+  },
+  {
+    name: '--junit',
+    arg: 'FILE',
+    group: 'Scenarios',
+    help: 'write the results as a JUnit XML report to FILE',
+    example: '--junit results.xml',
+    apply: (o, v) => void (o.junit = v),
+  },
+  {
+    name: '--help',
+    short: '-h',
+    group: 'Output',
+    help: 'show this help',
+    example: '--help',
+    apply: (o) => void (o.help = true),
+  },
+  {
+    name: '--version',
+    group: 'Output',
+    help: 'show the version',
+    example: '--version',
+    apply: (o) => void (o.version = true),
+  },
+];
+
+const BY_NAME = new Map<string, OptionSpec>();
+for (const o of OPTIONS) {
+  BY_NAME.set(o.name, o);
+  if (o.short) BY_NAME.set(o.short, o);
+}
+
+function closest(name: string): string | null {
+  let best: string | null = null;
+  let bestD = 3;
+  for (const o of OPTIONS) {
+    const d = editDistance(name, o.name);
+    if (d < bestD) {
+      bestD = d;
+      best = o.name;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  const dp = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) dp[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      dp[i]![j] = Math.min(dp[i - 1]![j]! + 1, dp[i]![j - 1]! + 1, dp[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return dp[a.length]![b.length]!;
+}
+
+/** Parse the arguments after `picow-sim`. Throws UsageError (exit 2) with one clear line. */
+export function parseArgs(argv: string[]): CliOptions {
+  const o = defaultOptions();
+  let positional: string[] = [];
+  let onlyPositional = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (onlyPositional || a === '-' || !a.startsWith('-')) {
+      positional.push(a);
+      continue;
+    }
+    if (a === '--') {
+      onlyPositional = true;
+      continue;
+    }
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    const name = eq > 0 ? a.slice(0, eq) : a;
+    const spec = BY_NAME.get(name);
+    if (!spec) {
+      const hint = closest(name);
+      throw new UsageError(`unknown option '${name}'${hint ? ` (did you mean ${hint}?)` : ''}; see --help`);
+    }
+    if (!spec.arg) {
+      if (eq > 0) throw new UsageError(`${spec.name} takes no value (got '${a}')`);
+      spec.apply(o, '');
+      continue;
+    }
+    let value: string;
+    if (eq > 0) value = a.slice(eq + 1);
+    else {
+      const next = argv[i + 1];
+      if (next === undefined || (next.startsWith('--') && BY_NAME.has(next.split('=')[0]!))) {
+        throw new UsageError(`${spec.name} needs a value ${spec.arg} (example: ${spec.example})`);
+      }
+      value = next;
+      i++;
+    }
+    spec.apply(o, value);
+  }
+  if (positional.length > 1) {
+    throw new UsageError(
+      `one script at a time (got ${positional.map((p) => `'${p}'`).join(', ')}); use --file for more files`,
+    );
+  }
+  o.script = positional[0] ?? null;
+  if (o.quiet && o.verbose) throw new UsageError('--quiet and --verbose cannot be used together');
+  if (o.script && o.scenario) throw new UsageError('give a script or --scenario, not both');
+  positional = [];
+  return o;
+}
+
+export function helpText(version: string): string {
+  const lines: string[] = [];
+  lines.push(
+    `picow-sim ${version} — a simulated Raspberry Pi Pico W running the official MicroPython firmware`,
+    '',
+    'Usage:',
+    '  npm run sim -- [script.py] [options]      (same as: npx picow-sim [script.py] [options])',
+    '',
+    '  no script       an interactive MicroPython REPL (Ctrl-X exits; Ctrl-C, Ctrl-D, Ctrl-E go to MicroPython);',
+    '                  with stdin not a terminal, its bytes go to the board and the run ends at --expect,',
+    '                  --timeout or when the program halts',
+    '  script.py       copied to the board as main.py; the board resets and its output streams here;',
+    '                  exit 0 when the script finishes or --expect is seen, 1 on --timeout, an uncaught',
+    '                  exception or an unmet --expect, 2 on bad arguments, a missing file or a bad firmware',
+    '',
+  );
+  const groups: Group[] = ['Running a script', 'Console', 'Firmware', 'Output', 'Network', 'Wi-Fi', 'Servers', 'Scenarios'];
+  for (const g of groups) {
+    lines.push(`${g}:`);
+    for (const o of OPTIONS.filter((x) => x.group === g)) {
+      const head = `  ${o.short ? `${o.short}, ` : ''}${o.name}${o.arg ? ` ${o.arg}` : ''}`;
+      lines.push(head);
+      lines.push(`        ${o.help}`);
+      lines.push(`        e.g. ${o.example}`);
+    }
+    lines.push('');
+  }
+  lines.push(
+    'Environment:',
+    '  PICOW_FIRMWARE=PATH   the UF2 to run when --firmware is not given',
+    '  PICOW_OFFLINE=1       never download the firmware',
+    '  XDG_CACHE_HOME        the firmware cache is $XDG_CACHE_HOME/picow-sim (default ~/.cache/picow-sim)',
+    '',
+    'Examples:',
+    '  npm run sim                                             REPL in the terminal',
+    '  npm run sim -- blink.py --timeout 10                    run a script for at most 10 s',
+    "  npm run sim -- client.py --lib lib --expect 'Done'      with a lib folder, stop at 'Done'",
+    '  npm run sim -- --pty /tmp/picow                         then: mpremote connect /tmp/picow',
+    '  npm run sim -- --firmware prog.uf2 --console uart0      a C SDK program on UART0',
+    '',
+  );
+  return lines.join('\n');
+}

@@ -1,0 +1,312 @@
+/**
+ * `picow-sim` (`npm run sim -- …`): an interactive REPL in the terminal, a script runner for CI,
+ * or a pseudo-terminal for host tools. Exit codes: 0 done, 1 run failed (timeout, exception,
+ * expectation not met), 2 unusable input (arguments, files, firmware).
+ */
+import { readFileSync } from 'node:fs';
+import type { PicoW as Board, ConsoleSource, ConsoleTarget } from './board/picow.ts';
+import type { BoardEvent } from './board/device.ts';
+import { helpText, parseArgs, type CliOptions } from './cli-options.ts';
+import { PicowSimError, UsageError } from './errors.ts';
+import { resolveFirmware } from './firmware.ts';
+import { Logger } from './log.ts';
+import { openPty, type PtyBridge } from './pty.ts';
+import { folderItems, readLocalFile, uploadAll, usbStream, waitForFirstPrompt, type UploadItem } from './repl/board-link.ts';
+import { ReplClient } from './repl/client.ts';
+import { MainRunMonitor, type MainEnd } from './repl/monitor.ts';
+
+const CTRL_X = 0x18;
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export interface CliIo {
+  stdin: NodeJS.ReadStream;
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  env: Record<string, string | undefined>;
+}
+
+interface Ending {
+  code: number;
+  message: string | null;
+}
+
+/** Options of modules that are not wired into the command yet: accepted, reported, ignored. */
+function notWiredYet(o: CliOptions): string[] {
+  const out: string[] = [];
+  if (o.map.length) out.push('--map');
+  if (o.host.length) out.push('--host');
+  if (o.forward.length) out.push('--forward');
+  if (o.allowInternet) out.push('--allow-internet');
+  if (o.pcap) out.push('--pcap');
+  if (o.latency !== null) out.push('--latency');
+  if (o.loss !== null) out.push('--loss');
+  if (o.bandwidth !== null) out.push('--bandwidth');
+  if (o.ap.length) out.push('--ap');
+  if (o.serverPort !== null) out.push('--server-port');
+  if (o.cpu !== null && o.cpu !== 'interp') out.push(`--cpu ${o.cpu}`);
+  return out;
+}
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const opts = parseArgs(argv);
+  const version = packageVersion();
+  if (opts.help) {
+    io.stdout.write(helpText(version));
+    return 0;
+  }
+  if (opts.version) {
+    io.stdout.write(`picow-sim ${version}\n`);
+    return 0;
+  }
+  const logger = new Logger({
+    level: opts.quiet ? 'error' : opts.verbose ? 'info' : 'warn',
+    trace: opts.trace,
+    sink: (line) => io.stderr.write(line + '\n'),
+  });
+  const status = (msg: string): void => {
+    if (!opts.quiet) io.stderr.write(`picow-sim: ${msg}\n`);
+  };
+  if (opts.scenario || opts.junit) {
+    throw new UsageError('--scenario and --junit are not available in this build yet');
+  }
+  if (opts.script && opts.pty) throw new UsageError('--pty is for interactive tools; it cannot be combined with a script');
+
+  // Check every local file before booting anything.
+  const uploads: UploadItem[] = [];
+  for (const dir of opts.lib) uploads.push(...folderItems(dir, '/lib'));
+  for (const f of opts.files) {
+    readLocalFile(f.local, '--file');
+    uploads.push({ local: f.local, remote: f.remote });
+  }
+  if (opts.script) readLocalFile(opts.script, 'script');
+  if (!opts.script && uploads.length) {
+    throw new UsageError('--file and --lib need a script to run (give script.py as the first argument)');
+  }
+  for (const flag of notWiredYet(opts)) logger.warn('cli', `${flag} is accepted but not wired into this build yet; ignored`);
+
+  const fw = await resolveFirmware({
+    option: opts.firmware ?? undefined,
+    env: io.env,
+    offline: opts.offline,
+    logger,
+    progress: opts.quiet ? null : io.stderr,
+  });
+  logger.info('cli', `firmware ${fw.path} (from ${fw.source})`);
+  // Loaded only now, so that --help and argument errors never depend on the simulator core.
+  const { PicoW, describeHalt } = await import('./board/picow.ts');
+  const board = await PicoW.create({ firmware: fw.path, logger });
+
+  const shown = (s: ConsoleSource): boolean =>
+    opts.console === 'all' || (opts.console === null ? s === 'usb' || s === 'uart0' : s === opts.console);
+  const inputTarget: ConsoleTarget = opts.console === null || opts.console === 'all' ? 'auto' : opts.console;
+
+  let finishRun!: (e: Ending) => void;
+  const ended = new Promise<Ending>((r) => (finishRun = r));
+  let over = false;
+  const finish = (code: number, message: string | null = null): void => {
+    if (over) return;
+    over = true;
+    finishRun({ code, message });
+  };
+
+  // --expect: all texts, in any order, in what is shown.
+  const pending = [...opts.expect];
+  const longest = Math.max(0, ...opts.expect.map((e) => e.length));
+  let seen = '';
+  const checkExpect = (text: string): void => {
+    if (!pending.length || over) return;
+    seen += text;
+    for (let i = pending.length - 1; i >= 0; i--) if (seen.includes(pending[i]!)) pending.splice(i, 1);
+    seen = seen.slice(-Math.max(1, longest - 1));
+    if (!pending.length) finish(0, null);
+  };
+  const missing = (): string => pending.map((p) => JSON.stringify(p)).join(', ');
+
+  // Board output. `sink` decides where shown console bytes go (terminal, or the pty).
+  const decoders = new Map<ConsoleSource, TextDecoder>();
+  const decode = (bytes: Uint8Array, s: ConsoleSource): string => {
+    let d = decoders.get(s);
+    if (!d) decoders.set(s, (d = new TextDecoder()));
+    return d.decode(bytes, { stream: true });
+  };
+  let sink: ((bytes: Uint8Array, source: ConsoleSource) => void) | null = (bytes, s) => {
+    io.stdout.write(bytes);
+    checkExpect(decode(bytes, s));
+  };
+  board.on('console', (bytes: Uint8Array, s: ConsoleSource) => {
+    if (shown(s)) sink?.(bytes, s);
+  });
+  board.on('event', (e: BoardEvent) => {
+    if (e.type === 'halt') {
+      finish(e.exitCode ?? 0, `the program halted: ${describeHalt(e)}${e.exitCode !== null ? ` (exit code ${e.exitCode})` : ''}`);
+    } else if (e.type === 'bootsel' || e.type === 'fault') {
+      finish(1, e.type === 'fault' ? `the board faulted: ${e.message}` : describeHalt(e));
+    } else if (e.type === 'reset' && e.reason !== 'power-on') {
+      logger.info('board', `reset (${e.reason})`);
+    }
+  });
+
+  let timer: NodeJS.Timeout | null = null;
+  if (opts.timeout !== null) {
+    const secs = opts.timeout;
+    timer = setTimeout(
+      () => finish(1, `timed out after ${secs} s${pending.length ? ` without seeing ${missing()}` : ''}`),
+      secs * 1000,
+    );
+  }
+
+  const stdin = io.stdin;
+  let rawTty = false;
+  let pty: PtyBridge | null = null;
+  const onSigint = (): void => finish(opts.pty ? 0 : 130, opts.pty ? null : 'interrupted');
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+
+  const cleanup = async (): Promise<void> => {
+    if (timer) clearTimeout(timer);
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+    if (rawTty) stdin.setRawMode(false);
+    stdin.pause();
+    stdin.removeAllListeners('data');
+    if (pty) await pty.close();
+    board.dispose();
+  };
+
+  try {
+    if (opts.script) {
+      // While the raw REPL uploads, USB output is protocol traffic: show only the UARTs.
+      sink = (bytes, s) => {
+        if (s !== 'usb') {
+          io.stdout.write(bytes);
+          checkExpect(decode(bytes, s));
+        }
+      };
+      const script = opts.script;
+      const showUsb = shown('usb');
+      status(`booting (firmware ${fw.path})`);
+      board.start();
+      const out = (text: string): void => {
+        if (!showUsb) return;
+        io.stdout.write(text);
+        checkExpect(text);
+      };
+      const onEnd = (end: MainEnd): void => {
+        if (end.kind === 'exception') finish(1, `${script} raised an uncaught exception: ${end.summary}`);
+        else if (pending.length) finish(1, `${script} finished without printing ${missing()}`);
+        else finish(0, end.kind === 'soft-reboot' ? `${script} ended with a soft reboot` : null);
+      };
+      runScript(board, script, uploads, logger, status, out, onEnd).catch((e: unknown) => {
+        if (e instanceof PicowSimError) finish(e.exitCode, e.message);
+        else finish(1, `internal error: ${e instanceof Error ? e.message : String(e)}`);
+      });
+    } else if (opts.pty) {
+      pty = await openPty(opts.pty, {
+        logger,
+        onData: (bytes) => board.writeConsole(bytes, inputTarget),
+        onExit: (why) => finish(1, `the pty bridge ended: ${why}`),
+      });
+      const bridge = pty;
+      sink = (bytes, s) => {
+        bridge.write(bytes);
+        checkExpect(decode(bytes, s));
+      };
+      board.start();
+      status(`console at ${bridge.path} — connect with: mpremote connect ${bridge.path} (Ctrl-C stops the simulator)`);
+    } else {
+      board.start();
+      if (stdin.isTTY) {
+        stdin.setRawMode(true);
+        rawTty = true;
+        status('MicroPython REPL on a simulated Pico W — Ctrl-X exits; Ctrl-C, Ctrl-D, Ctrl-E go to MicroPython');
+      }
+      stdin.on('data', (chunk: Buffer) => {
+        let bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        if (rawTty) {
+          const x = bytes.indexOf(CTRL_X);
+          if (x >= 0) {
+            if (x > 0) board.writeConsole(bytes.subarray(0, x), inputTarget);
+            finish(0, null);
+            return;
+          }
+        }
+        board.writeConsole(bytes, inputTarget);
+        bytes = new Uint8Array(0);
+      });
+      stdin.resume();
+    }
+    const end = await ended;
+    if (end.message) {
+      if (end.code === 0) status(end.message);
+      else io.stderr.write(`${rawTty ? '\r\n' : '\n'}picow-sim: ${end.message}\n`);
+    } else if (rawTty) io.stderr.write('\r\n');
+    return end.code;
+  } finally {
+    await cleanup();
+  }
+}
+
+/** Upload, reset, stream: the script mode. Resolves when main.py is running. */
+async function runScript(
+  board: Board,
+  script: string,
+  uploads: UploadItem[],
+  logger: Logger,
+  status: (m: string) => void,
+  out: (text: string) => void,
+  onEnd: (end: MainEnd) => void,
+): Promise<void> {
+  const prompt = await waitForFirstPrompt(board, 60_000);
+  if (!prompt) logger.info('repl', 'no MicroPython prompt seen after boot; trying the raw REPL anyway');
+  const client = new ReplClient(usbStream(board), { logger, timeoutMs: 15_000 });
+  try {
+    await client.enterRawRepl();
+    const items = [...uploads, { local: script, remote: '/main.py' }];
+    status(`copying ${items.length} file${items.length === 1 ? '' : 's'} to the board`);
+    await uploadAll(client, items, logger);
+    status(`running ${script} as main.py`);
+    await client.resetToMain();
+  } catch (e) {
+    client.dispose();
+    throw e;
+  }
+  // From here the USB console belongs to the program: pass it through the end-of-run monitor.
+  const decoder = new TextDecoder();
+  const onUsb = (bytes: Uint8Array, s: ConsoleSource): void => {
+    if (s === 'usb') monitor.push(decoder.decode(bytes, { stream: true }));
+  };
+  const monitor = new MainRunMonitor(out, (end) => {
+    board.off('console', onUsb);
+    onEnd(end);
+  });
+  const leftover = client.reader.discard();
+  client.dispose();
+  board.on('console', onUsb);
+  if (leftover.length) monitor.push(decoder.decode(leftover, { stream: true }));
+}
+
+main(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
+  (code) => {
+    process.exitCode = code;
+    process.stdout.write('', () => process.exit(code));
+  },
+  (e: unknown) => {
+    if (e instanceof PicowSimError) {
+      process.stderr.write(`picow-sim: ${e.message}\n`);
+      process.exit(e.exitCode);
+    }
+    const err = e instanceof Error ? e : new Error(String(e));
+    process.stderr.write(
+      `picow-sim: internal error: ${err.message}${process.argv.includes('--verbose') ? `\n${err.stack}` : ' (run with --verbose for details)'}\n`,
+    );
+    process.exit(1);
+  },
+);

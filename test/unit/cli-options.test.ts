@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { helpText, OPTIONS, parseArgs, parseFileSpec } from '../../sim/cli-options.ts';
+import { UsageError } from '../../sim/errors.ts';
+
+function usage(argv: string[]): string {
+  try {
+    parseArgs(argv);
+  } catch (e) {
+    expect(e).toBeInstanceOf(UsageError);
+    expect((e as UsageError).exitCode).toBe(2);
+    return (e as Error).message;
+  }
+  throw new Error(`no UsageError for ${argv.join(' ')}`);
+}
+
+describe('picow-sim arguments', () => {
+  it('parses a script run with files, libs, expectations and a timeout', () => {
+    const o = parseArgs([
+      'client.py',
+      '--file',
+      'cfg.json',
+      '--file=data/cal.bin:/data/cal.bin',
+      '--lib',
+      'lib',
+      '--expect',
+      'Hello, world!',
+      '--expect=done',
+      '-t',
+      '2.5',
+      '--console',
+      'uart0',
+      '--trace',
+      'cyw43,net',
+      '-q',
+    ]);
+    expect(o.script).toBe('client.py');
+    expect(o.files).toEqual([
+      { local: 'cfg.json', remote: '/cfg.json' },
+      { local: 'data/cal.bin', remote: '/data/cal.bin' },
+    ]);
+    expect(o.lib).toEqual(['lib']);
+    expect(o.expect).toEqual(['Hello, world!', 'done']);
+    expect(o.timeout).toBe(2.5);
+    expect(o.console).toBe('uart0');
+    expect(o.trace).toEqual(['cyw43', 'net']);
+    expect(o.quiet).toBe(true);
+  });
+
+  it('passes the options of other modules on as values', () => {
+    const o = parseArgs([
+      '--map', '192.168.253.45:8080=127.0.0.1:8080',
+      '--host', 'api.example.com=10.0.0.5',
+      '--forward', '8080=80',
+      '--allow-internet',
+      '--pcap', 'x.pcap',
+      '--latency', '50',
+      '--loss', '2.5',
+      '--bandwidth', '1mbit',
+      '--ap', 'PicoW-Sim:picowsim',
+      '--ap', 'OpenNet',
+      '--server-port', '8081',
+      '--no-server',
+      '--offline',
+      '--cpu', 'jit',
+      '--pty', '/tmp/picow',
+    ]);
+    expect(o.map).toEqual(['192.168.253.45:8080=127.0.0.1:8080']);
+    expect(o.host).toEqual(['api.example.com=10.0.0.5']);
+    expect(o.forward).toEqual(['8080=80']);
+    expect(o.allowInternet).toBe(true);
+    expect(o.pcap).toBe('x.pcap');
+    expect([o.latency, o.loss, o.bandwidth]).toEqual([50, 2.5, '1mbit']);
+    expect(o.ap).toEqual([
+      { ssid: 'PicoW-Sim', password: 'picowsim' },
+      { ssid: 'OpenNet', password: null },
+    ]);
+    expect([o.serverPort, o.noServer, o.offline, o.cpu, o.pty]).toEqual([8081, true, true, 'jit', '/tmp/picow']);
+  });
+
+  it('rejects bad arguments with one clear line', () => {
+    expect(usage(['--timeot', '3'])).toBe("unknown option '--timeot' (did you mean --timeout?); see --help");
+    expect(usage(['--timeout'])).toMatch(/--timeout needs a value SECONDS \(example: --timeout 30\)/);
+    expect(usage(['--timeout', 'soon'])).toMatch(/--timeout "soon": not a number/);
+    expect(usage(['--timeout', '-1'])).toMatch(/must be at least/);
+    expect(usage(['--console', 'usb2'])).toMatch(/expected usb, uart0, uart1 or all/);
+    expect(usage(['--cpu', 'fast'])).toMatch(/expected interp, jit or check/);
+    expect(usage(['--trace', 'bogus'])).toMatch(/unknown trace area 'bogus'/);
+    expect(usage(['--loss', '120'])).toMatch(/between 0 and 100/);
+    expect(usage(['--map', '1.2.3.4:80'])).toMatch(/expected FROM=TO/);
+    expect(usage(['--ap', ':pw12345678'])).toMatch(/SSID is empty/);
+    expect(usage(['--ap', 'net:short'])).toMatch(/8 to 63 characters/);
+    expect(usage(['--bandwidth', 'fast'])).toMatch(/rate like 1mbit/);
+    expect(usage(['a.py', 'b.py'])).toMatch(/one script at a time/);
+    expect(usage(['--quiet', '--verbose'])).toMatch(/cannot be used together/);
+    expect(usage(['--quiet=yes'])).toMatch(/takes no value/);
+    expect(usage(['--file', 'x:'])).toMatch(/nothing after the colon/);
+    expect(usage(['--file', 'x:../y'])).toMatch(/must not contain '\.\.'/);
+    expect(usage(['--expect', '--timeout', '3'])).toMatch(/--expect needs a value/);
+  });
+
+  it('lets values start with a dash when they are not options', () => {
+    expect(parseArgs(['--expect', '-1']).expect).toEqual(['-1']);
+  });
+
+  it('maps --file LOCAL[:REMOTE]', () => {
+    expect(parseFileSpec('dir/x.py')).toEqual({ local: 'dir/x.py', remote: '/x.py' });
+    expect(parseFileSpec('x.py:lib/y.py')).toEqual({ local: 'x.py', remote: '/lib/y.py' });
+  });
+
+  it('documents every option with an example in --help', () => {
+    const help = helpText('1.2.3');
+    for (const o of OPTIONS) {
+      expect(help).toContain(o.name);
+      expect(help).toContain(`e.g. ${o.example}`);
+    }
+    expect(help).toContain('PICOW_FIRMWARE');
+    expect(parseArgs(['--help']).help).toBe(true);
+    expect(parseArgs(['-h']).help).toBe(true);
+  });
+});
