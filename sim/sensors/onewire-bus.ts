@@ -15,13 +15,18 @@
 import type { GPIOPin } from 'rp2040js';
 import type { BoardContext, BoardDevice } from '../board/device.ts';
 import { silentLogger, type Logger } from '../log.ts';
-import type { SimClock } from '../time.ts';
+import type { SimClock, SimTimer } from '../time.ts';
 
 export type Bit = 0 | 1;
 
 // Timing, DS18B20 datasheet "1-Wire Signaling" (and Maxim AN126, standard speed).
 /** tRSTL: a reset pulse holds the line low for at least 480 µs. */
 export const RESET_MIN_NANOS = 480_000;
+/**
+ * What the bus takes for a reset: 480 µs less 5 µs, because a master timing its pulse with a
+ * microsecond timer can release up to one tick early (it starts counting from a truncated time).
+ */
+export const RESET_DETECT_NANOS = RESET_MIN_NANOS - 5_000;
 /** tSLOT max 120 µs: a low pulse longer than this and shorter than a reset is malformed. */
 export const SLOT_MAX_NANOS = 120_000;
 /** tPDHIGH (15–60 µs): the device waits this long after the reset pulse before its presence pulse. */
@@ -79,7 +84,24 @@ export interface OneWireBusOptions {
   /** GPIO number for `attach` (default 22, the book's DS18B20 pin). */
   pin?: number;
   logger?: Logger;
+  /**
+   * Time resolution kept while the bus is active, in ns (default 1000; 0 turns it off). See
+   * `FINE_TIME_NANOS`.
+   */
+  fineTimeNanos?: number;
 }
+
+/**
+ * A board may run the CPU in batches of thousands of cycles and advance its clock per batch, so
+ * the edges a bit-banging program makes (and the timer it reads for its delays) land on a coarse
+ * grid — tens of µs, as long as a whole time slot. While the bus is in use, the bus keeps a timer
+ * pending every microsecond: a board stops its batches at pending timers, so edges and the
+ * program's delays are resolved to about 1 µs. The bus counts as in use from a master edge until
+ * `ACTIVE_HOLD_NANOS` after the last one (1-Wire transactions begin with a reset, whose 480 µs
+ * absorb the coarse first edge).
+ */
+export const FINE_TIME_NANOS = 1_000;
+export const ACTIVE_HOLD_NANOS = 5_000_000;
 
 export const DEFAULT_ONEWIRE_PIN = 22;
 
@@ -96,12 +118,31 @@ export class OneWireBus implements BoardDevice {
   /** Devices currently pulling the line low. */
   private holds = 0;
   private level = true;
+  private readonly fineTimeNanos: number;
+  private lastEdge = -Infinity;
+  private fineTimer: SimTimer | null = null;
   /** Counters, for tests and traces. */
   readonly stats = { resets: 0, presences: 0, slots: 0, malformed: 0 };
 
   constructor(opts: OneWireBusOptions = {}) {
     this.pin = opts.pin ?? DEFAULT_ONEWIRE_PIN;
     this.logger = opts.logger ?? silentLogger();
+    this.fineTimeNanos = opts.fineTimeNanos ?? FINE_TIME_NANOS;
+  }
+
+  /** Keep a timer pending every `fineTimeNanos` until the bus has been quiet for a while. */
+  private keepFineTime(now: number): void {
+    this.lastEdge = now;
+    if (this.fineTimer || this.fineTimeNanos <= 0 || !this.clock) return;
+    const clock = this.clock;
+    const step = (): void => {
+      if (this.clock !== clock || clock.nanos - this.lastEdge > ACTIVE_HOLD_NANOS) {
+        this.fineTimer = null;
+        return;
+      }
+      this.fineTimer = clock.schedule(this.fineTimeNanos, step);
+    };
+    this.fineTimer = clock.schedule(this.fineTimeNanos, step);
   }
 
   add(device: OneWireSlave): this {
@@ -141,6 +182,8 @@ export class OneWireBus implements BoardDevice {
     this.unsubscribe?.();
     this.unsubscribe = null;
     this.line = null;
+    this.fineTimer?.cancel();
+    this.fineTimer = null;
   }
 
   dispose(): void {
@@ -181,6 +224,7 @@ export class OneWireBus implements BoardDevice {
     if (low === this.masterLow) return;
     const now = this.clock.nanos;
     this.masterLow = low;
+    this.keepFineTime(now);
     if (low) {
       this.fallNanos = now;
       this.updateLevel();
@@ -191,7 +235,7 @@ export class OneWireBus implements BoardDevice {
     }
     const width = now - this.fallNanos;
     this.updateLevel();
-    if (width >= RESET_MIN_NANOS) {
+    if (width >= RESET_DETECT_NANOS) {
       this.stats.resets++;
       let present = 0;
       for (const d of this.devices) if (d.busReset(now)) present++;

@@ -227,8 +227,8 @@ describe('1-Wire bit timing', () => {
     const dev = new Ds18b20();
     const { m } = setup([dev]);
     m.reset();
-    // 470 µs is not a reset: no presence pulse follows.
-    const short: Timing = { ...MICROPYTHON, resetLow: 470 };
+    // 460 µs is not a reset: no presence pulse follows.
+    const short: Timing = { ...MICROPYTHON, resetLow: 460 };
     const m2 = new TestMaster(short);
     const bus = new OneWireBus().add(new Ds18b20());
     bus.connect(m2, m2.clock);
@@ -277,6 +277,36 @@ describe('1-Wire bit timing', () => {
     expect([m.readBit(), m.readBit(), m.readBit(), m.readBit(), m.readBit(), m.readBit()]).toEqual([0, 0, 0, 1, 0, 1]);
     // Between slots the line is released.
     expect(m.level).toBe(true);
+  });
+});
+
+describe('fine time while the bus is active', () => {
+  it('keeps a timer pending every microsecond from an edge until 5 ms of quiet', () => {
+    const m = new TestMaster();
+    let scheduled = 0;
+    const counting = {
+      get nanos() {
+        return m.clock.nanos;
+      },
+      schedule: (d: number, cb: () => void) => {
+        scheduled++;
+        return m.clock.schedule(d, cb);
+      },
+    };
+    const bus = new OneWireBus().add(new Ds18b20());
+    bus.connect(m, counting);
+    m.clock.advance(10 * MS);
+    expect(scheduled).toBe(0); // an idle bus costs nothing
+    m.reset(); // 960 µs of reset and presence
+    const afterReset = scheduled;
+    expect(afterReset).toBeGreaterThanOrEqual(960); // one per µs (+ the presence pulse)
+    m.clock.advance(20 * MS);
+    const settled = scheduled;
+    // The chain ran about 5 ms past the last edge (the master's release at 480 µs), then stopped.
+    expect(settled - afterReset).toBeGreaterThan(4_000);
+    expect(settled - afterReset).toBeLessThan(5_000);
+    m.clock.advance(20 * MS);
+    expect(scheduled).toBe(settled);
   });
 });
 
