@@ -212,7 +212,14 @@ export class Cyw43439 implements BoardDevice {
     this.ctx = ctx;
     if (!this.ownLogger) this.logger = ctx.logger;
     this.mcu = ctx.mcu;
-    this.transport = new PioSpiTransport(ctx.mcu, ctx.clock, this.bus, this.logger);
+    // An unpowered chip neither listens nor drives the data line.
+    const target = {
+      select: () => void (this.powered && this.bus.select()),
+      deselect: () => this.bus.deselect(),
+      mosiWord: (w: number) => void (this.powered && this.bus.mosiWord(w)),
+      misoWord: () => (this.powered ? this.bus.misoWord() : 0),
+    };
+    this.transport = new PioSpiTransport(ctx.mcu, ctx.clock, target, this.logger);
     const power = ctx.mcu.gpio[PIN_WL_REG_ON]!;
     const cs = ctx.mcu.gpio[PIN_WL_CS]!;
     this.disposers.push(power.addListener(() => this.checkPower()));
