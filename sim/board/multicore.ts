@@ -24,6 +24,13 @@ const IRQ_SIO_PROC1 = 16;
 const PSM_KEY = 0x40010;
 const PSM_FRCE_OFF = 0x04;
 const PSM_PROC1 = 1 << 16;
+/** IO_BANK0 (§2.19.6.1): core 1's interrupt banks PROC1_INTE0..3, INTF0..3, INTS0..3 and IRQ line. */
+const IO_BANK0_KEY = 0x40014;
+const PROC1_INTE0 = 0x130;
+const PROC1_INTF0 = 0x140;
+const PROC1_INTS0 = 0x150;
+const PROC1_INTS3 = 0x15c;
+const IRQ_IO_BANK0 = 13;
 /** Shared SIO state that core 1's SIO view must alias to core 0's. */
 const SHARED_SIO_FIELDS = ['gpioValue', 'gpioOutputEnable', 'qspiGpioValue', 'qspiGpioOutputEnable', 'spinLock'] as const;
 
@@ -88,10 +95,13 @@ export class MultiCore {
     this.patchSio(sio1, 1);
 
     // Peripheral interrupt lines go to both NVICs; the SIO FIFO IRQs are per core.
+    // IO_BANK0 is the exception: rp2040js computes core 0's line (PROC0 banks); core 1's comes
+    // from its own PROC1 banks.
     mcu.setInterrupt = (irq: number, value: boolean) => {
       if (irq !== IRQ_SIO_PROC1) core0.setInterrupt(irq, value);
-      if (irq !== IRQ_SIO_PROC0) core1.setInterrupt(irq, value);
+      if (irq !== IRQ_SIO_PROC0 && irq !== IRQ_IO_BANK0) core1.setInterrupt(irq, value);
     };
+    this.installProc1GpioBanks();
     mcu.onBreak = (code: number) => onBreak(core0, mcu, code);
     w.onBreak = (code: number) => onBreak(core1, view1, code);
 
@@ -139,6 +149,52 @@ export class MultiCore {
   /** For tests and diagnostics: the words waiting in the FIFO towards core `n`. */
   fifoTo(n: 0 | 1): readonly number[] {
     return this.fifo[n];
+  }
+
+  /** Per-pin PROC1 interrupt enable and force masks (4 bits per pin: level low/high, edge low/high). */
+  private readonly proc1Inte = new Uint8Array(30);
+  private readonly proc1Intf = new Uint8Array(30);
+
+  private installProc1GpioBanks(): void {
+    const mcu = this.mcu;
+    const io = (mcu.peripherals as unknown as Record<number, SioLike>)[IO_BANK0_KEY]!;
+    const read = io.readUint32.bind(io);
+    const write = io.writeUint32.bind(io);
+    const bank = (offset: number) => ({ reg: offset & ~0xf, first: (offset & 0xf) * 2 });
+    io.readUint32 = (offset: number) => {
+      if (offset < PROC1_INTE0 || offset > PROC1_INTS3) return read(offset);
+      const { reg, first } = bank(offset);
+      let v = 0;
+      for (let i = 7; i >= 0; i--) {
+        const pin = mcu.gpio[first + i];
+        if (!pin) continue;
+        const k = first + i;
+        const bits =
+          reg === PROC1_INTE0
+            ? this.proc1Inte[k]!
+            : reg === PROC1_INTF0
+              ? this.proc1Intf[k]!
+              : (pin.irqStatus & this.proc1Inte[k]!) | this.proc1Intf[k]!;
+        v = (v << 4) | bits;
+      }
+      return v >>> 0;
+    };
+    io.writeUint32 = (offset: number, value: number) => {
+      if (offset < PROC1_INTE0 || offset >= PROC1_INTS0) return write(offset, value);
+      const { reg, first } = bank(offset);
+      const target = reg === PROC1_INTE0 ? this.proc1Inte : this.proc1Intf;
+      for (let i = 0; i < 8 && first + i < 30; i++) target[first + i] = (value >>> (4 * i)) & 0xf;
+      mcu.updateIOInterrupt();
+    };
+    const update = mcu.updateIOInterrupt.bind(mcu);
+    mcu.updateIOInterrupt = () => {
+      update();
+      let on = false;
+      for (let k = 0; k < mcu.gpio.length && !on; k++) {
+        on = ((mcu.gpio[k]!.irqStatus & this.proc1Inte[k]!) | this.proc1Intf[k]!) !== 0;
+      }
+      this.cores[1].setInterrupt(IRQ_IO_BANK0, on);
+    };
   }
 
   private patchSio(sio: SioLike, n: 0 | 1): void {
