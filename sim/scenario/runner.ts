@@ -29,6 +29,8 @@ export interface ScenarioWorld {
   start(): Promise<void>;
   /** Apply a fault (AP down/up, link, server down/up). */
   apply(action: FaultAction): Promise<void>;
+  /** Stop simulated time at once (the run is over); `dispose` follows. */
+  pause?(): void;
   /** Stop everything and release host resources (sockets, servers). */
   dispose(): Promise<void>;
 }
@@ -80,60 +82,67 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
   let finish!: () => void;
   const done = new Promise<void>((r) => (finish = r));
   let over = false;
+  let world: ScenarioWorld | null = null;
+  let endSeconds = 0;
   const stop = (why: RunResult['ended'], message?: string): void => {
     if (over) return;
     over = true;
     ended = why;
     if (message) error = message;
+    if (world) {
+      world.pause?.();
+      endSeconds = world.now();
+    }
     finish();
   };
   const hooks: WorldHooks = { obs, logger, fail: (m) => stop('error', m) };
 
-  let world: ScenarioWorld;
+  let w: ScenarioWorld;
   try {
-    world = await opts.world(scenario, hooks);
+    w = await opts.world(scenario, hooks);
   } catch (e) {
     if (e instanceof UsageError) throw e;
     return finalize(scenario, obs, [], 0, wallStart, 'error', `could not set up the scenario: ${(e as Error).message}`, opts);
   }
+  world = w;
   const timers: WorldTimer[] = [];
   const check = (): void => {
     if (over) return;
-    const results = evaluateAll(scenario, obs, world.now());
+    const results = evaluateAll(scenario, obs, w.now());
     if (scenario.expect.length > 0 && allDecided(results)) stop('decided');
   };
   for (const f of scenario.faults) {
     timers.push(
-      world.at(f.at, () => {
+      w.at(f.at, () => {
         logger.info('scenario', `${f.at} s: ${describeAction(f.action)}`);
-        world.apply(f.action).catch((e: unknown) => stop('error', `fault at ${f.at} s (${describeAction(f.action)}) failed: ${(e as Error).message}`));
+        w.apply(f.action).catch((e: unknown) => stop('error', `fault at ${f.at} s (${describeAction(f.action)}) failed: ${(e as Error).message}`));
       }),
     );
   }
-  for (const t of deadlines(scenario)) timers.push(world.at(t, check));
+  for (const t of deadlines(scenario)) timers.push(w.at(t, check));
   // Periodic checks: serial text and readings arrive between deadlines.
   const tick = (t: number): void => {
     if (over || t >= scenario.timeout) return;
     timers.push(
-      world.at(t, () => {
+      w.at(t, () => {
         check();
         tick(t + checkEvery);
       }),
     );
   };
   tick(checkEvery);
-  timers.push(world.at(scenario.timeout, () => stop('timeout')));
+  timers.push(w.at(scenario.timeout, () => stop('timeout')));
   let wallTimer: NodeJS.Timeout | null = null;
   if (opts.wallTimeoutMs !== undefined) {
-    wallTimer = setTimeout(() => stop('error', `gave up after ${opts.wallTimeoutMs} ms of wall time at ${world.now().toFixed(3)} s simulated`), opts.wallTimeoutMs);
+    wallTimer = setTimeout(() => stop('error', `gave up after ${opts.wallTimeoutMs} ms of wall time at ${w.now().toFixed(3)} s simulated`), opts.wallTimeoutMs);
   }
-  world.start().catch((e: unknown) => stop('error', (e as Error).message));
+  w.start().catch((e: unknown) => stop('error', (e as Error).message));
   await done;
   if (wallTimer) clearTimeout(wallTimer);
   for (const t of timers) t.cancel();
-  const simSeconds = world.now();
+  const simSeconds = endSeconds || w.now();
   try {
-    await world.dispose();
+    await w.dispose();
   } catch (e) {
     logger.warn('scenario', `cleanup: ${(e as Error).message}`);
   }
