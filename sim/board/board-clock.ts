@@ -100,6 +100,11 @@ export class BoardClock implements SimClock {
     this.now = target;
   }
 
+  /** The earliest alarm (rp2040js SimulationClock shape, read by the CPU engines). */
+  get nextAlarm(): { nanos: number } | null {
+    return this.head ? { nanos: this.head.at } : null;
+  }
+
   /** Nanoseconds to the next alarm, or null when none is set. */
   get nanosToNextAlarm(): number | null {
     return this.head ? Math.max(0, this.head.at - this.now) : null;
