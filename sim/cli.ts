@@ -209,6 +209,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         else finish(1, `internal error: ${e instanceof Error ? e.message : String(e)}`);
       });
     } else if (opts.pty) {
+      // Like a real board's /dev/ttyACM0, the pty appears once the firmware is up: a tool that
+      // connects while MicroPython is still booting would lose its Ctrl-C/Ctrl-A.
+      sink = null;
+      board.start();
+      if (!(await waitForFirstPrompt(board, 15_000))) {
+        logger.info('cli', 'no MicroPython prompt after boot; opening the pty anyway');
+      }
+      if (over) return (await ended).code;
       pty = await openPty(opts.pty, {
         logger,
         onData: (bytes) => board.writeConsole(bytes, inputTarget),
@@ -219,7 +227,6 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         bridge.write(bytes);
         checkExpect(decode(bytes, s));
       };
-      board.start();
       status(`console at ${bridge.path} — connect with: mpremote connect ${bridge.path} (Ctrl-C stops the simulator)`);
     } else {
       board.start();

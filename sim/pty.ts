@@ -84,7 +84,8 @@ export async function openPty(path: string, opts: PtyOptions): Promise<PtyBridge
     }, opts.startTimeoutMs ?? 5000);
     child.stderr!.on('data', (b: Buffer) => {
       stderr += b.toString();
-      const m = /PTY is (\/dev\/\S+)/.exec(stderr);
+      // The link exists once socat starts moving data (it logs the pty name before linking).
+      const m = /PTY is (\/dev\/\S+)[\s\S]*starting data transfer loop/.exec(stderr);
       if (m) {
         clearTimeout(timer);
         resolveDev(m[1]!);
