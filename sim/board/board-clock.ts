@@ -5,7 +5,7 @@ const BOARD_LEVEL = -1;
 
 class Alarm implements SimTimer {
   next: Alarm | null = null;
-  at = 0;
+  nanos = 0;
   scheduled = false;
   constructor(
     private readonly clock: BoardClock,
@@ -61,10 +61,10 @@ export class BoardClock implements SimClock {
   }
 
   link(alarm: Alarm, deltaNanos: number): void {
-    alarm.at = this.now + deltaNanos;
+    alarm.nanos = this.now + deltaNanos;
     let prev: Alarm | null = null;
     let cur = this.head;
-    while (cur && cur.at <= alarm.at) {
+    while (cur && cur.nanos <= alarm.nanos) {
       prev = cur;
       cur = cur.next;
     }
@@ -90,10 +90,10 @@ export class BoardClock implements SimClock {
   tick(deltaNanos: number): void {
     const target = this.now + deltaNanos;
     let a = this.head;
-    while (a && a.at <= target) {
+    while (a && a.nanos <= target) {
       this.head = a.next;
       a.scheduled = false;
-      this.now = a.at;
+      this.now = a.nanos;
       a.callback();
       a = this.head;
     }
@@ -101,12 +101,12 @@ export class BoardClock implements SimClock {
   }
 
   /** The earliest alarm (rp2040js SimulationClock shape, read by the CPU engines). */
-  get nextAlarm(): { nanos: number } | null {
-    return this.head ? { nanos: this.head.at } : null;
+  get nextAlarm(): { readonly nanos: number } | null {
+    return this.head;
   }
 
   /** Nanoseconds to the next alarm, or null when none is set. */
   get nanosToNextAlarm(): number | null {
-    return this.head ? Math.max(0, this.head.at - this.now) : null;
+    return this.head ? Math.max(0, this.head.nanos - this.now) : null;
   }
 }
