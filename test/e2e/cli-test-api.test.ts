@@ -1,0 +1,77 @@
+/** The test API users import in their own suites, on one booted board. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MicroPythonError, PicoW } from '../../sim/index.ts';
+import { e2eFirmware } from '../helpers/firmware.ts';
+
+const fw = e2eFirmware();
+
+describe.skipIf(!fw)('PicoW test API', () => {
+  let pico: PicoW;
+  let dir = '';
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'picow-api-'));
+    pico = await PicoW.boot({ firmware: fw!, files: { '/lib/helper.py': 'def twice(x):\n    return 2 * x\n' } });
+  }, 120_000);
+  afterAll(() => {
+    pico?.dispose();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('boots to the REPL and runs code', async () => {
+    expect(pico.output).toMatch(/MicroPython v1\.28\.0 on .*; Raspberry Pi Pico W with RP2040/);
+    expect(await pico.exec('from helper import twice\nprint(twice(21))')).toBe('42\n');
+    expect(await pico.eval('len("héllo")')).toBe('5');
+  });
+
+  it('returns exceptions as MicroPythonError with the traceback', async () => {
+    const err = await pico.exec('print("partial")\nimport json\njson.loads("{bad")').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MicroPythonError);
+    const e = err as MicroPythonError;
+    expect(e.type).toBe('ValueError');
+    expect(e.traceback).toMatch(/^Traceback \(most recent call last\):\r\n  File "<stdin>", line 3, in <module>\r\nValueError: syntax error in JSON\r\n$/);
+    expect(e.stdout).toBe('partial\r\n');
+    const raw = await pico.execRaw('print(1)\nraise OSError(5)');
+    expect(raw).toEqual({ stdout: '1\n', stderr: expect.stringMatching(/\nOSError: \[Errno 5\] EIO\n$/) as unknown as string });
+  });
+
+  it('uploads, lists, reads back and removes files (binary, subfolders)', async () => {
+    const blob = new Uint8Array(1500).map((_, i) => (i * 97) & 0xff);
+    writeFileSync(join(dir, 'blob.bin'), blob);
+    await pico.upload(join(dir, 'blob.bin'), '/data/deep/blob.bin');
+    expect(await pico.readFile('/data/deep/blob.bin')).toEqual(blob);
+    expect(await pico.listFiles('/data', { recursive: true })).toEqual([
+      { path: '/data/deep', name: 'deep', type: 'dir', size: 0 },
+      { path: '/data/deep/blob.bin', name: 'blob.bin', type: 'file', size: 1500 },
+    ]);
+    await pico.remove('/data', { recursive: true });
+    expect((await pico.listFiles('/')).map((f) => f.name)).not.toContain('data');
+  });
+
+  it('runs a file, and a main.py whose output it waits for', async () => {
+    const script = join(dir, 'count.py');
+    writeFileSync(script, 'for i in range(3):\n    print("n", i)\n');
+    expect(await pico.run(script)).toBe('n 0\nn 1\nn 2\n');
+
+    const main = join(dir, 'main.py');
+    writeFileSync(main, 'import time\nfor i in range(3):\n    print("step", i)\n    time.sleep_ms(10)\nraise RuntimeError("finished badly")\n');
+    await pico.runMain(main);
+    expect(await pico.waitForOutput('step 1', { timeout: 30_000 })).toMatch(/step 0\r\nstep 1$/);
+    expect(await pico.waitForOutput(/step \d/, { timeout: 30_000 })).toMatch(/step 2$/);
+    const end = await pico.waitForMainEnd({ timeout: 30_000 }).catch((e: unknown) => e);
+    expect(end).toBeInstanceOf(MicroPythonError);
+    expect((end as MicroPythonError).type).toBe('RuntimeError');
+    // the console log has the program's output but not the raw REPL traffic
+    expect(pico.output).toContain('step 2\r\n');
+    expect(pico.output).not.toContain('raw REPL');
+    // and the REPL is usable again afterwards
+    expect(await pico.exec('print("back")')).toBe('back\n');
+  });
+
+  it('fails waitForOutput with a clear timeout', async () => {
+    const err = await pico.waitForOutput('never printed', { timeout: 300 }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/timed out after 300 ms waiting for never printed/);
+  });
+});
