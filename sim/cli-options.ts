@@ -3,8 +3,10 @@
  * belong to other modules (network, Wi-Fi, servers, scenarios) are parsed here into plain values
  * and handed to those modules; their detailed checks live with them.
  */
+import { parseApSpec as parseAp, type ApConfig } from './cyw43/radio.ts';
 import { UsageError } from './errors.ts';
 import { parseTraceAreas, TRACE_AREAS } from './log.ts';
+import { parseBandwidth, parseForwardSpec, parseHostSpec, parseLatency, parseLoss, parseMapSpec, parsePcapPath } from './net/policy.ts';
 
 export type ConsoleChoice = 'usb' | 'uart0' | 'uart1' | 'all';
 export type CpuMode = 'interp' | 'jit' | 'check';
@@ -15,10 +17,7 @@ export interface FileSpec {
   remote: string;
 }
 
-export interface ApSpec {
-  ssid: string;
-  password: string | null;
-}
+export type ApSpec = ApConfig;
 
 export interface CliOptions {
   script: string | null;
@@ -36,15 +35,18 @@ export interface CliOptions {
   console: ConsoleChoice | null;
   cpu: CpuMode | null;
   pty: string | null;
-  // sim/net
+  // sim/net (specs checked by its parsers; passed on as written)
   map: string[];
   host: string[];
   forward: string[];
   allowInternet: boolean;
   pcap: string | null;
+  /** Milliseconds, one way. */
   latency: number | null;
+  /** Percent of frames dropped. */
   loss: number | null;
-  bandwidth: string | null;
+  /** kbit/s. */
+  bandwidth: number | null;
   // sim/cyw43
   ap: ApSpec[];
   // server/
@@ -141,26 +143,15 @@ export function parseFileSpec(v: string): FileSpec {
   return { local, remote: r };
 }
 
+/** `SSID[:PASSWORD]` (sim/cyw43's parser: open without a password, WPA2 with one). */
 export function parseApSpec(v: string): ApSpec {
-  const example = '--ap PicoW-Sim:picowsim';
-  const colon = v.indexOf(':');
-  const ssid = colon >= 0 ? v.slice(0, colon) : v;
-  const password = colon >= 0 ? v.slice(colon + 1) : null;
-  if (!ssid) bad('--ap', v, 'the SSID is empty', example);
-  if (Buffer.byteLength(ssid) > 32) bad('--ap', v, 'an SSID has at most 32 bytes', example);
-  if (password !== null && (password.length < 8 || password.length > 63)) {
-    bad('--ap', v, 'a WPA2 password has 8 to 63 characters (leave out ":PASSWORD" for an open network)', example);
-  }
-  return { ssid, password };
+  return parseAp(v);
 }
 
-function mapping(opt: string, v: string, example: string): string {
-  const eq = v.indexOf('=');
-  if (eq <= 0 || eq === v.length - 1) bad(opt, v, "expected FROM=TO with '='", example);
-  return v;
+/** Run one of sim/net's parsers: they throw UsageError naming the flag and the expected form. */
+function checked<T>(parse: (v: string) => T, v: string): T {
+  return parse(v);
 }
-
-const BANDWIDTH_RE = /^\d+(\.\d+)?\s*([kmg]?(bit|b|bps)?)(\/s)?$/i;
 
 export const OPTIONS: OptionSpec[] = [
   // Running a script
@@ -289,23 +280,32 @@ export const OPTIONS: OptionSpec[] = [
     group: 'Network',
     help: "send the board's connections to an address to a host address instead (repeatable)",
     example: '--map 192.168.253.45:8080=127.0.0.1:8080',
-    apply: (o, v) => void o.map.push(mapping('--map', v, '--map 192.168.253.45:8080=127.0.0.1:8080')),
+    apply: (o, v) => {
+      checked(parseMapSpec, v);
+      o.map.push(v);
+    },
   },
   {
     name: '--host',
     arg: 'NAME=IP',
     group: 'Network',
     help: "answer the board's DNS queries for NAME with IP (repeatable)",
-    example: '--host api.example.com=10.0.0.5',
-    apply: (o, v) => void o.host.push(mapping('--host', v, '--host api.example.com=10.0.0.5')),
+    example: '--host myserver.local=192.168.253.45',
+    apply: (o, v) => {
+      checked(parseHostSpec, v);
+      o.host.push(v);
+    },
   },
   {
     name: '--forward',
-    arg: 'HOST_PORT=BOARD_PORT',
+    arg: 'HOSTPORT:BOARDPORT',
     group: 'Network',
-    help: "forward a host TCP port to a port on the board, for servers running on the board (repeatable)",
-    example: '--forward 8080=80',
-    apply: (o, v) => void o.forward.push(mapping('--forward', v, '--forward 8080=80')),
+    help: 'forward TCP port HOSTPORT on 127.0.0.1 to BOARDPORT on the board, for servers running on the board (repeatable)',
+    example: '--forward 8081:80',
+    apply: (o, v) => {
+      checked(parseForwardSpec, v);
+      o.forward.push(v);
+    },
   },
   {
     name: '--allow-internet',
@@ -320,7 +320,7 @@ export const OPTIONS: OptionSpec[] = [
     group: 'Network',
     help: "write the board's network traffic to FILE (pcap, opens in Wireshark)",
     example: '--pcap run.pcap',
-    apply: (o, v) => void (o.pcap = v),
+    apply: (o, v) => void (o.pcap = checked(parsePcapPath, v)),
   },
   {
     name: '--latency',
@@ -328,7 +328,7 @@ export const OPTIONS: OptionSpec[] = [
     group: 'Network',
     help: 'add MS milliseconds of one-way latency on the Wi-Fi link',
     example: '--latency 50',
-    apply: (o, v) => void (o.latency = number('--latency', v, '--latency 50', 0)),
+    apply: (o, v) => void (o.latency = checked(parseLatency, v)),
   },
   {
     name: '--loss',
@@ -336,25 +336,22 @@ export const OPTIONS: OptionSpec[] = [
     group: 'Network',
     help: 'drop PERCENT of the frames on the Wi-Fi link',
     example: '--loss 5',
-    apply: (o, v) => void (o.loss = number('--loss', v, '--loss 5', 0, 100)),
+    apply: (o, v) => void (o.loss = checked(parseLoss, v)),
   },
   {
     name: '--bandwidth',
-    arg: 'RATE',
+    arg: 'KBPS',
     group: 'Network',
-    help: 'limit the Wi-Fi link, e.g. 1mbit, 256kbit',
-    example: '--bandwidth 1mbit',
-    apply: (o, v) => {
-      if (!BANDWIDTH_RE.test(v.trim())) bad('--bandwidth', v, 'expected a rate like 1mbit or 256kbit', '--bandwidth 1mbit');
-      o.bandwidth = v.trim();
-    },
+    help: 'cap the Wi-Fi link at KBPS kbit/s in each direction',
+    example: '--bandwidth 1000',
+    apply: (o, v) => void (o.bandwidth = checked(parseBandwidth, v)),
   },
   // Wi-Fi
   {
     name: '--ap',
     arg: 'SSID[:PASSWORD]',
     group: 'Wi-Fi',
-    help: 'an access point the board can join (repeatable; without a password it is open)',
+    help: 'an access point the board can join (repeatable; without a password it is open). Default: PicoW-Sim (password picowsim) and Wokwi-GUEST (open)',
     example: '--ap PicoW-Sim:picowsim',
     apply: (o, v) => void o.ap.push(parseApSpec(v)),
   },

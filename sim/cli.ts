@@ -38,21 +38,66 @@ interface Ending {
   message: string | null;
 }
 
-/** Options of modules that are not wired into the command yet: accepted, reported, ignored. */
-function notWiredYet(o: CliOptions): string[] {
-  const out: string[] = [];
-  if (o.map.length) out.push('--map');
-  if (o.host.length) out.push('--host');
-  if (o.forward.length) out.push('--forward');
-  if (o.allowInternet) out.push('--allow-internet');
-  if (o.pcap) out.push('--pcap');
-  if (o.latency !== null) out.push('--latency');
-  if (o.loss !== null) out.push('--loss');
-  if (o.bandwidth !== null) out.push('--bandwidth');
-  if (o.ap.length) out.push('--ap');
-  if (o.serverPort !== null) out.push('--server-port');
-  if (o.cpu !== null && o.cpu !== 'interp') out.push(`--cpu ${o.cpu}`);
-  return out;
+/** The simulated world of a CLI run: board, Wi-Fi chip, sensors, network, embedded server. */
+interface World {
+  board: Board;
+  close(): Promise<void>;
+}
+
+async function buildWorld(
+  opts: CliOptions,
+  firmware: string,
+  logger: Logger,
+  status: (m: string) => void,
+): Promise<World> {
+  const [{ PicoW }, { Cyw43439 }, { VirtualRadio }, { VirtualNetwork }, { createSensors }] = await Promise.all([
+    import('./board/picow.ts'),
+    import('./cyw43/chip.ts'),
+    import('./cyw43/radio.ts'),
+    import('./net/network.ts'),
+    import('./sensors/index.ts'),
+  ]);
+  const closers: (() => Promise<void> | void)[] = [];
+  const close = async (): Promise<void> => {
+    for (const c of closers.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
+  };
+  try {
+    if (!opts.noServer) {
+      const { startEmbeddedServer } = await import('../server/index.ts');
+      const started = await startEmbeddedServer({ port: opts.serverPort ?? undefined, logger, accessLogger: opts.verbose ? logger : undefined });
+      status(started.message);
+      if (started.started) closers.push(() => started.server.stop());
+    }
+    const radio = new VirtualRadio({ defaults: opts.ap.length === 0, aps: opts.ap });
+    const chip = new Cyw43439({ radio, logger });
+    // The article's DS18B20 sits on GP22; the die temperature sensor is on ADC channel 4.
+    const sensors = createSensors({ ds18b20: [{ pin: 22 }], logger });
+    const board = await PicoW.create({ firmware, devices: [chip, ...sensors.devices], logger });
+    closers.push(() => board.dispose());
+    const faults =
+      opts.latency !== null || opts.loss !== null || opts.bandwidth !== null
+        ? { latencyMs: opts.latency ?? undefined, lossPercent: opts.loss ?? undefined, bandwidthKbps: opts.bandwidth ?? undefined }
+        : undefined;
+    const net = new VirtualNetwork({
+      clock: board.simClock,
+      hostIo: board.hostIo,
+      logger,
+      maps: opts.map,
+      hosts: opts.host,
+      forwards: opts.forward,
+      allowInternet: opts.allowInternet,
+      pcapFile: opts.pcap ?? undefined,
+      faults,
+    });
+    closers.push(() => net.close());
+    const forwards = await net.start();
+    net.attach(chip.port, board.name);
+    for (const f of forwards) logger.info('net', `forward ${JSON.stringify(f)}`);
+    return { board, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
 }
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
@@ -74,8 +119,20 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const status = (msg: string): void => {
     if (!opts.quiet) io.stderr.write(`picow-sim: ${msg}\n`);
   };
-  if (opts.scenario || opts.junit) {
-    throw new UsageError('--scenario and --junit are not available in this build yet');
+  if (opts.junit && !opts.scenario) throw new UsageError('--junit FILE goes with --scenario FILE');
+  if (opts.offline && opts.allowInternet) throw new UsageError('--offline and --allow-internet cannot be used together');
+  if (opts.scenario) {
+    const { runScenarioFile } = await import('./scenario/index.ts');
+    const result = await runScenarioFile(opts.scenario, {
+      firmware: opts.firmware ?? undefined,
+      env: io.env,
+      offline: opts.offline,
+      junitFile: opts.junit ?? undefined,
+      logger,
+      onSerial: (text) => io.stdout.write(text),
+      print: (text) => io.stderr.write(text + '\n'),
+    });
+    return result.exitCode;
   }
   if (opts.script && opts.pty) throw new UsageError('--pty is for interactive tools; it cannot be combined with a script');
 
@@ -90,7 +147,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   if (!opts.script && uploads.length) {
     throw new UsageError('--file and --lib need a script to run (give script.py as the first argument)');
   }
-  for (const flag of notWiredYet(opts)) logger.warn('cli', `${flag} is accepted but not wired into this build yet; ignored`);
+  if (opts.cpu !== null && opts.cpu !== 'interp') logger.warn('cli', `--cpu ${opts.cpu} is not wired into the board yet; using the interpreter`);
 
   const fw = await resolveFirmware({
     option: opts.firmware ?? undefined,
@@ -101,8 +158,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   });
   logger.info('cli', `firmware ${fw.path} (from ${fw.source})`);
   // Loaded only now, so that --help and argument errors never depend on the simulator core.
-  const { PicoW, describeHalt } = await import('./board/picow.ts');
-  const board = await PicoW.create({ firmware: fw.path, logger });
+  const { describeHalt } = await import('./board/picow.ts');
+  const world = await buildWorld(opts, fw.path, logger, status);
+  const board = world.board;
 
   const shown = (s: ConsoleSource): boolean =>
     opts.console === 'all' || (opts.console === null ? s === 'usb' || s === 'uart0' : s === opts.console);
@@ -178,7 +236,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     stdin.pause();
     stdin.removeAllListeners('data');
     if (pty) await pty.close();
-    board.dispose();
+    await world.close();
   };
 
   try {

@@ -50,12 +50,12 @@ describe('picow-sim arguments', () => {
     const o = parseArgs([
       '--map', '192.168.253.45:8080=127.0.0.1:8080',
       '--host', 'api.example.com=10.0.0.5',
-      '--forward', '8080=80',
+      '--forward', '8081:80',
       '--allow-internet',
       '--pcap', 'x.pcap',
       '--latency', '50',
       '--loss', '2.5',
-      '--bandwidth', '1mbit',
+      '--bandwidth', '1000',
       '--ap', 'PicoW-Sim:picowsim',
       '--ap', 'OpenNet',
       '--server-port', '8081',
@@ -66,13 +66,13 @@ describe('picow-sim arguments', () => {
     ]);
     expect(o.map).toEqual(['192.168.253.45:8080=127.0.0.1:8080']);
     expect(o.host).toEqual(['api.example.com=10.0.0.5']);
-    expect(o.forward).toEqual(['8080=80']);
+    expect(o.forward).toEqual(['8081:80']);
     expect(o.allowInternet).toBe(true);
     expect(o.pcap).toBe('x.pcap');
-    expect([o.latency, o.loss, o.bandwidth]).toEqual([50, 2.5, '1mbit']);
+    expect([o.latency, o.loss, o.bandwidth]).toEqual([50, 2.5, 1000]);
     expect(o.ap).toEqual([
-      { ssid: 'PicoW-Sim', password: 'picowsim' },
-      { ssid: 'OpenNet', password: null },
+      { ssid: 'PicoW-Sim', password: 'picowsim', security: 'wpa2-psk' },
+      { ssid: 'OpenNet', security: 'open' },
     ]);
     expect([o.serverPort, o.noServer, o.offline, o.cpu, o.pty]).toEqual([8081, true, true, 'jit', '/tmp/picow']);
   });
@@ -85,11 +85,13 @@ describe('picow-sim arguments', () => {
     expect(usage(['--console', 'usb2'])).toMatch(/expected usb, uart0, uart1 or all/);
     expect(usage(['--cpu', 'fast'])).toMatch(/expected interp, jit or check/);
     expect(usage(['--trace', 'bogus'])).toMatch(/unknown trace area 'bogus'/);
-    expect(usage(['--loss', '120'])).toMatch(/between 0 and 100/);
-    expect(usage(['--map', '1.2.3.4:80'])).toMatch(/expected FROM=TO/);
+    expect(usage(['--loss', '120'])).toMatch(/--loss '120': expected a number of percent from 0 to 100/);
+    expect(usage(['--map', '1.2.3.4:80'])).toMatch(/--map '1\.2\.3\.4:80': missing '='/);
+    expect(usage(['--forward', '8080=80'])).toMatch(/--forward '8080=80'/);
+    expect(usage(['--host', 'x=notanip'])).toMatch(/not an IPv4 address/);
     expect(usage(['--ap', ':pw12345678'])).toMatch(/SSID is empty/);
-    expect(usage(['--ap', 'net:short'])).toMatch(/8 to 63 characters/);
-    expect(usage(['--bandwidth', 'fast'])).toMatch(/rate like 1mbit/);
+    expect(usage(['--ap', 'net:short'])).toMatch(/WPA2 password must be 8\.\.63 characters/);
+    expect(usage(['--bandwidth', 'fast'])).toMatch(/--bandwidth 'fast': expected a number of kbit\/s/);
     expect(usage(['a.py', 'b.py'])).toMatch(/one script at a time/);
     expect(usage(['--quiet', '--verbose'])).toMatch(/cannot be used together/);
     expect(usage(['--quiet=yes'])).toMatch(/takes no value/);
