@@ -29,6 +29,11 @@ export interface PicoWOptions {
   devices?: BoardDevice[];
   /** Hold BOOTSEL (QSPI CSn low) at power-on and for `rp2.bootsel_button()`. */
   bootselPressed?: boolean;
+  /**
+   * 2 (default): both Cortex-M0+ cores, as on the RP2040. 1: core 0 only, as stock rp2040js
+   * (`_thread` then hangs in the launch handshake) — kept for speed comparisons.
+   */
+  cores?: 1 | 2;
 }
 
 /** RP2040 datasheet §2.2: SRAM, peripheral bases used here. */
@@ -98,7 +103,9 @@ export class PicoW extends EventEmitter {
   /** Persistent flash contents (2 MB), kept across chip resets and power cycles. */
   readonly flash: Uint8Array;
   mcu!: RP2040;
-  multicore!: MultiCore;
+  /** The second core and inter-core SIO; null in a single-core build. */
+  multicore: MultiCore | null = null;
+  readonly coreCount: 1 | 2;
   private usb: UsbCdcHost | null = null;
   private readonly bootrom: HleBootrom;
   private running = false;
@@ -120,6 +127,7 @@ export class PicoW extends EventEmitter {
     this.uniqueId = opts.uniqueId ? parseUniqueId(opts.uniqueId) : deriveUniqueId(this.name);
     this.devices = [...(opts.devices ?? [])];
     this.bootselPressed = opts.bootselPressed ?? false;
+    this.coreCount = opts.cores ?? 2;
     this.clock = new BoardClock();
     this.policy = new ClockPolicy(() => this.clock.nanos);
     this.policy.onWake = () => this.wake();
@@ -132,7 +140,7 @@ export class PicoW extends EventEmitter {
       },
       onFlashWrite: () => undefined,
       readBootselPin: () => !this.bootselPressed,
-      coreIndex: (core: Core) => (this.multicore && core === this.multicore.cores[1] ? 1 : 0),
+      coreIndex: (core: Core) => (core === this.multicore?.cores[1] ? 1 : 0),
       onNoBoot2: (reason: string) => {
         this.halt({ type: 'halt', reason: `no bootable program in flash: ${reason}`, exitCode: null, nanos: this.clock.nanos });
       },
@@ -249,10 +257,15 @@ export class PicoW extends EventEmitter {
     usb.onData = (buf: Uint8Array) => this.consoleOut(buf, 'usb');
     this.usb = usb;
     this.mcu = mcu;
-    this.multicore = new MultiCore(mcu, this.bootrom.layout.park, this.logger, (core, view, code) =>
-      this.onBreak(core, view, code),
-    );
-    this.multicore.onCore1Start = () => this.wake();
+    if (this.coreCount === 2) {
+      this.multicore = new MultiCore(mcu, this.bootrom.layout.park, this.logger, (core, view, code) =>
+        this.onBreak(core, view, code),
+      );
+      this.multicore.onCore1Start = () => this.wake();
+    } else {
+      this.multicore = null;
+      mcu.onBreak = (code: number) => this.onBreak(mcu.core, mcu, code);
+    }
     for (const d of this.devices) d.attach(this.context());
     this.emitEvent({ type: 'reset', reason, nanos: this.clock.nanos });
   }
@@ -263,7 +276,7 @@ export class PicoW extends EventEmitter {
     const r0 = core.registers[0]! | 0;
     this.halt({
       type: 'halt',
-      reason: `the program stopped at a breakpoint (BKPT/UDF #${code}) at 0x${pc.toString(16)} on core ${core === this.multicore.cores[1] ? 1 : 0}`,
+      reason: `the program stopped at a breakpoint (BKPT/UDF #${code}) at 0x${pc.toString(16)} on core ${core === this.multicore?.cores[1] ? 1 : 0}`,
       exitCode: r0,
       nanos: this.clock.nanos,
     });
@@ -365,14 +378,14 @@ export class PicoW extends EventEmitter {
       }
       if (!this.running) return;
       const mc = this.multicore;
-      const c0 = mc.cores[0];
-      const c1 = mc.core1Active ? mc.cores[1] : null;
+      const c0 = this.mcu.core;
+      const c1 = mc?.core1Active ? mc.cores[1] : null;
       const limit = this.policy.limitNanos();
       if (c0.waiting && (!c1 || c1.waiting)) {
         // Every core sleeps: jump to the next alarm, unless host I/O holds time to the wall clock.
         const next = clock.nanosToNextAlarm;
         if (next === null) {
-          if (mc.wakeOnOwnEvent()) continue;
+          if (mc?.wakeOnOwnEvent()) continue;
           if (this.policy.hostIoPending) this.schedule(2);
           return;
         }

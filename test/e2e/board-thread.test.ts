@@ -43,7 +43,7 @@ describe.skipIf(!fw)('_thread on core 1', () => {
       ]),
     );
     expect(out.trim()).toBe(`1 True True True ${Array.from({ length: 3000 }, (_, i) => i * i).reduce((s, v) => s + v, 0)}`);
-    expect(board.multicore.core1Active).toBe(true);
+    expect(board.multicore?.core1Active).toBe(true);
   });
 
   it('hands a lock back and forth between the cores', async () => {
