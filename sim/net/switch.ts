@@ -29,6 +29,8 @@ export class EthernetSwitch {
   private nextId = 1;
   readonly taps: FrameTap[] = [];
   frames = 0;
+  private busy = false;
+  private readonly queue: [number, Uint8Array][] = [];
 
   constructor(private readonly log: Logger) {}
 
@@ -47,7 +49,23 @@ export class EthernetSwitch {
     };
   }
 
+  /**
+   * Frames sent while the switch is already forwarding (a device answering from inside its
+   * receive call) are queued and forwarded after the current one, so no handler is re-entered.
+   */
   private forward(fromId: number, frame: Uint8Array): void {
+    this.queue.push([fromId, frame]);
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      for (let next = this.queue.shift(); next; next = this.queue.shift()) this.forwardOne(next[0], next[1]);
+    } finally {
+      this.busy = false;
+      this.queue.length = 0;
+    }
+  }
+
+  private forwardOne(fromId: number, frame: Uint8Array): void {
     const from = this.ports.get(fromId);
     if (!from || frame.length < 14) return;
     this.frames++;

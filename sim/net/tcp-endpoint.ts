@@ -602,15 +602,17 @@ export class TcpEndpoint {
         const len = Math.min(this.sendMss, unsent, usable);
         const payload = this.sndBuf.peek(offset, len);
         const last = offset + len === this.sndBuf.length;
-        this.sendData(this.sndNxt, payload, last);
-        this.sndNxt = seqAdd(this.sndNxt, len);
+        const seq = this.sndNxt;
+        this.sndNxt = seqAdd(seq, len);
         if (seqGt(this.sndNxt, this.sndMax)) this.sndMax = this.sndNxt;
+        this.sendData(seq, payload, last);
         continue;
       }
       if (unsent === 0 && this.finQueued && this.sndNxt === dataEnd && !this.finAcked) {
-        this.emit({ seq: this.sndNxt, ack: this.rcvNxt, flags: TCP_FIN | TCP_ACK, window: this.advertise() });
-        this.sndNxt = seqAdd(this.sndNxt, 1);
+        const seq = this.sndNxt;
+        this.sndNxt = seqAdd(seq, 1);
         if (seqGt(this.sndNxt, this.sndMax)) this.sndMax = this.sndNxt;
+        this.emit({ seq, ack: this.rcvNxt, flags: TCP_FIN | TCP_ACK, window: this.advertise() });
       }
       if (unsent > 0 && this.sndWnd === 0 && this.sndUna === this.sndNxt) this.startPersist();
       break;
@@ -631,6 +633,10 @@ export class TcpEndpoint {
       this.rttSeq = seqAdd(this.iss, 1);
       this.rttStart = this.clock.nanos;
     }
+    // Sequence state first: the peer's answer may arrive before emit() returns.
+    this.sndNxt = seqAdd(this.iss, 1);
+    if (seqGt(this.sndNxt, this.sndMax)) this.sndMax = this.sndNxt;
+    if (!this.rtxTimer) this.startRtx();
     this.emit({
       seq: this.iss,
       ack: withAck ? this.rcvNxt : 0,
@@ -638,9 +644,6 @@ export class TcpEndpoint {
       window: withAck ? this.advertise() : Math.min(this.rcvBuffer, MAX_UNSCALED_WINDOW),
       mss: this.ourMss,
     });
-    this.sndNxt = seqAdd(this.iss, 1);
-    if (seqGt(this.sndNxt, this.sndMax)) this.sndMax = this.sndNxt;
-    if (!this.rtxTimer) this.startRtx();
   }
 
   private sendAck(): void {
@@ -768,12 +771,12 @@ export class TcpEndpoint {
     const offset = seqDiff(this.sndUna, this.sndBufStart);
     if (offset < 0 || offset >= this.sndBuf.length) return;
     this.stats.probes++;
-    this.sndNxt = this.sndUna;
-    this.emit({ seq: this.sndUna, ack: this.rcvNxt, flags: TCP_ACK, window: this.advertise(), payload: this.sndBuf.peek(offset, 1) });
-    this.sndNxt = seqAdd(this.sndUna, 1);
+    const seq = this.sndUna;
+    this.sndNxt = seqAdd(seq, 1);
     if (seqGt(this.sndNxt, this.sndMax)) this.sndMax = this.sndNxt;
     this.persistBackoff = Math.min(this.persistBackoff + 1, 8);
     this.startPersist();
+    this.emit({ seq, ack: this.rcvNxt, flags: TCP_ACK, window: this.advertise(), payload: this.sndBuf.peek(offset, 1) });
   }
 
   private enterTimeWait(): void {

@@ -63,8 +63,8 @@ export class TcpNat {
   }
 
   /** States of live connections, for tests and diagnostics. */
-  connections(): { key: string; state: string; inbound: boolean }[] {
-    return [...this.conns.values()].map((c) => ({ key: c.key, state: c.ep.state, inbound: c.inbound }));
+  connections(): { key: string; state: string; inbound: boolean; sendQueued: number; receiveWindow: number }[] {
+    return [...this.conns.values()].map((c) => ({ key: c.key, state: c.connecting ? 'CONNECTING' : c.ep.state, inbound: c.inbound, sendQueued: c.ep.sendQueued, receiveWindow: c.ep.receiveWindowNow }));
   }
 
   /** A TCP segment from the board (src = board, dst = remote). */

@@ -243,6 +243,12 @@ export class BoardTcp {
 
   /** Send whatever the peer window allows; go-back-N retransmission after 300 ms without progress. */
   pump(): void {
+    if (this.state === 'SYN_SENT' && this.board.clock.nanos >= this.rtxAt) {
+      // SYN lost (or its answer): send it again.
+      if (this.rtxAt >= 0) this.out('S', this.iss, [], { mss: MSS });
+      this.rtxAt = this.board.clock.nanos + 300e6;
+      return;
+    }
     if (this.state !== 'ESTABLISHED') return;
     if (this.rtxAt >= 0 && this.board.clock.nanos >= this.rtxAt) {
       this.nx = this.ua;
@@ -273,7 +279,7 @@ export class BoardTcp {
 }
 
 /** Drive retransmission timers of every board connection while waiting. */
-export async function pumpUntil(boards: FakeBoard[], cond: () => boolean, clock: ManualClock, what: string, timeoutMs = 20_000): Promise<void> {
+export async function pumpUntil(boards: FakeBoard[], cond: () => boolean, clock: ManualClock, what: string, timeoutMs = 20_000, stepMs = 1): Promise<void> {
   await until(
     () => {
       for (const b of boards) for (const c of b.conns) c.pump();
@@ -282,5 +288,6 @@ export async function pumpUntil(boards: FakeBoard[], cond: () => boolean, clock:
     clock,
     what,
     timeoutMs,
+    stepMs,
   );
 }
