@@ -17,7 +17,7 @@ import { VirtualNetwork, type NetAttachment } from '../net/network.ts';
 import type { MapRule } from '../net/policy.ts';
 import { folderItems, uploadAll, usbStream, waitForFirstPrompt, type UploadItem } from '../repl/board-link.ts';
 import { ReplClient } from '../repl/client.ts';
-import { createSensors } from '../sensors/index.ts';
+import { createSensors, type Timeline } from '../sensors/index.ts';
 import type { ScenarioWorld, WorldFactory, WorldHooks, WorldTimer } from './runner.ts';
 import type { ApSpec, FaultAction, Scenario, ServerSpec } from './schema.ts';
 
@@ -72,7 +72,16 @@ export function boardWorld(opts: BoardWorldOptions = {}): WorldFactory {
     // Servers first: their ports feed the network's map rules.
     const servers = new Map<string, RunningServer>();
     let board: PicoW | null = null;
-    const simNow = (): number => (board ? board.simClock.nanos / NANOS : 0);
+    // Scenario time 0 is when the program starts: power-on without a script, otherwise the moment
+    // main.py starts after the upload (whose length depends on the host, not on the scenario).
+    let originNanos: number | null = s.script ? null : 0;
+    const simNow = (): number => (board && originNanos !== null ? (board.simClock.nanos - originNanos) / NANOS : 0);
+    const shifted = (tl: Timeline): Timeline => ({
+      valueAt: (sec) => tl.valueAt(sec - (originNanos ?? 0) / NANOS),
+      meanAt: (sec) => tl.meanAt(sec - (originNanos ?? 0) / NANOS),
+      description: tl.description,
+    });
+    const deferred: { seconds: number; cb: () => void; timer: WorldTimer | null; cancelled: boolean }[] = [];
     const startServer = async (r: RunningServer): Promise<void> => {
       const server = new HostServer({
         port: r.port,
@@ -113,15 +122,15 @@ export function boardWorld(opts: BoardWorldOptions = {}): WorldFactory {
     const radio = new VirtualRadio({ defaults: s.aps.length === 0, aps: s.aps.filter((a) => a.up).map(apConfig) });
     const chip = new Cyw43439({ radio, logger });
     const sensors = createSensors({
-      temperature: s.sensors.adc4?.timeline,
-      adc: s.sensors.adc.map((a) => a?.timeline),
+      temperature: s.sensors.adc4 ? shifted(s.sensors.adc4.timeline) : undefined,
+      adc: s.sensors.adc.map((a) => (a ? shifted(a.timeline) : undefined)),
       ds18b20: s.sensors.ds18b20.map((d) => ({
         pin: d.pin,
         rom: d.rom,
         serial: d.serial,
         resolution: d.resolution,
         parasite: d.parasite,
-        temperature: d.temperature.timeline,
+        temperature: shifted(d.temperature.timeline),
         name: d.name,
       })),
       logger,
@@ -165,7 +174,7 @@ export function boardWorld(opts: BoardWorldOptions = {}): WorldFactory {
       if (source !== 'usb' || recordUsb) record(bytes, source);
     });
     b.on('event', (e: BoardEvent) => {
-      if (e.type === 'led') obs.addLed(e.nanos / NANOS, e.on);
+      if (e.type === 'led') obs.addLed((e.nanos - (originNanos ?? b.simClock.nanos)) / NANOS, e.on);
       else if (e.type === 'halt' || e.type === 'bootsel') hooks.fail(`the board stopped: ${describeHalt(e)}`);
       else if (e.type === 'fault') hooks.fail(`the board faulted: ${e.message}`);
     });
@@ -174,18 +183,38 @@ export function boardWorld(opts: BoardWorldOptions = {}): WorldFactory {
     const world: ScenarioWorld & { pause(): void } = {
       now: simNow,
       at(seconds: number, cb: () => void): WorldTimer {
-        return b.simClock.schedule(Math.max(0, seconds * NANOS - b.simClock.nanos), cb);
+        if (originNanos !== null) return b.simClock.schedule(Math.max(0, originNanos + seconds * NANOS - b.simClock.nanos), cb);
+        // Before the program starts: scheduled once the origin is known.
+        const d = { seconds, cb, timer: null as WorldTimer | null, cancelled: false };
+        deferred.push(d);
+        return { cancel: () => ((d.cancelled = true), d.timer?.cancel()) };
       },
       pause(): void {
         b.stop();
       },
       async start(): Promise<void> {
+        if (!s.script) {
+          b.start();
+          return;
+        }
+        // The upload is host I/O: simulated time follows the wall clock meanwhile instead of
+        // racing ahead while the board idles at the REPL.
+        const hold = b.hostIo.begin('scenario upload');
         b.start();
-        if (!s.script) return;
-        await loadProgram(b, uploads, logger, opts.setupTimeoutMs ?? 120_000, (leftover) => {
-          recordUsb = true;
-          if (leftover.length) record(leftover, 'usb');
-        });
+        try {
+          await loadProgram(b, uploads, logger, opts.setupTimeoutMs ?? 120_000, (leftover) => {
+            const origin = b.simClock.nanos;
+            originNanos = origin;
+            recordUsb = true;
+            if (leftover.length) record(leftover, 'usb');
+            for (const d of deferred.splice(0)) {
+              if (!d.cancelled) d.timer = b.simClock.schedule(Math.max(0, origin + d.seconds * NANOS - b.simClock.nanos), d.cb);
+            }
+          });
+        } finally {
+          hold.release();
+        }
+        logger.info('scenario', `main.py started ${((originNanos ?? 0) / NANOS).toFixed(3)} s after power-on; scenario time counts from here`);
       },
       async apply(a: FaultAction): Promise<void> {
         switch (a.kind) {
