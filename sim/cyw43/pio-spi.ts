@@ -297,7 +297,8 @@ export class PioSpiTransport {
     const cyc = this.cycleNanos();
     let guard = 0;
     while (this.smTime <= now) {
-      const c = this.execOne();
+      let c = this.burst(Math.floor((now - this.smTime) / cyc) + 1);
+      if (c === 0) c = this.execOne();
       if (c < 0) {
         this.stalled = true;
         this.smTime = now;
@@ -335,6 +336,72 @@ export class PioSpiTransport {
     if (this.warnedOp.has(what)) return;
     this.warnedOp.add(what);
     this.logger.warn('cyw43', `bus state machine executed ${what}, which the gSPI model does not support`);
+  }
+
+  /**
+   * Fast path for the two-instruction shift loops every gSPI program has — `OUT PINS, n` / `JMP
+   * X-- back` and `IN PINS, n` / `JMP Y-- back` — run for as many iterations as the shift register
+   * allows at once (exactly what stepping them would do, including cycle counts). Returns the
+   * cycles taken, or 0 when the state machine is not at such a loop.
+   */
+  private burst(maxCycles: number): number {
+    const { pio, sm } = this.owned!;
+    const pc = sm.pc;
+    const wrapTop = (sm.execCtrl >>> 12) & 0x1f;
+    const wrapBottom = (sm.execCtrl >>> 7) & 0x1f;
+    const nextPc = pc === wrapTop ? wrapBottom : (pc + 1) & 0x1f;
+    const a = pio.instructions[pc]! & 0xffff;
+    const b = pio.instructions[nextPc]! & 0xffff;
+    const sidesetCount = (sm.pinCtrl >>> 29) & 7;
+    const delayMask = (1 << (5 - sidesetCount)) - 1;
+    const cyclesPerIter = 2 + (((a >>> 8) & 0x1f) & delayMask) + (((b >>> 8) & 0x1f) & delayMask);
+    // b must be JMP X-- / Y-- back to a
+    if (b >>> 13 !== 0 || (b & 0x1f) !== pc) return 0;
+    const cond = (b >>> 5) & 7;
+    const opA = a >>> 13;
+    const n = a & 0x1f;
+    if (n !== 1 || ((a >>> 5) & 7) !== 0) return 0; // one bit to/from PINS
+    let iters = Math.floor(maxCycles / cyclesPerIter);
+    if (iters < 2) return 0;
+    if (opA === 3 && cond === 2) {
+      // OUT PINS, 1 ; JMP X-- : bits already in the OSR (no autopull inside the burst)
+      if (!(sm.shiftCtrl & SHIFTCTRL_AUTOPULL) || sm.shiftCtrl & SHIFTCTRL_OUT_SHIFTDIR || !this.dataIsOutput) return 0;
+      if ((sm.pinCtrl & 0x1f) !== this.pins.data) return 0;
+      const avail = this.pullThreshold(sm) - sm.outputShiftCount;
+      iters = Math.min(iters, avail, sm.x >>> 0 === 0xffffffff ? iters : sm.x + 1);
+      if (iters < 2) return 0;
+      for (let i = 0; i < iters; i++) {
+        this.mosiBit(sm.outputShiftReg >>> 31);
+        sm.outputShiftReg = (sm.outputShiftReg << 1) >>> 0;
+      }
+      sm.outputShiftCount += iters;
+      const xBefore = sm.x >>> 0;
+      sm.x = (xBefore - iters) >>> 0;
+      // the last JMP falls through when X was zero before it
+      sm.pc = xBefore + 1 === iters ? this.after(nextPc, wrapTop, wrapBottom) : pc;
+      this.instructions += 2 * iters;
+      return iters * cyclesPerIter;
+    }
+    if (opA === 2 && cond === 4) {
+      // IN PINS, 1 ; JMP Y-- : bits until the ISR is due for an autopush
+      if (!(sm.shiftCtrl & SHIFTCTRL_AUTOPUSH) || sm.shiftCtrl & SHIFTCTRL_IN_SHIFTDIR) return 0;
+      if (((sm.pinCtrl >>> 15) & 0x1f) !== this.pins.data) return 0;
+      const room = this.pushThreshold(sm) - sm.inputShiftCount - 1; // leave the pushing bit to execOne
+      iters = Math.min(iters, room, sm.y >>> 0 === 0xffffffff ? iters : sm.y + 1);
+      if (iters < 2) return 0;
+      for (let i = 0; i < iters; i++) sm.inputShiftReg = ((sm.inputShiftReg << 1) | this.misoBit()) >>> 0;
+      sm.inputShiftCount += iters;
+      const yBefore = sm.y >>> 0;
+      sm.y = (yBefore - iters) >>> 0;
+      sm.pc = yBefore + 1 === iters ? this.after(nextPc, wrapTop, wrapBottom) : pc;
+      this.instructions += 2 * iters;
+      return iters * cyclesPerIter;
+    }
+    return 0;
+  }
+
+  private after(pc: number, wrapTop: number, wrapBottom: number): number {
+    return pc === wrapTop ? wrapBottom : (pc + 1) & 0x1f;
   }
 
   /** Execute one instruction: cycles taken, or -1 if the state machine stalls. */

@@ -80,8 +80,8 @@ export class SdpcmLink {
   private txSeq = 0;
   /** Next sequence number expected from the host. */
   private hostNext = 0;
-  /** Credit carried by the last frame the host read. */
-  private advertised = 0;
+  /** Credit carried by the last frame the host read (the driver starts out assuming 1). */
+  private advertised = 1;
   private head: Uint8Array | null = null;
   readonly stats = { framesIn: 0, framesOut: 0, dropped: 0, badFrames: 0, creditUpdates: 0 };
   /** Called when a frame becomes available for the host. */
@@ -97,7 +97,7 @@ export class SdpcmLink {
     this.head = null;
     this.txSeq = 0;
     this.hostNext = 0;
-    this.advertised = 0;
+    this.advertised = 1;
   }
 
   /** Highest sequence the host may not reach yet. */
