@@ -53,7 +53,7 @@ export class TemperatureStore {
         'INSERT INTO readings (received_at, celsius, sensor, client) VALUES (?, ?, ?, ?)',
       );
     } catch (err) {
-      throw new StorageError(file, err instanceof Error ? err.message : String(err));
+      throw new StorageError(file, `cannot open the readings database: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 

@@ -102,6 +102,12 @@ describe('npm run server', () => {
     }
   });
 
+  it('says in one line when the database cannot be opened and exits 2', async () => {
+    const cli = runCli(['--port', '0', '--db', '/dev/null/readings.sqlite']);
+    expect(await cli.exited).toBe(2);
+    expect(cli.stderr()).toMatch(/^picow-sim server: \/dev\/null\/readings\.sqlite: cannot open the readings database: [^\n]+\n$/);
+  });
+
   it('refuses unknown options with exit code 2', async () => {
     const cli = runCli(['--bogus']);
     expect(await cli.exited).toBe(2);
