@@ -12,6 +12,7 @@ import { MultiCore, type Core } from './multicore.ts';
 import { SpiFlash } from './spi-flash.ts';
 import { Rosc } from './rosc.ts';
 import { IoQspi, XipSsi } from './ssi.ts';
+import { Pl011Uart } from './uart.ts';
 import { FLASH_SIZE, loadUf2File, parseUf2, type Uf2Image } from './uf2.ts';
 import { UsbCdcHost } from './usb-cdc-host.ts';
 
@@ -42,6 +43,11 @@ const IO_QSPI_PERIPHERAL_KEY = 0x40018;
 const SYSINFO_PERIPHERAL_KEY = 0x40000;
 const WATCHDOG_PERIPHERAL_KEY = 0x40058;
 const ROSC_PERIPHERAL_KEY = 0x40060;
+/** UART0/UART1 (§4.2): peripheral keys, IRQs 20/21, DREQs TX/RX 20/21 and 22/23. */
+const UARTS = [
+  { key: 0x40034, name: 'UART0', irq: 20, dreq: { tx: 20, rx: 21 } },
+  { key: 0x40038, name: 'UART1', irq: 21, dreq: { tx: 22, rx: 23 } },
+] as const;
 /** SYSINFO CHIP_ID (§2.20.3): revision 2 (B2) in bits 31:28, part 0x0002, manufacturer 0x493. */
 const CHIP_ID_B2 = 0x20002927;
 /** Wall time one slice of the run loop may take before yielding to Node's event loop. */
@@ -103,6 +109,8 @@ export class PicoW extends EventEmitter {
   /** Persistent flash contents (2 MB), kept across chip resets and power cycles. */
   readonly flash: Uint8Array;
   mcu!: RP2040;
+  /** UART0 and UART1 of the current chip. */
+  uarts: Pl011Uart[] = [];
   /** The second core and inter-core SIO; null in a single-core build. */
   multicore: MultiCore | null = null;
   readonly coreCount: 1 | 2;
@@ -247,9 +255,16 @@ export class PicoW extends EventEmitter {
     };
     updateCycle(mcu.clkSys);
     mcu.addClockListener(updateCycle);
-    // Consoles
-    mcu.uart[0]!.onByte = (b: number) => this.consoleOut(Uint8Array.of(b), 'uart0');
-    mcu.uart[1]!.onByte = (b: number) => this.consoleOut(Uint8Array.of(b), 'uart1');
+    // Consoles: UART0/UART1 replace rp2040js's UARTs (timing, FIFO levels, interrupts).
+    for (const u of this.uarts) u.dispose();
+    this.uarts = UARTS.map((u, i) => {
+      const uart = new Pl011Uart(mcu, u.name, u.irq, u.dreq, this.clock);
+      peripherals[u.key] = uart;
+      (mcu.uart as unknown as Pl011Uart[])[i] = uart;
+      const source: ConsoleSource = i === 0 ? 'uart0' : 'uart1';
+      uart.onByte = (b: number) => this.consoleOut(Uint8Array.of(b), source);
+      return uart;
+    });
     const pendingInput = this.usb ? this.usb.pending : 0;
     if (pendingInput) this.logger.debug('usb', `${pendingInput} input bytes dropped by the reset`);
     const usb = new UsbCdcHost(mcu.usbCtrl, this.logger);
@@ -298,11 +313,11 @@ export class PicoW extends EventEmitter {
   /** Send bytes to the board's console: USB CDC when the device is up, else UART0. */
   writeConsole(data: string | Uint8Array, target: ConsoleTarget = 'auto'): void {
     const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
-    const to = target === 'auto' ? (this.usbReady || !this.mcu.uart[0]!.rxEnabled ? 'usb' : 'uart0') : target;
+    const to = target === 'auto' ? (this.usbReady || !this.uarts[0]!.rxEnabled ? 'usb' : 'uart0') : target;
     if (to === 'usb') {
       this.usb!.write(bytes);
     } else {
-      const uart = this.mcu.uart[to === 'uart0' ? 0 : 1]!;
+      const uart = this.uarts[to === 'uart0' ? 0 : 1]!;
       for (const b of bytes) uart.feedByte(b);
     }
     this.wake();
@@ -499,6 +514,7 @@ export class PicoW extends EventEmitter {
     this.disposed = true;
     this.failWaiters(new PicowSimError('the board was disposed', 1));
     for (const d of this.devices) d.dispose?.();
+    for (const u of this.uarts) u.dispose();
     this.removeAllListeners();
   }
 }
