@@ -138,6 +138,9 @@ export class Pl011Uart extends BasePeripheral {
     return this.tx.length;
   }
 
+  /** rp2040js calls this when clk_peri changes; the baud rate is derived on demand. */
+  clkPeriChanged(): void {}
+
   /** A character from the host: it arrives on RX after one frame time (queued behind others). */
   feedByte(value: number): void {
     this.hostQueue.push(value & 0xff);
