@@ -60,6 +60,8 @@ export interface VirtualNetworkOptions {
   forwards?: (string | ForwardRule)[];
   /** Let unmapped destinations through to the real network (default false). */
   allowInternet?: boolean;
+  /** Whether 10.0.2.2:P reaches 127.0.0.1:P (default true). */
+  gatewayToLoopback?: boolean;
   /** Write every frame on the LAN to this pcap file. */
   pcapFile?: string;
   /** Faults applied to every board link (each direction). */
@@ -131,7 +133,7 @@ export class VirtualNetwork {
     this.maps = (o.maps ?? []).map((m) => (typeof m === 'string' ? parseMapSpec(m) : m));
     this.hosts = (o.hosts ?? []).map((h) => (typeof h === 'string' ? parseHostSpec(h) : h));
     this.forwardRules = (o.forwards ?? []).map((f) => (typeof f === 'string' ? parseForwardSpec(f) : f));
-    this.policy = new EgressPolicy(this.maps, o.allowInternet ?? false);
+    this.policy = new EgressPolicy(this.maps, o.allowInternet ?? false, o.gatewayToLoopback ?? true);
     if (this.policy.allowInternet) this.log.warn('net', 'allow-internet: the board may reach any address on the real network');
 
     this.switch = new EthernetSwitch(this.log);

@@ -158,6 +158,8 @@ export class EgressPolicy {
   constructor(
     maps: MapRule[],
     readonly allowInternet: boolean,
+    /** Whether 10.0.2.2:P reaches 127.0.0.1:P (like passt's default; off = `--no-map-gw`). */
+    readonly gatewayToLoopback = true,
   ) {
     this.maps = maps;
   }
@@ -171,7 +173,9 @@ export class EgressPolicy {
     const exact = this.maps.find((m) => m.addr === addr && m.port === port);
     const any = exact ?? this.maps.find((m) => m.addr === addr && m.port === undefined);
     if (any) return { allowed: true, host: any.host, port: any.hostPort ?? port, via: 'map' };
-    if (addr === GATEWAY_IP) return { allowed: true, host: LOOPBACK_HOST, port, via: 'gateway' };
+    if (addr === GATEWAY_IP) {
+      return this.gatewayToLoopback ? { allowed: true, host: LOOPBACK_HOST, port, via: 'gateway' } : { allowed: false, reason: 'the gateway is not mapped to the host loopback' };
+    }
     if (inSubnet(addr)) return { allowed: false, reason: `${ipToString(addr)} is not on the virtual LAN` };
     if (addr >>> 24 === 127 || addr === 0) return { allowed: false, reason: `${ipToString(addr)} is not routable from the board` };
     if (this.allowInternet) return { allowed: true, host: ipToString(addr), port, via: 'internet' };

@@ -70,6 +70,8 @@ const RTO_MIN_MS = 200;
 const RTO_MAX_MS = 60_000;
 /** Retransmissions of one segment before giving up (RFC 1122 §4.2.3.5, R2 for data). */
 const MAX_RETRIES = 12;
+/** Initial congestion window in segments (RFC 6928 §2). */
+const INITIAL_CWND_SEGMENTS = 10;
 /** Duplicate ACKs that trigger fast retransmit (RFC 5681 §3.2). */
 const DUPACK_THRESHOLD = 3;
 /** Persist timer bounds for zero-window probes (RFC 9293 §3.8.6.1; RFC 1122 §4.2.2.17). */
@@ -177,6 +179,9 @@ export class TcpEndpoint {
   private rttStart = 0;
   private dupAcks = 0;
   private closedNotified = false;
+  // Congestion control (RFC 5681): slow start, congestion avoidance, loss window after RTO.
+  private cwnd = 0;
+  private ssthresh = MAX_UNSCALED_WINDOW;
 
   /** Counters for tests and traces. */
   readonly stats = { segmentsOut: 0, retransmits: 0, fastRetransmits: 0, probes: 0, dupAcksIn: 0, challengeAcks: 0 };
@@ -521,6 +526,11 @@ export class TcpEndpoint {
     }
     if (this.finQueued && seqGt(ack, dataEnd)) this.finAcked = true;
     this.updateRtt(ack);
+    const acked = seqDiff(ack, this.sndUna);
+    // Slow start below ssthresh, congestion avoidance above (RFC 5681 §3.1).
+    if (this.cwnd < this.ssthresh) this.cwnd += Math.min(acked, this.sendMss);
+    else this.cwnd += Math.max(1, Math.floor((this.sendMss * this.sendMss) / this.cwnd));
+    this.cwnd = Math.min(this.cwnd, 4 * MAX_UNSCALED_WINDOW);
     this.sndUna = ack;
     if (seqLt(this.sndNxt, ack)) this.sndNxt = ack;
     this.dupAcks = 0;
@@ -597,7 +607,7 @@ export class TcpEndpoint {
       const dataEnd = seqAdd(this.sndBufStart, this.sndBuf.length);
       const offset = seqDiff(this.sndNxt, this.sndBufStart);
       const unsent = Math.max(0, this.sndBuf.length - offset);
-      const usable = seqDiff(seqAdd(this.sndUna, this.sndWnd), this.sndNxt);
+      const usable = seqDiff(seqAdd(this.sndUna, Math.min(this.sndWnd, this.cwnd)), this.sndNxt);
       if (unsent > 0 && usable > 0) {
         const len = Math.min(this.sendMss, unsent, usable);
         const payload = this.sndBuf.peek(offset, len);
@@ -673,6 +683,9 @@ export class TcpEndpoint {
 
   private fastRetransmit(): void {
     this.stats.fastRetransmits++;
+    // RFC 5681 §3.2: ssthresh = max(FlightSize / 2, 2 * SMSS); continue from there.
+    this.ssthresh = Math.max(Math.floor(seqDiff(this.sndMax, this.sndUna) / 2), 2 * this.sendMss);
+    this.cwnd = this.ssthresh;
     this.retransmitHead();
   }
 
@@ -715,8 +728,11 @@ export class TcpEndpoint {
       this.abort();
       return;
     }
-    // Back off the timer (RFC 6298 §5.5) and go back to the first unacknowledged byte.
+    // Back off the timer (RFC 6298 §5.5) and go back to the first unacknowledged byte
+    // with a loss window of one segment (RFC 5681 §3.1, equations 4 and the loss window).
     this.rto = Math.min(this.rto * 2, RTO_MAX_MS * MS);
+    if (this.retries === 1) this.ssthresh = Math.max(Math.floor(seqDiff(this.sndMax, this.sndUna) / 2), 2 * this.sendMss);
+    this.cwnd = this.sendMss;
     this.rttSeq = -1;
     this.dupAcks = 0;
     if (this.state === 'SYN_SENT' || this.state === 'SYN_RECEIVED') {
@@ -814,6 +830,7 @@ export class TcpEndpoint {
   private takePeerOptions(seg: TcpSegment): void {
     // Effective send MSS (RFC 9293 §3.7.1): the peer's option, or 536 without one; never above ours.
     this.sendMss = Math.max(1, Math.min(seg.mss ?? DEFAULT_SEND_MSS, this.ourMss));
+    this.cwnd = INITIAL_CWND_SEGMENTS * this.sendMss;
   }
 
   private synchronized(): boolean {
