@@ -1,0 +1,37 @@
+# The article's HTTP client: every request method against the echo server, printing what
+# comes back. In the simulator 10.0.2.2 is the host computer (its 127.0.0.1).
+import urequests
+from wifi_setup import setup
+
+SSID = "PicoW-Sim"
+KEY = "picowsim"
+url = "http://10.0.2.2:8080"
+
+wifi = setup("GB", SSID, KEY)
+print("Connected:", wifi.ifconfig()[0])
+
+r = urequests.get(url)
+print(r.content)
+r.close()
+
+buf = b"Hello World"
+r = urequests.post(url, data=buf)
+print(r.content)
+r.close()
+
+r = urequests.put(url, data=buf)
+print(r.content)
+r.close()
+
+r = urequests.patch(url, data=buf)
+print(r.content)
+r.close()
+
+r = urequests.head(url)
+print(r.content)
+print(r.headers)
+r.close()
+
+r = urequests.delete(url, data=buf)
+print(r.content)
+r.close()
