@@ -151,9 +151,12 @@ export class TemperatureCollector extends EventEmitter<TemperatureCollectorEvent
         this.heartbeat = undefined;
       }
     });
-    this.heartbeat ??= setInterval(() => {
-      for (const s of this.streams) s.ex.write(': heartbeat\n\n');
-    }, EVENT_HEARTBEAT_MS);
+    if (!this.heartbeat) {
+      this.heartbeat = setInterval(() => {
+        for (const s of this.streams) s.ex.write(': heartbeat\n\n');
+      }, EVENT_HEARTBEAT_MS);
+      this.heartbeat.unref();
+    }
   }
 
   private publish(reading: StoredReading): void {

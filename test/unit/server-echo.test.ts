@@ -98,6 +98,17 @@ describe('echo server: the article methods', () => {
     expect(abs.body.toString()).toBe('This is a POST request. Received: a');
   });
 
+  it('answers one request per connection, like the article\'s HTTP/1.0 server', async () => {
+    const s = await start({ methods: ['BREW'] });
+    const r = await rawRequest(
+      s.port,
+      fixedRequest('BREW', '/1', 'first') + '',
+      'GET /2 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n',
+    );
+    expect(r.headers.get('connection')).toBe('close');
+    expect(r.body.toString()).toBe('This is a BREW request. Received: first');
+  });
+
   it('ignores empty lines before the request line (RFC 9112 §2.2)', async () => {
     const s = await start();
     const r = await rawRequest(s.port, '\r\n\r\nGET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
