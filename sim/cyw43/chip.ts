@@ -4,8 +4,10 @@
  * F2 frame queue, the control plane, events, the data plane behind two Ethernet ports (station
  * and AP), and the on-board LED on chip GPIO 0.
  */
+import { createHash } from 'node:crypto';
 import type { RP2040 } from 'rp2040js';
 import type { BoardContext, BoardDevice } from '../board/device.ts';
+import { UsageError } from '../errors.ts';
 import { Logger, silentLogger } from '../log.ts';
 import type { EthernetPort } from '../net/port.ts';
 import type { SimTimer } from '../time.ts';
@@ -28,7 +30,20 @@ export interface Cyw43Options {
    * Pico W does).
    */
   mac?: Uint8Array;
+  /**
+   * A board identity (e.g. the board name): the chip then reports a stable, locally administered
+   * MAC derived from it as its programmed MAC. Ignored when `mac` is given.
+   */
+  identity?: string;
   logger?: Logger;
+}
+
+/** A stable locally administered unicast MAC derived from a board identity. */
+export function deriveMac(identity: string): Uint8Array {
+  const h = createHash('sha256').update(`picow-sim wlan mac ${identity}`).digest();
+  const m = new Uint8Array(h.subarray(0, 6));
+  m[0] = (m[0]! & 0xfc) | 0x02;
+  return m;
 }
 
 export interface LedChange {
@@ -98,6 +113,9 @@ export class Cyw43439 implements BoardDevice {
   private hostWake = false;
 
   constructor(opts: Cyw43Options = {}) {
+    if (opts.mac && (opts.mac.length !== 6 || opts.mac[0]! & 1)) {
+      throw new UsageError('the CYW43 MAC must be 6 bytes and unicast');
+    }
     this.radio = opts.radio ?? new VirtualRadio();
     this.logger = opts.logger ?? silentLogger();
     this.ownLogger = !!opts.logger;
@@ -152,7 +170,7 @@ export class Cyw43439 implements BoardDevice {
       },
       this.radio,
       logProxy,
-      opts.mac ? new Uint8Array(opts.mac) : NVRAM_DEFAULT_MAC,
+      opts.mac ? new Uint8Array(opts.mac) : opts.identity !== undefined ? deriveMac(opts.identity) : NVRAM_DEFAULT_MAC,
     );
     const sta = new WlanPort(this, 0);
     const ap = new WlanPort(this, 1);

@@ -80,6 +80,20 @@ describe('cyw43 bring-up through the whole stack', () => {
     expect([...host.chip.macAddress]).toEqual([6, 9, 9, 9, 9, 9]);
   });
 
+  it('derives a stable locally administered MAC from a board identity', () => {
+    host = up({ identity: 'board-a' });
+    const a = [...host.iovar('cur_etheraddr', false, new Uint8Array(6)).data.subarray(0, 6)];
+    host.dispose();
+    host = up({ identity: 'board-a' });
+    const again = [...host.iovar('cur_etheraddr', false, new Uint8Array(6)).data.subarray(0, 6)];
+    host.dispose();
+    host = up({ identity: 'board-b' });
+    const b = [...host.iovar('cur_etheraddr', false, new Uint8Array(6)).data.subarray(0, 6)];
+    expect(again).toEqual(a);
+    expect(b).not.toEqual(a);
+    expect(a[0]! & 3).toBe(2);
+  });
+
   it('keeps sending ioctls past the initial credit (credits advance with every reply)', () => {
     host = up();
     for (let i = 0; i < 40; i++) expect(host.iovar('ampdu_mpdu', true, u32le(4)).status).toBe(0);
