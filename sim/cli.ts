@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { PicoW as Board, ConsoleSource, ConsoleTarget } from './board/picow.ts';
+import type { Uf2Image } from './board/uf2.ts';
 import type { BoardEvent } from './board/device.ts';
 import { helpText, parseArgs, type CliOptions } from './cli-options.ts';
 import { PicowSimError, UsageError } from './errors.ts';
@@ -46,7 +47,7 @@ interface World {
 
 async function buildWorld(
   opts: CliOptions,
-  firmware: string,
+  firmware: Uf2Image,
   logger: Logger,
   status: (m: string) => void,
 ): Promise<World> {
@@ -159,7 +160,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   logger.info('cli', `firmware ${fw.path} (from ${fw.source})`);
   // Loaded only now, so that --help and argument errors never depend on the simulator core.
   const { describeHalt } = await import('./board/picow.ts');
-  const world = await buildWorld(opts, fw.path, logger, status);
+  const { loadUf2File } = await import('./board/uf2.ts');
+  const image = loadUf2File(fw.path); // a bad UF2 ends the run here, before anything starts
+  const world = await buildWorld(opts, image, logger, status);
   const board = world.board;
 
   const shown = (s: ConsoleSource): boolean =>
@@ -357,6 +360,19 @@ async function runScript(
   board.on('console', onUsb);
   if (leftover.length) monitor.push(decoder.decode(leftover, { stream: true }));
 }
+
+// A bug inside the simulator (thrown from its run loop) ends the run with one line, exit 1.
+process.on('uncaughtException', (e: Error) => {
+  if (process.stdin.isTTY && process.stdin.isRaw) process.stdin.setRawMode(false);
+  if (e instanceof PicowSimError) {
+    process.stderr.write(`\npicow-sim: ${e.message}\n`);
+    process.exit(e.exitCode);
+  }
+  process.stderr.write(
+    `\npicow-sim: internal error: ${e.message}${process.argv.includes('--verbose') ? `\n${e.stack}` : ' (run with --verbose for details)'}\n`,
+  );
+  process.exit(1);
+});
 
 main(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
   (code) => {

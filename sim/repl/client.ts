@@ -100,6 +100,11 @@ function pyData(data: Uint8Array): { expr: string; needsB64: boolean } {
   return { expr: `d(${pyStr(b64)})`, needsB64: true };
 }
 
+/** Python that creates folder `p` (absolute) and its parents; existing ones are fine. */
+function mkdirsCode(p: string): string {
+  return `import os\np=''\nfor n in ${pyStr(p)}.split('/')[1:]:\n p+='/'+n\n try:os.mkdir(p)\n except OSError as e:\n  if e.args[0]!=17:raise\n`;
+}
+
 export class ReplClient {
   mode: ReplMode = 'unknown';
   /** Whether the board accepted raw-paste mode (null until tried). */
@@ -421,9 +426,7 @@ export class ReplClient {
   async mkdirs(path: string): Promise<void> {
     const p = remotePath(path);
     if (p === '/') return;
-    await this.exec(
-      `import os\np=''\nfor d in ${pyStr(p)}.split('/')[1:]:\n p+='/'+d\n try:os.mkdir(p)\n except OSError as e:\n  if e.args[0]!=17:raise\n`,
-    );
+    await this.exec(mkdirsCode(p));
   }
 
   /**
@@ -435,7 +438,8 @@ export class ReplClient {
     if (p === '/') throw new ReplProtocolError('cannot write a file at /');
     const bytes = toBytes(data);
     const dir = p.slice(0, p.lastIndexOf('/'));
-    if (dir) await this.mkdirs(dir);
+    // Folders are made in the same exchange as the first chunk.
+    const mkdir = dir ? mkdirsCode(dir) : '';
     const perExec = opts.chunk ?? 4096;
     const piece = 512;
     let at = 0;
@@ -449,7 +453,12 @@ export class ReplClient {
         b64 ||= d.needsB64;
         lines.push(`w(${d.expr})`);
       }
-      const head = [b64 ? 'from binascii import a2b_base64 as d' : '', `f=open(${pyStr(p)},'${first ? 'wb' : 'ab'}')`, 'w=f.write'];
+      const head = [
+        first ? mkdir : '',
+        b64 ? 'from binascii import a2b_base64 as d' : '',
+        `f=open(${pyStr(p)},'${first ? 'wb' : 'ab'}')`,
+        'w=f.write',
+      ];
       const last = end >= bytes.length;
       const tail = ['f.close()'];
       if (last) tail.push('import os', `print(os.stat(${pyStr(p)})[6])`);

@@ -3,6 +3,8 @@
  * Each case that boots costs a few CPU seconds, so the cases are few and cover a lot each.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -111,24 +113,49 @@ describe.skipIf(!fw)('picow-sim with the reference firmware', () => {
         'print("done")',
       ].join('\n') + '\n',
     );
-    const r = await cli([script, '--file', cfg, '--file', `${bin}:data/blob.bin`, '--lib', join(dir, 'proj/lib'), '--timeout', '80']);
+    const r = await cli([script, '--file', cfg, '--file', `${bin}:data/blob.bin`, '--lib', join(dir, 'proj/lib'), '--timeout', '80', '--no-server']);
     expect(r.stderr).not.toMatch(/error/i);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`hello pico 42\r\nblob 3000 ${sha}\r\n['greet.py', 'pkg']\r\ndone\r\n`);
   });
 
-  it('stops at --expect with exit 0 while the script keeps running', async () => {
-    const script = file('ticks.py', 'import time\ni = 0\nwhile True:\n    print("tick", i)\n    i += 1\n    time.sleep_ms(20)\n');
-    const r = await cli([script, '--expect', 'tick 3', '--timeout', '80', '--quiet']);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^tick 0\r\ntick 1\r\ntick 2\r\ntick 3/);
-    expect(r.stderr).toBe('');
+  it('joins an --ap, reaches a --map target, and stops at --expect with exit 0 while the script keeps running', async () => {
+    // The article's hard-coded server address, mapped to a loopback server of the test.
+    const server = createServer((req, res) => res.end(`hello ${req.method}`));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const script = file(
+        'ticks.py',
+        [
+          'import network, time, urequests',
+          'w = network.WLAN(network.STA_IF)',
+          'w.active(True)',
+          'w.connect("TestNet", "secret123")',
+          'while w.status() not in (3, -1, -2, -3):',
+          '    time.sleep_ms(50)',
+          'print("wifi", w.status())',
+          'print(urequests.get("http://192.168.253.45:8080/").text)',
+          'i = 0',
+          'while True:',
+          '    print("tick", i)',
+          '    i += 1',
+          '    time.sleep_ms(20)',
+        ].join('\n') + '\n',
+      );
+      const r = await cli([script, '--ap', 'TestNet:secret123', '--map', `192.168.253.45:8080=127.0.0.1:${port}`, '--expect', 'tick 3', '--timeout', '80', '--quiet', '--no-server']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^wifi 3\r\nhello GET\r\ntick 0\r\ntick 1\r\ntick 2\r\ntick 3/);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 
   it('exits 1 on --timeout, and on an --expect that the finished script never printed', async () => {
     const forever = file('forever.py', 'print("started")\nwhile True:\n    pass\n');
     const t0 = Date.now();
-    const r = await cli([forever, '--timeout', '12', '--expect', 'never printed']);
+    const r = await cli([forever, '--timeout', '12', '--expect', 'never printed', '--no-server']);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('started\r\n');
     expect(r.stderr).toMatch(/picow-sim: timed out after 12 s without seeing "never printed"\n$/);
@@ -137,7 +164,7 @@ describe.skipIf(!fw)('picow-sim with the reference firmware', () => {
 
   it('exits 1 on an uncaught exception and prints the traceback', async () => {
     const boom = file('boom.py', 'print("before")\ndef f(x):\n    return {}[x]\nf("missing")\n');
-    const r = await cli([boom, '--timeout', '80']);
+    const r = await cli([boom, '--timeout', '80', '--no-server']);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe(
       'before\r\nTraceback (most recent call last):\r\n  File "main.py", line 4, in <module>\r\n  File "main.py", line 3, in f\r\nKeyError: missing\r\n',
@@ -147,7 +174,7 @@ describe.skipIf(!fw)('picow-sim with the reference firmware', () => {
 
   it('exposes the console as a pty that a plain reader/writer drives through the raw REPL', async () => {
     const link = join(dir, 'picow-pty');
-    const child = startCli(['--pty', link, '--timeout', '80']);
+    const child = startCli(['--pty', link, '--timeout', '80', '--no-server']);
     let stderr = '';
     const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     const ready = new Promise<void>((res, rej) => {
