@@ -343,13 +343,28 @@ function makeViews(mcu: RP2040, cw: Uint8Array): MemoryViews {
   };
 }
 
-const sharedByChip = new WeakMap<RP2040, SharedCodeState>();
+/**
+ * Keyed by the SRAM array: a second core's view of the chip (an object inheriting from the
+ * RP2040 with its own `core`) shares the memory, so it shares the translations too.
+ */
+const sharedByMemory = new WeakMap<Uint8Array, SharedCodeState>();
+
+/** The object in `mcu`'s prototype chain that owns the memory (the RP2040 itself for a view). */
+function memoryOwner(mcu: RP2040): RP2040 {
+  let o: RP2040 = mcu;
+  while (!Object.prototype.hasOwnProperty.call(o, 'sram')) {
+    const p = Object.getPrototypeOf(o) as RP2040 | null;
+    if (!p) return mcu;
+    o = p;
+  }
+  return o;
+}
 
 export function sharedCodeState(mcu: RP2040): SharedCodeState {
-  let s = sharedByChip.get(mcu);
+  let s = sharedByMemory.get(mcu.sram);
   if (!s) {
-    s = new SharedCodeState(mcu);
-    sharedByChip.set(mcu, s);
+    s = new SharedCodeState(memoryOwner(mcu));
+    sharedByMemory.set(mcu.sram, s);
   }
   return s;
 }
@@ -360,6 +375,6 @@ export function sharedCodeState(mcu: RP2040): SharedCodeState {
  * A no-op when no translating engine exists for this chip.
  */
 export function invalidateTranslations(mcu: RP2040, addr: number, len: number): number {
-  const s = sharedByChip.get(mcu);
+  const s = sharedByMemory.get(mcu.sram);
   return s ? s.invalidate(addr, len) : 0;
 }

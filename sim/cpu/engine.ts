@@ -6,11 +6,19 @@
  *
  * ## Contract with the board
  *
- * `run(maxCycles)` executes instructions of `core` and **ticks the chip's clock itself** by
- * `cycles × cycleNanos`. It returns the cycles executed. It returns early when the core starts
- * waiting (WFI/WFE: the board's clock policy then fast-forwards the clock) or after `stop()`
- * (call it from `rp2040.onBreak` if a break should end the slice). It never fast-forwards time
- * itself, and returns 0 at once if the core is already waiting.
+ * `run(maxCycles)` executes instructions of `core` and returns the cycles executed. It returns
+ * early when the core starts waiting (WFI/WFE: the board's clock policy then fast-forwards the
+ * clock), after `stop()`, or when `keepRunning()` says so. It never fast-forwards time itself,
+ * and returns 0 at once if the core is already waiting.
+ *
+ * Two clock contracts (option `tickClock`):
+ *  - `tickClock: true` (default) — `run` ticks the clock by `cycles × cycleNanos` as it goes:
+ *    after each instruction in `interp` mode, exactly as rp2040js's `Simulator.execute()`;
+ *    after each block in `jit` mode (see below why that is the same).
+ *  - `tickClock: false` — the board's quantum loop: the caller ticks the clock by the returned
+ *    cycles after `run`, and `run` stops at the first instruction boundary where
+ *    `core.cycles - start >= maxCycles`, exactly like `while (core.cycles < end) core.executeInstruction()`.
+ *    The clock does not move inside `run`, so only that boundary constrains blocks.
  *
  * ## Why translated blocks keep simulated time identical
  *
@@ -47,8 +55,17 @@ export interface CpuEngineOptions extends Partial<Omit<CacheOptions, 'journal'>>
   logger?: Logger;
   /** Nanoseconds per CPU cycle (default 8: 125 MHz, as rp2040js's Simulator). A function is read at each run(). */
   cycleNanos?: number | (() => number);
-  /** The core to run (default `mcu.core`; core 1 gets its own engine). */
+  /** The core to run (default `mcu.core`; core 1 gets its own engine on its own chip view). */
   core?: CortexM0Core;
+  /**
+   * Who advances the clock. `true` (default): `run` ticks it after every instruction (interp) or
+   * block (jit), exactly like rp2040js's `Simulator.execute()`. `false`: the caller ticks it
+   * after `run` returns (the board's quantum loop); the budget is then measured on
+   * `core.cycles`, like the board's own loop `while (core.cycles < end && ...)`.
+   */
+  tickClock?: boolean;
+  /** Checked after every interpreted instruction: `false` ends `run` (board halted, reset pending). */
+  keepRunning?: () => boolean;
 }
 
 export interface CpuEngineStats {
@@ -128,14 +145,39 @@ abstract class EngineBase {
 
 class InterpEngine extends EngineBase implements CpuEngine {
   readonly kind = 'interp' as const;
+  private readonly tickClock: boolean;
+  private readonly keepRunning: (() => boolean) | null;
+
+  constructor(mcu: RP2040, clock: AlarmClock, opts: CpuEngineOptions) {
+    super(mcu, clock, opts);
+    this.tickClock = opts.tickClock ?? true;
+    this.keepRunning = opts.keepRunning ?? null;
+  }
 
   run(maxCycles: number): number {
+    if (!this.tickClock) {
+      // The board's own loop, verbatim in behaviour.
+      const core = this.core;
+      const keep = this.keepRunning;
+      this.stopped = false;
+      const start = core.cycles;
+      const end = start + maxCycles;
+      let n = 0;
+      while (core.cycles < end && !core.waiting && !this.stopped && (!keep || keep())) {
+        core.executeInstruction();
+        n++;
+      }
+      this.interpreted += n;
+      this.cycles += core.cycles - start;
+      return core.cycles - start;
+    }
     const { core, clock } = this;
+    const keep = this.keepRunning;
     const cn = this.cycleNanos();
     this.stopped = false;
     let executed = 0;
     let n = 0;
-    while (executed < maxCycles && !core.waiting && !this.stopped) {
+    while (executed < maxCycles && !core.waiting && !this.stopped && (!keep || keep())) {
       const c = core.executeInstruction();
       executed += c;
       n++;
@@ -167,6 +209,8 @@ class InterpEngine extends EngineBase implements CpuEngine {
 }
 
 class TranslatingEngine extends EngineBase implements CpuEngine {
+  private readonly tickClock: boolean;
+  private readonly keepRunning: (() => boolean) | null;
   private readonly cache: TranslationCache;
   private readonly checker: BlockChecker | null;
   private translated = 0;
@@ -180,6 +224,8 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
     private readonly logger: Logger,
   ) {
     super(mcu, clock, opts);
+    this.tickClock = opts.tickClock ?? true;
+    this.keepRunning = opts.keepRunning ?? null;
     const shared = sharedCodeState(mcu);
     const cacheOpts: CacheOptions = {
       hotThreshold: opts.hotThreshold ?? DEFAULT_CACHE_OPTIONS.hotThreshold,
@@ -195,8 +241,72 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
   }
 
   run(maxCycles: number): number {
+    return this.tickClock ? this.runTicking(maxCycles) : this.runUntimed(maxCycles);
+  }
+
+  /** Clock ticked by the caller: the budget is on core.cycles, the clock stands still. */
+  private runUntimed(maxCycles: number): number {
+    const { core, cache } = this;
+    const r = core.registers;
+    const blocks = cache.blocks;
+    const env = cache.env;
+    const checker = this.checker;
+    const keep = this.keepRunning;
+    cache.checkArrays();
+    this.stopped = false;
+    const start = core.cycles;
+    const end = start + maxCycles;
+    let leader = true;
+    let interpreted = 0;
+    if (keep && !keep()) return 0;
+    while (core.cycles < end && !core.waiting && !this.stopped) {
+      let forceLeader = false;
+      if (!core.interruptsUpdated) {
+        const pc = r[15];
+        let blk: Block | undefined = blocks.get(pc);
+        if (blk === undefined && leader) blk = cache.enter(pc);
+        if (blk !== undefined) {
+          const budget = end - core.cycles;
+          if (blk.cbl < budget) {
+            if (checker) {
+              const c = checker.runBlock(blk, budget, 0, budget, 0, false);
+              if (c > 0) {
+                this.translated += checker.lastInstructions;
+                this.blockRuns++;
+                leader = true;
+                continue;
+              }
+            } else {
+              const c = blk.fn(core, budget);
+              if (c !== 0) {
+                core.cycles += c;
+                this.translated += env.n;
+                this.blockRuns++;
+                leader = true;
+                continue;
+              }
+            }
+            forceLeader = true;
+          }
+        }
+      }
+      const pc0 = r[15];
+      core.executeInstruction();
+      interpreted++;
+      const d = r[15] - pc0;
+      leader = forceLeader || (d !== 2 && d !== 4);
+      if (keep && !keep()) break;
+    }
+    this.interpreted += interpreted;
+    const used = core.cycles - start;
+    this.cycles += used;
+    return used;
+  }
+
+  private runTicking(maxCycles: number): number {
     const { core, clock, cache } = this;
     const cn = this.cycleNanos();
+    const keep = this.keepRunning;
     const r = core.registers;
     const blocks = cache.blocks;
     const env = cache.env;
@@ -221,7 +331,7 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
           }
           if (blk.cbl < budget) {
             if (checker) {
-              const c = checker.runBlock(blk, budget, executed, maxCycles, cn);
+              const c = checker.runBlock(blk, budget, executed, maxCycles, cn, true);
               if (c > 0) {
                 executed += c;
                 this.translated += checker.lastInstructions;
@@ -252,6 +362,7 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
       clock.tick(c * cn);
       const d = r[15] - pc0;
       leader = forceLeader || (d !== 2 && d !== 4);
+      if (keep && !keep()) break;
     }
     this.interpreted += interpreted;
     this.cycles += executed;

@@ -1,0 +1,129 @@
+/**
+ * The reference MicroPython firmware on the Pico W board with the CPU engines plugged into the
+ * board's quantum loop (`tickClock: false`): boot and a workload in check mode with no
+ * divergence, and identical interrupt timing between `interp` and `jit`.
+ * Needs a firmware (PICOW_FIRMWARE); skipped otherwise.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { PicoW } from '../../sim/board/picow.ts';
+import { createCpuEngine, formatCpuStats, type CpuEngine, type CpuEngineKind } from '../../sim/cpu/engine.ts';
+import { bootToPrompt, runPy } from '../helpers/board.ts';
+import { e2eFirmware } from '../helpers/firmware.ts';
+
+const fw = e2eFirmware();
+
+type Core = PicoW['mcu']['core'];
+interface BoardInternals {
+  runCore(core: Core, budget: number): number;
+  running: boolean;
+  pendingReset: unknown;
+}
+
+/** Route the board's per-core quantum through a CPU engine (one per core, per chip). */
+function useEngine(board: PicoW, kind: CpuEngineKind): CpuEngine[] {
+  const b = board as unknown as BoardInternals;
+  const engines = new WeakMap<Core, CpuEngine>();
+  const all: CpuEngine[] = [];
+  b.runCore = (core: Core, budget: number): number => {
+    let e = engines.get(core);
+    if (!e) {
+      e = createCpuEngine(kind, core.rp2040, { core, tickClock: false, keepRunning: () => b.running && !b.pendingReset });
+      engines.set(core, e);
+      all.push(e);
+    }
+    return e.run(budget);
+  };
+  return all;
+}
+
+/** Record (nanos, return PC, exception number) at every exception entry of core 0. */
+function recordExceptions(board: PicoW, log: string[]): void {
+  const core = board.mcu.core;
+  const entry = core.exceptionEntry.bind(core);
+  core.exceptionEntry = (n: number): void => {
+    log.push(`${board.clock.nanos}:${(core.PC >>> 0).toString(16)}:${n}`);
+    entry(n);
+  };
+}
+
+describe.skipIf(!fw)('reference firmware on the CPU engines', () => {
+  const boards: PicoW[] = [];
+  afterAll(() => boards.forEach((b) => b.dispose()));
+
+  it('interp and jit take the same interrupts at the same simulated times during boot', async () => {
+    const logs: Record<string, string[]> = {};
+    const regs: Record<string, string> = {};
+    for (const kind of ['interp', 'jit'] as const) {
+      const board = await PicoW.create({ firmware: fw! });
+      boards.push(board);
+      useEngine(board, kind);
+      const log: string[] = [];
+      recordExceptions(board, log);
+      await board.runFor(300_000_000); // 300 ms of simulated time: clocks, USB, timers, core 1
+      logs[kind] = log;
+      regs[kind] = Array.from(board.mcu.core.registers).join(',') + ` @${board.clock.nanos} cycles ${board.mcu.core.cycles}`;
+      board.dispose();
+    }
+    expect(logs.interp.length).toBeGreaterThan(10);
+    expect(logs.jit).toEqual(logs.interp);
+    expect(regs.jit).toEqual(regs.interp);
+  }, 180_000);
+
+  it('boots to the REPL and runs a workload in check mode with zero divergences', async () => {
+    const board = await PicoW.create({ firmware: fw! });
+    boards.push(board);
+    const engines = useEngine(board, 'check');
+    board.start();
+    const mark = board.output.length;
+    await new Promise((r) => setTimeout(r, 0));
+    const b2 = await bootToPromptOn(board, mark);
+    const out = await runPy(
+      b2,
+      [
+        'import math, time, _thread',
+        'from machine import Timer',
+        's = 0',
+        'for i in range(2000):',
+        '    s += i * i % 7',
+        'print(s)',
+        'f = 0.0',
+        'for i in range(300):',
+        '    f += math.sin(i * 0.01) * 1.5',
+        "print('%.4f' % f)",
+        "print(','.join(str(x) for x in sorted([5, 3, 9, 1])) + 'abc'.upper() * 2)",
+        'ticks = []',
+        't = Timer(period=5, callback=lambda t: ticks.append(1))',
+        'time.sleep_ms(60)',
+        't.deinit()',
+        'print(len(ticks) >= 8)',
+        'done = []',
+        'def worker(n):',
+        '    done.append(sum(range(n)))',
+        '_thread.start_new_thread(worker, (500,))',
+        'time.sleep_ms(50)',
+        'print(done)',
+      ].join('\n'),
+      120_000,
+    );
+    const s = [...Array(2000).keys()].reduce((a, i) => a + ((i * i) % 7), 0);
+    expect(out.split('\n')[0]).toBe(String(s));
+    expect(out).toContain('1,3,5,9ABCABC');
+    expect(out).toContain('True');
+    expect(out).toContain('[124750]');
+    const stats = engines.map((e) => e.stats());
+    for (const st of stats) console.log(formatCpuStats(st));
+    expect(stats.reduce((a, s2) => a + s2.checkedBlocks, 0)).toBeGreaterThan(10_000);
+  }, 300_000);
+});
+
+async function bootToPromptOn(board: PicoW, mark: number): Promise<PicoW> {
+  const t0 = Date.now();
+  while (!board.usbReady) {
+    if (Date.now() - t0 > 240_000) throw new Error('USB never enumerated');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  board.writeConsole('\r');
+  await board.waitForOutput('>>> ', { from: mark, timeoutMs: 240_000 });
+  return board;
+}
+void bootToPrompt;
