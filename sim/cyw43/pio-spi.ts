@@ -185,9 +185,23 @@ export class PioSpiTransport {
         step.call(sm);
       };
     }
+    // rp2040js steps a PIO block from a wall-clock timer while any of its state machines is
+    // enabled. When the only enabled one is the bus this transport runs, that loop has nothing to
+    // do: stop it (a later CTRL write enabling another state machine starts it again).
+    const pioRun = (pio as unknown as { run: () => void }).run;
+    const runnable = pio as unknown as { run: () => void; stopped: boolean };
+    runnable.run = function (): void {
+      const others = pio.machines.some((m) => m.enabled && m !== self.owned?.sm && !self.isBusConfig(m));
+      if (!others) {
+        runnable.stopped = true;
+        return;
+      }
+      pioRun.call(pio);
+    };
     this.disposers.push(() => {
       pio.readUint32 = read;
       pio.writeUint32 = write;
+      runnable.run = pioRun;
     });
   }
 
