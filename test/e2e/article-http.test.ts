@@ -292,8 +292,9 @@ describe.skipIf(!fw)("the article's HTTP client, unmodified, through picow-sim",
       const token = randomBytes(8).toString('hex');
       const seen: { servername: string | false; protocol: string | null; path: string }[] = [];
       const tls: HttpsServer = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
-        const s = req.socket as TLSSocket;
-        seen.push({ servername: s.servername, protocol: s.getProtocol(), path: req.url ?? '' });
+        // `servername` (the SNI the client sent) is set on server-side TLS sockets.
+        const s = req.socket as TLSSocket & { servername?: string | false };
+        seen.push({ servername: s.servername ?? false, protocol: s.getProtocol(), path: req.url ?? '' });
         res.end(`secret ${token}`);
       });
       await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
