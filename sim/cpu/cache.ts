@@ -29,9 +29,8 @@ export interface Block {
   readonly code: BlockCode;
   /** Cycles of all instructions but the last (see engine.ts for why this bounds entry). */
   readonly cbl: number;
-  /** Physical byte range (flash aliases folded onto 0x10000000). */
-  readonly physStart: number;
-  readonly physEnd: number;
+  /** Physical byte ranges (flash aliases folded onto 0x10000000). */
+  readonly ranges: [number, number][];
   readonly bytes: number;
   valid: boolean;
 }
@@ -61,6 +60,11 @@ function estimateBytes(code: BlockCode): number {
 }
 
 const PAGE_SHIFT = 8;
+
+function overlaps(b: Block, start: number, end: number): boolean {
+  for (const [a, e] of b.ranges) if (a < end && e > start) return true;
+  return false;
+}
 
 function physAddr(addr: number): number {
   addr = addr >>> 0;
@@ -146,8 +150,7 @@ export class TranslationCache {
       fn,
       code,
       cbl: code.cyclesBeforeLast,
-      physStart: physAddr(code.start),
-      physEnd: physAddr(code.start) + (code.end - code.start),
+      ranges: code.ranges.map(([a, b]): [number, number] => [physAddr(a), physAddr(a) + (b - a)]),
       bytes: estimateBytes(code),
       valid: true,
     };
@@ -155,12 +158,14 @@ export class TranslationCache {
     if (this.blocks.size >= this.opts.maxBlocks || this.bytes + block.bytes > this.opts.maxBytes) this.evict();
     this.blocks.set(block.pc, block);
     this.bytes += block.bytes;
-    for (let p = block.physStart >>> PAGE_SHIFT; p <= (block.physEnd - 1) >>> PAGE_SHIFT; p++) {
-      let set = this.pages.get(p);
-      if (!set) this.pages.set(p, (set = new Set()));
-      set.add(block);
+    for (const [a, b] of block.ranges) {
+      for (let p = a >>> PAGE_SHIFT; p <= (b - 1) >>> PAGE_SHIFT; p++) {
+        let set = this.pages.get(p);
+        if (!set) this.pages.set(p, (set = new Set()));
+        set.add(block);
+      }
+      this.shared.cover(a, b, +1);
     }
-    this.shared.cover(block.physStart, block.physEnd, +1);
     return block;
   }
 
@@ -169,14 +174,16 @@ export class TranslationCache {
     block.valid = false;
     if (this.blocks.get(block.pc) === block) this.blocks.delete(block.pc);
     this.bytes -= block.bytes;
-    for (let p = block.physStart >>> PAGE_SHIFT; p <= (block.physEnd - 1) >>> PAGE_SHIFT; p++) {
-      const set = this.pages.get(p);
-      if (set) {
-        set.delete(block);
-        if (set.size === 0) this.pages.delete(p);
+    for (const [a, b] of block.ranges) {
+      for (let p = a >>> PAGE_SHIFT; p <= (b - 1) >>> PAGE_SHIFT; p++) {
+        const set = this.pages.get(p);
+        if (set) {
+          set.delete(block);
+          if (set.size === 0) this.pages.delete(p);
+        }
       }
+      this.shared.cover(a, b, -1);
     }
-    this.shared.cover(block.physStart, block.physEnd, -1);
   }
 
   /** Evict the oldest quarter of the blocks (insertion order). */
@@ -198,7 +205,7 @@ export class TranslationCache {
     let n = 0;
     if (len > 1 << 20) {
       for (const b of [...this.blocks.values()]) {
-        if (b.physStart < end && b.physEnd > start) {
+        if (overlaps(b, start, end)) {
           this.remove(b);
           n++;
         }
@@ -208,7 +215,7 @@ export class TranslationCache {
         const set = this.pages.get(p);
         if (!set) continue;
         for (const b of [...set]) {
-          if (b.physStart < end && b.physEnd > start) {
+          if (b.valid && overlaps(b, start, end)) {
             this.remove(b);
             n++;
           }

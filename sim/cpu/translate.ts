@@ -57,6 +57,8 @@ export interface TranslatedInstr {
   op2: number;
   size: number;
   cycles: number;
+  /** A B/BL in the middle of a trace: execution continues with the next entry (its target). */
+  followed?: boolean;
 }
 
 export interface BlockCode {
@@ -66,9 +68,9 @@ export interface BlockCode {
   instrs: TranslatedInstr[];
   /** Static cycles of all instructions but the last (the last may add a taken-branch cycle). */
   cyclesBeforeLast: number;
-  /** Fetch range [start, end) of the block's code, and of constants it folded. */
-  start: number;
-  end: number;
+  /** Byte ranges [start, end) the block was translated from: its code (one range per straight
+   *  run of the trace) and literal-pool words it loads. */
+  ranges: [number, number][];
   loops: boolean;
   source: string;
 }
@@ -210,10 +212,12 @@ export function translateBlock(views: MemoryViews, pc: number, opts: TranslateOp
   const region = codeRegion(pc & ~1, sramSize);
   if (!region) return null;
   const instrs: TranslatedInstr[] = [];
-  let cur = pc >>> 0;
+  const entry = pc >>> 0;
+  let cur = entry;
   let lastTerminator = false;
-  let litLo = Infinity;
-  let litHi = -Infinity;
+  const ranges: [number, number][] = [];
+  let runStart = (cur & ~1) >>> 0;
+  const visited = new Set<number>();
   while (instrs.length < opts.maxInstructions) {
     const fa = (cur & ~1) >>> 0;
     if (codeRegion(fa, sramSize) !== region || codeRegion(fa + 1, sramSize) !== region) break;
@@ -227,35 +231,57 @@ export function translateBlock(views: MemoryViews, pc: number, opts: TranslateOp
     if (!translatable(kind, op, op2, cur, sramSize)) break;
     if (kind === Op.LDR_LIT) {
       const la = u32((((cur & ~1) + 4) & ~3) + ((op & 0xff) << 2));
-      if (codeRegion(la, sramSize) === region) {
-        litLo = Math.min(litLo, la);
-        litHi = Math.max(litHi, la + 4);
-      }
+      if (codeRegion(la, sramSize) === region) ranges.push([la, la + 4]);
     }
-    instrs.push({ pc: cur, op, op2, size: opSize(kind), cycles: staticCycles(kind, op) });
-    cur = u32(cur + opSize(kind));
-    if (isTerminator(kind, op)) {
+    const size = opSize(kind);
+    instrs.push({ pc: cur, op, op2, size, cycles: staticCycles(kind, op) });
+    visited.add(cur);
+    const next = u32(cur + size);
+    // Unconditional direct branches and calls are followed: the trace goes on at the target.
+    if (kind === Op.B || kind === Op.BL) {
+      const target = u32(cur + 4 + (kind === Op.B ? branchOffset(kind, op) : blOffset(op, op2)));
+      const followable =
+        target !== entry && !visited.has(target) && codeRegion(target & ~1, sramSize) === region && instrs.length < opts.maxInstructions;
+      if (!followable) {
+        lastTerminator = true;
+        cur = next;
+        break;
+      }
+      ranges.push([runStart, (fa + size) >>> 0]);
+      instrs[instrs.length - 1].followed = true;
+      cur = target;
+      runStart = (cur & ~1) >>> 0;
+      continue;
+    }
+    cur = next;
+    if (kind !== Op.B_COND && isTerminator(kind, op)) {
+      lastTerminator = true;
+      break;
+    }
+    if (kind === Op.B_COND && instrs.length >= opts.maxInstructions) {
       lastTerminator = true;
       break;
     }
   }
   if (instrs.length === 0) return null;
-  const start = (pc & ~1) >>> 0;
-  const end = (instrs[instrs.length - 1].pc & ~1) + instrs[instrs.length - 1].size;
+  const lastI = instrs[instrs.length - 1];
+  ranges.push([runStart, ((lastI.pc & ~1) + lastI.size) >>> 0]);
   let cbl = 0;
   for (let i = 0; i < instrs.length - 1; i++) cbl += instrs[i].cycles;
-  const g = new Gen(views, instrs, pc >>> 0, lastTerminator ? null : cur, opts, cbl);
+  const g = new Gen(views, instrs, entry, lastTerminator ? null : cur, opts, cbl);
   const source = g.emit();
-  return {
-    pc: pc >>> 0,
-    instrs,
-    cyclesBeforeLast: cbl,
-    // Literal pools in the same memory are covered too: rewriting one invalidates the block.
-    start: Math.min(start, litLo),
-    end: Math.max(end >>> 0, litHi === -Infinity ? 0 : litHi),
-    loops: g.loops,
-    source,
-  };
+  return { pc: entry, instrs, cyclesBeforeLast: cbl, ranges: mergeRanges(ranges), loops: g.loops, source };
+}
+
+function mergeRanges(rs: [number, number][]): [number, number][] {
+  const sorted = rs.filter(([a, b]) => b > a).sort((x, y) => x[0] - y[0]);
+  const out: [number, number][] = [];
+  for (const r of sorted) {
+    const last = out[out.length - 1];
+    if (last && r[0] <= last[1]) last[1] = Math.max(last[1], r[1]);
+    else out.push([r[0], r[1]]);
+  }
+  return out;
 }
 
 /** Compile generated source into a block function bound to `env`. */
@@ -406,8 +432,10 @@ class Gen {
     const last = this.instrs[n - 1];
     const lastKind = classify(last.op, last.op2);
     // A block ending in a branch back to its entry loops inside the function.
-    if ((lastKind === Op.B || lastKind === Op.B_COND) && u32(last.pc + 4 + branchOffset(lastKind, last.op)) === this.entry) {
-      this.loops = true;
+    void lastKind;
+    for (const ins of this.instrs) {
+      const k = classify(ins.op, ins.op2);
+      if ((k === Op.B || k === Op.B_COND) && u32(ins.pc + 4 + branchOffset(k, ins.op)) === this.entry) this.loops = true;
     }
     for (this.k = 0, this.S = 0; this.k < n; this.k++) {
       const ins = this.instrs[this.k];
@@ -453,7 +481,7 @@ class Gen {
   private branchTo(target: number, cycles: number): void {
     if (this.loops && target === this.entry) {
       // Next pass: its instructions up to the last one must start before `budget`.
-      this.out(`cyc += ${this.S + cycles}; ic += ${this.instrs.length};`);
+      this.out(`cyc += ${this.S + cycles}; ic += ${this.k + 1};`);
       this.out(`if (cyc + ${this.cbl} >= budget) { xpc = ${target}; xc = cyc; xn = ic; break out; }`);
       this.out('continue;');
     } else {
@@ -543,10 +571,12 @@ class Gen {
         this.out(`if (${this.cond(c)}) {`);
         this.branchTo(target, 2);
         this.out('}');
-        this.out(this.leave(next, 1));
+        // Not taken: the trace goes on (the fall-through is the next entry), or ends here.
+        if (this.k === this.instrs.length - 1) this.out(this.leave(next, 1));
         return;
       }
       case Op.B:
+        if (ins.followed) return;
         this.branchTo(u32(pcv + 4 + branchOffset(kind, op)), 2);
         return;
       case Op.BICS:
@@ -558,7 +588,7 @@ class Gen {
         this.out(`${this.W(14)} = ${i32((pcv + 4) | 1)};`);
         // The interpreter calls the blTaken hook with LR/PC already set.
         this.out(`${this.syncAll()} r[15] = ${target}; core.blTaken(core, false);`);
-        this.out(this.leave(target, 3));
+        if (!ins.followed) this.out(this.leave(target, 3));
         return;
       }
       case Op.BLX: {

@@ -59,7 +59,7 @@ describe.skipIf(!fw)('reference firmware on the CPU engines', () => {
       useEngine(board, kind);
       const log: string[] = [];
       recordExceptions(board, log);
-      await board.runFor(300_000_000); // 300 ms of simulated time: clocks, USB, timers, core 1
+      await board.runFor(150_000_000); // 150 ms of simulated time: clocks, USB, timers
       logs[kind] = log;
       regs[kind] = Array.from(board.mcu.core.registers).join(',') + ` @${board.clock.nanos} cycles ${board.mcu.core.cycles}`;
       board.dispose();
@@ -97,9 +97,9 @@ describe.skipIf(!fw)('reference firmware on the CPU engines', () => {
         't.deinit()',
         'print(len(ticks) >= 8)',
         'done = []',
-        'def worker(n):',
-        '    done.append(sum(range(n)))',
-        '_thread.start_new_thread(worker, (500,))',
+        'def worker(n, out):',
+        '    out.append(sum(range(n)))',
+        '_thread.start_new_thread(worker, (500, done))',
         'time.sleep_ms(50)',
         'print(done)',
       ].join('\n'),
