@@ -42,6 +42,20 @@ export class Exchange {
     this.res.end(payload);
   }
 
+  /**
+   * A HEAD answer as the article's `http.server` handler gives it (`send_response(200)` then
+   * `end_headers()`): the status line with Server and Date only, no Content-Length, and the
+   * connection closed after it. The article prints HEAD's `r.headers`, so any extra header would
+   * show in its output.
+   */
+  sendBareHead(status: number): void {
+    // Without our own Connection header node:http adds none of its own; closing is still forced.
+    this.res.removeHeader('Connection');
+    this.res.shouldKeepAlive = false;
+    this.res.writeHead(status);
+    this.res.end();
+  }
+
   /** Plain-text response with a one-line message. */
   sendText(status: number, text: string, headers: OutgoingHttpHeaders = {}): void {
     this.send(status, text.endsWith('\n') ? text : text + '\n', {

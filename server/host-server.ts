@@ -239,7 +239,8 @@ export class HostServer extends EventEmitter<HostServerEvents> {
     if (echoesBody(ex.method)) body = await readBody(ex.req, this.maxBodyBytes);
     else ex.req.resume();
     const reply = echoReply(ex.method, body, this.methods);
-    ex.send(reply.status, reply.body);
+    if (ex.method === 'HEAD') ex.sendBareHead(reply.status);
+    else ex.send(reply.status, reply.body);
   }
 
   private fail(ex: Exchange, err: unknown): void {
