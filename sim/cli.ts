@@ -295,6 +295,20 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         stdin.setRawMode(true);
         rawTty = true;
         status('MicroPython REPL on a simulated Pico W — Ctrl-X exits; Ctrl-C, Ctrl-D, Ctrl-E go to MicroPython');
+        // If no prompt shows soon after USB is up, press Enter for the user (as one does after
+        // opening a serial terminal on a real board). Cosmetic only: nothing waits on it.
+        if (inputTarget === 'auto' || inputTarget === 'usb') {
+          let usbSince = 0;
+          const poll = setInterval(() => {
+            const prompt = board.output.includes('>>> ');
+            if (!usbSince && board.usbReady) usbSince = Date.now();
+            if (over || prompt || (usbSince && Date.now() - usbSince > 1500)) {
+              clearInterval(poll);
+              if (!over && !prompt) board.writeConsole('\r', 'usb');
+            }
+          }, 250);
+          poll.unref();
+        }
       }
       stdin.on('data', (chunk: Buffer) => {
         let bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);

@@ -23,16 +23,17 @@ interface Run {
 }
 
 /** `picow-sim ARGS` (tsx loader in this node, so the PID is the CLI itself). */
-function startCli(args: string[], env: Record<string, string | undefined> = {}): ChildProcess {
+function startCli(args: string[], env: Record<string, string | undefined> = {}, stdin: 'ignore' | 'pipe' = 'ignore'): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'sim/cli.ts'), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [stdin, 'pipe', 'pipe'],
   });
 }
 
-function cli(args: string[], env: Record<string, string | undefined> = {}, limitMs = 90_000): Promise<Run> {
-  const child = startCli(args, env);
+function cli(args: string[], env: Record<string, string | undefined> = {}, limitMs = 90_000, input?: string): Promise<Run> {
+  const child = startCli(args, env, input === undefined ? 'ignore' : 'pipe');
+  if (input !== undefined) child.stdin!.end(input);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
@@ -170,6 +171,12 @@ describe.skipIf(!fw)('picow-sim with the reference firmware', () => {
       'before\r\nTraceback (most recent call last):\r\n  File "main.py", line 4, in <module>\r\n  File "main.py", line 3, in f\r\nKeyError: missing\r\n',
     );
     expect(r.stderr).toMatch(/boom\.py raised an uncaught exception: KeyError: missing\n$/);
+  });
+
+  it('sends piped stdin to the board as typed and stops at --expect', async () => {
+    const r = await cli(['--expect', '1764', '--timeout', '80', '--quiet', '--no-server'], {}, 90_000, 'print(42 * 42)\r');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/>>> print\(42 \* 42\)\r\n1764/);
   });
 
   it('exposes the console as a pty that a plain reader/writer drives through the raw REPL', async () => {
