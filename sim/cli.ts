@@ -8,11 +8,11 @@ import type { PicoW as Board, ConsoleSource, ConsoleTarget } from './board/picow
 import type { Uf2Image } from './board/uf2.ts';
 import type { BoardEvent } from './board/device.ts';
 import { helpText, parseArgs, type CliOptions } from './cli-options.ts';
-import { PicowSimError, UsageError } from './errors.ts';
+import { PicowSimError, RunFailure, UsageError } from './errors.ts';
 import { resolveFirmware } from './firmware.ts';
 import { Logger } from './log.ts';
 import { openPty, type PtyBridge } from './pty.ts';
-import { folderItems, readLocalFile, uploadAll, usbStream, waitForFirstPrompt, type UploadItem } from './repl/board-link.ts';
+import { folderItems, readLocalFile, uploadAll, usbStream, waitForFirstPrompt, waitForUsb, type UploadItem } from './repl/board-link.ts';
 import { ReplClient } from './repl/client.ts';
 import { MainRunMonitor, type MainEnd } from './repl/monitor.ts';
 
@@ -346,7 +346,13 @@ async function runScript(
   out: (text: string) => void,
   onEnd: (end: MainEnd) => void,
 ): Promise<void> {
-  const prompt = await waitForFirstPrompt(board, 60_000);
+  if (!(await waitForUsb(board, 20_000))) {
+    throw new RunFailure(
+      'the firmware has no USB serial console within 20 s, so there is no MicroPython REPL to copy the script through ' +
+        '(for a program without MicroPython, leave out the script)',
+    );
+  }
+  const prompt = await waitForFirstPrompt(board, 30_000);
   if (!prompt) logger.info('repl', 'no MicroPython prompt seen after boot; trying the raw REPL anyway');
   const client = new ReplClient(usbStream(board), { logger, timeoutMs: 15_000 });
   try {

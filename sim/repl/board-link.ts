@@ -54,6 +54,24 @@ export async function waitForFirstPrompt(board: Board, timeoutMs: number): Promi
   }
 }
 
+/**
+ * Wait until the host side has enumerated the board's USB CDC device. Resolves false after
+ * `timeoutMs` (firmware without USB, e.g. a C program with UART stdio). The board has no event
+ * for this, so it is polled every 20 ms.
+ */
+export function waitForUsb(board: Board, timeoutMs: number): Promise<boolean> {
+  if (board.usbReady) return Promise.resolve(true);
+  const t0 = Date.now();
+  return new Promise((resolve) => {
+    const iv = setInterval(() => {
+      if (board.usbReady || Date.now() - t0 > timeoutMs) {
+        clearInterval(iv);
+        resolve(board.usbReady);
+      }
+    }, 20);
+  });
+}
+
 export interface UploadItem {
   local: string;
   remote: string;
