@@ -34,16 +34,24 @@ export const PRESENCE_WAIT_NANOS = 30_000;
 /** tPDLOW (60–240 µs): length of the presence pulse. */
 export const PRESENCE_LOW_NANOS = 120_000;
 /**
- * The device samples a write slot 15–60 µs after the falling edge (typically 30 µs): a master that
- * released the line before this point wrote a 1, otherwise a 0.
+ * Where a write slot is decided: a master that released the line before this point after the
+ * falling edge wrote a 1, otherwise a 0. A DS18B20 samples 15–60 µs after the edge (typically
+ * 30 µs); any point in that window is right for a master within the datasheet's limits (a 1 is low
+ * for at most 15 µs, a 0 for at least 60 µs). 45 µs also survives a board that reports the first
+ * edge after an idle stretch up to one CPU batch (~33 µs) early.
  */
-export const WRITE_SAMPLE_NANOS = 30_000;
+export const WRITE_SAMPLE_NANOS = 45_000;
 /**
- * A device sending a 0 in a read slot holds the line low from the falling edge; the master must
- * sample within tRDV = 15 µs. Holding 30 µs leaves margin for a late sample and ends well before
- * the next slot (a slot lasts ≥ 60 µs).
+ * A device sending a 0 in a read slot holds the line low from the falling edge for at least this
+ * long (tRDV: the master samples within 15 µs; 30 µs leaves margin) ...
  */
 export const READ_ZERO_HOLD_NANOS = 30_000;
+/**
+ * ... and at least this long after the master releases the line, so a master that samples a few
+ * µs after its release (MicroPython: 5 µs) reads the 0 even when the edge's time was coarse.
+ * Both end well before the next slot (a slot lasts ≥ 60 µs plus ≥ 1 µs recovery).
+ */
+export const READ_ZERO_AFTER_RELEASE_NANOS = 15_000;
 
 /** What a device on the bus sees, in bus order. */
 export interface OneWireSlave {
@@ -118,6 +126,9 @@ export class OneWireBus implements BoardDevice {
   /** Devices currently pulling the line low. */
   private holds = 0;
   private level = true;
+  private readZeroEnd = 0;
+  private readZeroTimer: SimTimer | null = null;
+  private readZeroHeld = false;
   private readonly fineTimeNanos: number;
   private lastEdge = -Infinity;
   private fineTimer: SimTimer | null = null;
@@ -184,6 +195,10 @@ export class OneWireBus implements BoardDevice {
     this.line = null;
     this.fineTimer?.cancel();
     this.fineTimer = null;
+    this.readZeroTimer?.cancel();
+    this.readZeroTimer = null;
+    this.readZeroHeld = false;
+    this.holds = 0;
   }
 
   dispose(): void {
@@ -218,6 +233,37 @@ export class OneWireBus implements BoardDevice {
     else clock.schedule(delay, start);
   }
 
+  /** A device answers a read slot with 0: hold the line from the falling edge. */
+  private startReadZero(now: number): void {
+    this.readZeroEnd = now + READ_ZERO_HOLD_NANOS;
+    if (!this.readZeroHeld) {
+      this.readZeroHeld = true;
+      this.holds++;
+      this.updateLevel();
+    }
+    this.armReadZero();
+  }
+
+  /** The master released: keep the 0 on the line until a little after the release. */
+  private extendReadZero(now: number): void {
+    if (!this.readZeroHeld) return;
+    this.readZeroEnd = Math.max(this.readZeroEnd, now + READ_ZERO_AFTER_RELEASE_NANOS);
+    this.armReadZero();
+  }
+
+  private armReadZero(): void {
+    const clock = this.clock!;
+    this.readZeroTimer?.cancel();
+    this.readZeroTimer = clock.schedule(Math.max(0, this.readZeroEnd - clock.nanos), () => {
+      this.readZeroTimer = null;
+      // While the master still pulls low, the slot is not over: the release re-arms the end.
+      if (this.masterLow) return;
+      this.readZeroHeld = false;
+      this.holds--;
+      this.updateLevel();
+    });
+  }
+
   private masterChanged(): void {
     if (!this.line || !this.clock) return;
     const low = this.line.masterDrivesLow();
@@ -230,10 +276,11 @@ export class OneWireBus implements BoardDevice {
       this.updateLevel();
       let sendsZero = false;
       for (const d of this.devices) if (d.slotStart(now) === 0) sendsZero = true;
-      if (sendsZero) this.holdLow(0, READ_ZERO_HOLD_NANOS);
+      if (sendsZero) this.startReadZero(now);
       return;
     }
     const width = now - this.fallNanos;
+    this.extendReadZero(now);
     this.updateLevel();
     if (width >= RESET_DETECT_NANOS) {
       this.stats.resets++;

@@ -67,7 +67,7 @@ class TestMaster implements OneWireLine {
   setLevel(high: boolean): void {
     this.level = high;
   }
-  private drive(low: boolean): void {
+  drive(low: boolean): void {
     this.low = low;
     for (const l of this.listeners) l();
   }
@@ -277,6 +277,54 @@ describe('1-Wire bit timing', () => {
     expect([m.readBit(), m.readBit(), m.readBit(), m.readBit(), m.readBit(), m.readBit()]).toEqual([0, 0, 0, 1, 0, 1]);
     // Between slots the line is released.
     expect(m.level).toBe(true);
+  });
+});
+
+describe('coarse edge times (a board that advances its clock per CPU batch)', () => {
+  // The first edge after an idle stretch may be time-stamped up to one batch (4096 cycles at
+  // 125 MHz = 32.768 µs) before the instruction that made it; the program's own delays count from
+  // that same early time, so its pulse looks one batch longer.
+  const Q = 32.768;
+
+  it('a read slot still sees the device 0, and a stretched write 1 is still a 1', () => {
+    const dev = new Ds18b20({ serial: 0 });
+    const { m, bus } = setup([dev]);
+    m.reset();
+    m.writeByte(CMD_READ_ROM);
+    // Family 0x28: bit 0 is 0. The master's view: low 5 µs, release, sample 5 µs later — all one
+    // batch after the time the bus recorded for the falling edge.
+    const fall = () => m.drive(true);
+    const release = () => m.drive(false);
+    fall();
+    m.wait(Q + 5);
+    release();
+    m.wait(5);
+    expect(m.level).toBe(false); // the device still holds its 0
+    m.wait(40);
+    expect(m.level).toBe(true);
+    // The remaining 63 ROM bits read normally.
+    const bits = [0];
+    for (let i = 1; i < 64; i++) bits.push(m.readBit());
+    const rom = Array.from({ length: 8 }, (_, i) => bits.slice(i * 8, i * 8 + 8).reduce((a, b, j) => a | (b << j), 0));
+    expect(rom).toEqual(Array.from(dev.rom));
+    // A write 1 stretched to one batch decodes as 1: select by MATCH ROM with the first bit coarse.
+    m.reset();
+    m.writeByte(CMD_MATCH_ROM);
+    m.write(dev.rom);
+    fall(); // READ SCRATCHPAD = 0xBE: first bit 0 → a normal write-0
+    m.wait(60);
+    release();
+    m.wait(10);
+    for (let i = 1; i < 8; i++) {
+      const bit = (CMD_READ_SCRATCHPAD >> i) & 1;
+      fall();
+      m.wait(bit ? Q : 60); // a 1 stretched to a whole batch
+      release();
+      m.wait(10);
+    }
+    expect(dev.commands).toEqual([CMD_READ_SCRATCHPAD]);
+    expect(crc8(m.read(9))).toBe(0);
+    expect(bus.stats.malformed).toBe(0);
   });
 });
 
