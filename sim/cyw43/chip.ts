@@ -111,6 +111,7 @@ export class Cyw43439 implements BoardDevice {
   private readonly timers = new Set<SimTimer>();
   private disposers: (() => void)[] = [];
   private hostWake = false;
+  private faults = 0;
 
   constructor(opts: Cyw43Options = {}) {
     if (opts.mac && (opts.mac.length !== 6 || opts.mac[0]! & 1)) {
@@ -222,6 +223,7 @@ export class Cyw43439 implements BoardDevice {
       sdpcm: { ...this.sdpcm.stats },
       control: { ...this.control.stats },
       backplane: { bytesDownloaded: this.backplane.bytesDownloaded },
+      model: { faults: this.faults },
     };
   }
 
@@ -231,11 +233,12 @@ export class Cyw43439 implements BoardDevice {
     if (!this.ownLogger) this.logger = ctx.logger;
     this.mcu = ctx.mcu;
     // An unpowered chip neither listens nor drives the data line.
+    // A fault in the model is logged and contained: it must never reach the CPU loop.
     const target = {
-      select: () => void (this.powered && this.bus.select()),
-      deselect: () => this.bus.deselect(),
-      mosiWord: (w: number) => void (this.powered && this.bus.mosiWord(w)),
-      misoWord: () => (this.powered ? this.bus.misoWord() : 0),
+      select: () => this.guard(() => void (this.powered && this.bus.select()), undefined),
+      deselect: () => this.guard(() => this.bus.deselect(), undefined),
+      mosiWord: (w: number) => this.guard(() => void (this.powered && this.bus.mosiWord(w)), undefined),
+      misoWord: () => this.guard(() => (this.powered ? this.bus.misoWord() : 0), 0),
     };
     this.transport = new PioSpiTransport(ctx.mcu, ctx.clock, target, this.logger);
     const power = ctx.mcu.gpio[PIN_WL_REG_ON]!;
@@ -262,12 +265,22 @@ export class Cyw43439 implements BoardDevice {
     this.mcu = null;
   }
 
+  private guard<T>(fn: () => T, fallback: T): T {
+    try {
+      return fn();
+    } catch (e) {
+      this.faults++;
+      this.logger.warnOnce('cyw43', `fault:${(e as Error).message}`, `internal fault in the CYW43 model (transaction dropped): ${(e as Error).stack ?? e}`);
+      return fallback;
+    }
+  }
+
   private schedule(nanos: number, cb: () => void): SimTimer {
     const ctx = this.ctx;
     if (!ctx) return { cancel: () => undefined };
     const t = ctx.clock.schedule(nanos, () => {
       this.timers.delete(t);
-      cb();
+      this.guard(cb, undefined);
     });
     this.timers.add(t);
     return t;

@@ -154,13 +154,13 @@ export class PioSpiTransport {
     const write = pio.writeUint32;
     const self = this;
     pio.readUint32 = function (offset: number): number {
-      self.sync();
+      self.safe(() => self.sync());
       const v = read.call(pio, offset);
-      self.afterAccess();
+      self.safe(() => self.afterAccess());
       return v;
     };
     pio.writeUint32 = function (offset: number, value: number): void {
-      self.sync();
+      self.safe(() => self.sync());
       const smIdx = (offset - SM0_SHIFTCTRL) / SM_STRIDE;
       const sm = Number.isInteger(smIdx) && smIdx >= 0 && smIdx < 4 ? pio.machines[smIdx]! : null;
       const oldShift = sm ? sm.shiftCtrl : 0;
@@ -174,8 +174,8 @@ export class PioSpiTransport {
         sm.updateDMARx();
         sm.updateDMATx();
       }
-      if (offset === CTRL) self.scan();
-      self.afterAccess();
+      if (offset === CTRL) self.safe(() => self.scan());
+      self.safe(() => self.afterAccess());
     };
     // Keep rp2040js's own scheduler off the state machine this transport runs.
     for (const sm of pio.machines) {
@@ -203,6 +203,15 @@ export class PioSpiTransport {
       pio.writeUint32 = write;
       runnable.run = pioRun;
     });
+  }
+
+  /** Contain a fault of the transport: log it, never let it reach the CPU's memory access. */
+  private safe(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.unsupported(`an internal fault (${(e as Error).message})`);
+    }
   }
 
   /** Take over a state machine of `pio` about to be enabled (bit set in `enableMask`) that is wired as the bus. */
@@ -287,8 +296,10 @@ export class PioSpiTransport {
     const delay = Math.max(0, this.smTime - this.clock.nanos) + RUN_QUANTUM_CYCLES * this.cycleNanos();
     this.timer = this.clock.schedule(delay, () => {
       this.timer = null;
-      this.sync();
-      this.arm();
+      this.safe(() => {
+        this.sync();
+        this.arm();
+      });
     });
   }
 
