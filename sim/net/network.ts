@@ -298,7 +298,13 @@ export class VirtualNetwork {
           this.gateway.sendIp(GATEWAY_IP, r.dstIp, IPPROTO_UDP, buildUdp(GATEWAY_IP, r.dstIp, DHCP_SERVER_PORT, DHCP_CLIENT_PORT, r.payload), r.dstMac);
           return;
         }
-        if (isBroadcastOrMulticast(ip.dst) || ip.src === 0) return;
+        if (isBroadcastOrMulticast(ip.dst) || ip.src === 0) {
+          // A broadcast or multicast datagram leaves the LAN only where the user mapped its
+          // address and port (`--map 255.255.255.255:4444=127.0.0.1:4444`); nothing else is carried.
+          const d = ip.src === 0 ? null : this.policy.resolve(ip.dst, u.dstPort);
+          if (d?.allowed && d.via === 'map') this.udp.send(ip.src, u.srcPort, ip.dst, u.dstPort, u.payload);
+          return;
+        }
         if (ip.dst === DNS_IP) {
           if (u.dstPort !== DNS_PORT) return this.udpUnreachable(ip.src, u.srcPort, ip.dst, u.dstPort, 'port');
           this.dns.handle(u.payload, (resp) => this.sendUdp(DNS_IP, DNS_PORT, ip.src, u.srcPort, resp));
