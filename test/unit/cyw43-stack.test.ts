@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualRadio } from '../../sim/cyw43/radio.ts';
+import { Logger } from '../../sim/log.ts';
 import { PicoHost, u32le } from './cyw43-harness.ts';
 
 const te = new TextEncoder();
@@ -115,13 +116,28 @@ describe('cyw43 bring-up through the whole stack', () => {
     expect(host.iovar('clmload_status', false).data.subarray(0, 4)).toEqual(u32le(0));
   });
 
-  it('answers an unknown ioctl and an unknown iovar with BCME_UNSUPPORTED, and keeps working', () => {
+  it('answers an unknown ioctl and an unknown iovar with BCME_UNSUPPORTED, logs each code once, and keeps working', () => {
     const lines: string[] = [];
-    host = up({ trace: true });
-    expect(host.ioctl(999, false, new Uint8Array(4)).status).toBe(-23);
-    expect(host.iovar('no_such_var', false).status).toBe(-23);
+    host = up({ logger: new Logger({ level: 'warn', sink: (l) => lines.push(l) }) });
+    for (let i = 0; i < 3; i++) {
+      expect(host.ioctl(999, false, new Uint8Array(4)).status).toBe(-23);
+      expect(host.iovar('no_such_var', false).status).toBe(-23);
+    }
     expect(host.iovar('apsta', true, u32le(1)).status).toBe(0);
-    void lines;
+    expect(lines.filter((l) => l.includes('ioctl 999'))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes("'no_such_var'"))).toHaveLength(1);
+  });
+
+  it('--trace cyw43 decodes every bus transaction and ioctl', () => {
+    host = new PicoHost({ trace: true });
+    host.busInit();
+    host.firmwareBoot(256);
+    host.iovar('apsta', true, u32le(1));
+    const t = host.logLines.join('\n');
+    expect(t).toContain('read F0 0x00014 len 4: ad be ed fe');
+    expect(t).toMatch(/write F1 0x1000e len 1: 08/);
+    expect(t).toMatch(/write F2 0x00000 len \d+ \[sdpcm size \d+ seq 0 ch 0/);
+    expect(t).toMatch(/ioctl SET 263 'apsta' if=0 id=1 len=\d+ -> status 0/);
   });
 
   it('drives the LED on chip GPIO 0 through gpioout, with led events in simulated time', () => {
