@@ -374,12 +374,15 @@ export class Cyw43439 implements BoardDevice {
   }
 
   private gpioChanged(value: number, prev: number): void {
+    // Detached (the board is being disposed): no board time, nobody to tell.
+    const ctx = this.ctx;
+    if (!ctx) return;
     if ((value ^ prev) & LED_GPIO_MASK) {
       const on = (value & LED_GPIO_MASK) !== 0;
-      const nanos = this.ctx?.clock.nanos ?? 0;
+      const nanos = ctx.clock.nanos;
       this.ledHistory.push({ on, nanos });
-      this.logger.trace('led', `LED ${on ? 'on' : 'off'} at ${(nanos / 1e9).toFixed(6)} s`);
-      this.ctx?.emit({ type: 'led', on, nanos });
+      // The board traces every 'led' event it receives (`--trace led`): one line per change.
+      ctx.emit({ type: 'led', on, nanos });
     }
   }
 
