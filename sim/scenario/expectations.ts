@@ -117,6 +117,13 @@ export class Observations {
 
 export type Status = 'pass' | 'fail' | 'pending';
 
+interface CollectorState {
+  next: number;
+  readings: CollectedReading[];
+  bad: string[];
+}
+const collectorState = new WeakMap<Observations, Map<Expectation, CollectorState>>();
+
 export interface ExpectationResult {
   expectation: Expectation;
   status: Status;
@@ -203,23 +210,28 @@ export function evaluate(e: Expectation, obs: Observations, now: number, scenari
       return result('pending');
     }
     case 'collector': {
-      const readings = obs.readings.filter(
-        (r) => r.server === e.server && inWindow(r.t, e.window) && (e.sensorId === undefined || r.sensor === e.sensorId),
-      );
+      // Readings only accumulate: each is checked once and the verdicts kept per observation set.
+      let perObs = collectorState.get(obs);
+      if (!perObs) collectorState.set(obs, (perObs = new Map()));
+      let st = perObs.get(e);
+      if (!st) perObs.set(e, (st = { next: 0, readings: [], bad: [] }));
       const tl = e.against && scenario ? sensorTimeline(scenario, e.against)?.timeline : undefined;
-      if (tl) {
-        const bad: string[] = [];
-        for (const r of readings) {
-          const { min, max } = timelineRange(tl, Math.max(0, r.t - e.lag), r.t);
-          if (r.celsius < min - e.tolerance || r.celsius > max + e.tolerance) {
-            const expected = max - min < 1e-9 ? fmt(min) : `${fmt(min)}…${fmt(max)}`;
-            bad.push(`at ${formatSeconds(r.t)}: got ${fmt(r.celsius)}, expected ${expected} ±${e.tolerance}`);
-          }
+      for (; st.next < obs.readings.length; st.next++) {
+        const r = obs.readings[st.next]!;
+        if (r.server !== e.server || !inWindow(r.t, e.window) || (e.sensorId !== undefined && r.sensor !== e.sensorId)) continue;
+        st.readings.push(r);
+        if (!tl) continue;
+        const { min, max } = timelineRange(tl, Math.max(0, r.t - e.lag), r.t);
+        if (r.celsius < min - e.tolerance || r.celsius > max + e.tolerance) {
+          const expected = max - min < 1e-9 ? fmt(min) : `${fmt(min)}…${fmt(max)}`;
+          st.bad.push(`at ${formatSeconds(r.t)}: got ${fmt(r.celsius)}, expected ${expected} ±${e.tolerance}`);
         }
-        if (bad.length > 0) {
-          const shown = bad.slice(0, 5).join('\n');
-          return result('fail', `${bad.length} of ${readings.length} readings out of tolerance:\n${shown}${bad.length > 5 ? `\n… and ${bad.length - 5} more` : ''}`);
-        }
+      }
+      const readings = st.readings;
+      const bad = st.bad;
+      if (bad.length > 0) {
+        const shown = bad.slice(0, 5).join('\n');
+        return result('fail', `${bad.length} of ${readings.length} readings out of tolerance:\n${shown}${bad.length > 5 ? `\n… and ${bad.length - 5} more` : ''}`);
       }
       const enough = readings.length >= e.readings;
       const found = `${readings.length} reading${readings.length === 1 ? '' : 's'}`;

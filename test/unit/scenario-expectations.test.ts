@@ -103,6 +103,18 @@ describe('collector expectations', () => {
     expect(r.detail).toBe('1 of 2 readings out of tolerance:\nat 14 s: got 22.5, expected 21.3…21.4 ±0.5');
   });
 
+  it('checks readings that arrive between evaluations', () => {
+    const obs = new Observations();
+    add(obs, 11, 21.1);
+    expect(evaluate(e, obs, 11, s).status).toBe('pending');
+    add(obs, 12, 21.2);
+    expect(evaluate(e, obs, 12, s).status).toBe('pending');
+    add(obs, 13, 25); // far from 21.3
+    const r = evaluate(e, obs, 13, s);
+    expect(r.status).toBe('fail');
+    expect(r.detail).toBe('1 of 3 readings out of tolerance:\nat 13 s: got 25, expected 21.2…21.3 ±0.5');
+  });
+
   it('fails with too few readings once the window is over', () => {
     const obs = new Observations();
     add(obs, 11, 21.1);
