@@ -25,6 +25,11 @@ import type { HostEntry } from './policy.ts';
 
 /** TTL of our answers (seconds). */
 const ANSWER_TTL = 60;
+/** RR type ANY (RFC 1035 §3.2.3, QTYPE 255). */
+const MDNS_TYPE_ANY = 255;
+/** Maximum TTL in legacy unicast mDNS answers (RFC 6762 §6.7). */
+const MDNS_LEGACY_TTL = 10;
+const addr4 = (b: Uint8Array): number => ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
 /** Names answered with the gateway so `ntptime` (default host pool.ntp.org) works offline. */
 const BUILTIN_NTP_SUFFIX = 'pool.ntp.org';
 
@@ -97,6 +102,29 @@ export class DnsServer {
     if (literal !== null) return send(RCODE_NOERROR, [literal]);
     if (!this.o.allowInternet) return send(RCODE_NXDOMAIN, []);
     this.lookupHost(q, send);
+  }
+
+  /**
+   * Multicast DNS (RFC 6762) for `--host` names: lwIP sends `.local` lookups to 224.0.0.251:5353
+   * instead of the DNS server. Known names are answered; unknown ones get no answer (mDNS has no
+   * NXDOMAIN), so the lookup times out as on a real LAN without that host.
+   * `legacy` = the query came from a port other than 5353: answer unicast with the query's ID
+   * and question and a TTL of at most 10 s (RFC 6762 §6.7).
+   */
+  handleMdns(query: Uint8Array, legacy: boolean, reply: (response: Uint8Array) => void): void {
+    const m = parseDns(query);
+    if (!m || m.isResponse || m.opcode !== 0) return;
+    const answers: DnsAnswer[] = [];
+    for (const q of m.questions) {
+      const qtype = q.type;
+      const addr = this.names.get(q.name.toLowerCase().replace(/\.$/, ''));
+      if (addr === undefined || (qtype !== TYPE_A && qtype !== MDNS_TYPE_ANY)) continue;
+      answers.push({ name: q.name, type: TYPE_A, class: CLASS_IN, ttl: legacy ? MDNS_LEGACY_TTL : ANSWER_TTL, data: ipBytes(addr) });
+    }
+    if (answers.length === 0) return;
+    this.o.logger.trace('dns', () => `mDNS ${answers.map((a) => `${a.name} -> ${ipToString(addr4(a.data))}`).join(', ')}`);
+    const q = m.questions[0];
+    reply(buildDnsResponse({ id: legacy ? m.id : 0, recursionDesired: false, rcode: RCODE_NOERROR, question: legacy ? q : undefined, answers, authoritative: true }));
   }
 
   private lookupHost(q: DnsQuestion, send: (rcode: number, addrs: number[]) => void): void {

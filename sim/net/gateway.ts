@@ -66,6 +66,10 @@ export class Gateway {
   sendIp(src: number, dst: number, protocol: number, payload: Uint8Array, dstMac?: Uint8Array): void {
     const packet = buildIpv4({ src, dst, protocol, payload, id: this.ipId++ & 0xffff });
     if (dstMac) return this.sendFrame(dstMac, ETHERTYPE_IPV4, packet);
+    if (dst >>> 28 === 0xe) {
+      // IPv4 multicast to Ethernet: 01:00:5e + the low 23 bits of the group (RFC 1112 §6.4).
+      return this.sendFrame(new Uint8Array([0x01, 0x00, 0x5e, (dst >>> 16) & 0x7f, (dst >>> 8) & 0xff, dst & 0xff]), ETHERTYPE_IPV4, packet);
+    }
     if (isBroadcastOrMulticast(dst)) return this.sendFrame(BROADCAST_MAC, ETHERTYPE_IPV4, packet);
     const e = this.arp.get(dst);
     if (e) return this.sendFrame(e.mac, ETHERTYPE_IPV4, packet);

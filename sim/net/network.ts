@@ -45,6 +45,9 @@ import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, ipToString, type Ipv4Packet } f
 import { parseTcp } from './wire/tcp.ts';
 import { buildUdp, parseUdp } from './wire/udp.ts';
 
+/** mDNS group and port (RFC 6762 §3). */
+const MDNS_GROUP = 0xe00000fb; // 224.0.0.251
+const MDNS_PORT = 5353;
 /** DHCP pool size (QEMU hands out 16; a larger pool lets bigger test LANs join). */
 const POOL_SIZE = 64;
 
@@ -296,6 +299,13 @@ export class VirtualNetwork {
           const leased = this.dhcp.leaseFor(m.chaddr);
           if (leased?.bound) this.gateway.learn(leased.ip, m.chaddr);
           this.gateway.sendIp(GATEWAY_IP, r.dstIp, IPPROTO_UDP, buildUdp(GATEWAY_IP, r.dstIp, DHCP_SERVER_PORT, DHCP_CLIENT_PORT, r.payload), r.dstMac);
+          return;
+        }
+        if (ip.dst === MDNS_GROUP && u.dstPort === MDNS_PORT && ip.src !== 0) {
+          const legacy = u.srcPort !== MDNS_PORT;
+          this.dns.handleMdns(u.payload, legacy, (resp) =>
+            legacy ? this.sendUdp(GATEWAY_IP, MDNS_PORT, ip.src, u.srcPort, resp) : this.sendUdp(GATEWAY_IP, MDNS_PORT, MDNS_GROUP, MDNS_PORT, resp),
+          );
           return;
         }
         if (isBroadcastOrMulticast(ip.dst) || ip.src === 0) {
