@@ -1,0 +1,130 @@
+/**
+ * Random Thumb programs (ALU, shifts, loads/stores, stack, peripheral reads, forward and
+ * backward conditional branches, calls) run by the interpreter, the translator and check mode
+ * on three identical chips, in random run() slices: after every slice the registers, flags,
+ * cycles, simulated time and memory must agree.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { invalidateTranslations } from '../../sim/cpu/cache.ts';
+import { createCpuEngine, type CpuEngine } from '../../sim/cpu/engine.ts';
+import { Rng, diffCores, quietChip, writeHalfwords } from './cpu-harness.ts';
+
+const BASE = 0x20000400;
+const DATA = 0x20002000;
+const STACK = 0x20003000;
+
+function program(rng: Rng, n: number): number[] {
+  const lo = (): number => rng.below(6); // r0-r5: data; r6 = data pointer, r7 = SIO pointer
+  const code: number[] = [];
+  const branches: { at: number; cond: boolean }[] = [];
+  while (code.length < n) {
+    switch (rng.below(14)) {
+      case 0: case 1: { // register ALU: 0x4000 | op << 6 | rm << 3 | rdn
+        const op = rng.below(16);
+        if (op === 9 && rng.bool()) break;
+        code.push(0x4000 | (op << 6) | (lo() << 3) | lo());
+        break;
+      }
+      case 2: case 3: { // immediates: movs/cmp/adds/subs #imm8
+        code.push(((4 + rng.below(4)) << 11) | (lo() << 8) | rng.below(256));
+        break;
+      }
+      case 4: // shifts by immediate
+        code.push((rng.below(3) << 11) | (rng.below(32) << 6) | (lo() << 3) | lo());
+        break;
+      case 5: // adds/subs register or 3-bit immediate
+        code.push(((0x0c + rng.below(4)) << 9) | (rng.below(8) << 6) | (lo() << 3) | lo());
+        break;
+      case 6: case 7: { // word/byte/half loads and stores off r6
+        const kinds = [0x6000, 0x6800, 0x7000, 0x7800, 0x8000, 0x8800];
+        code.push(kinds[rng.below(kinds.length)] | (rng.below(32) << 6) | (6 << 3) | lo());
+        break;
+      }
+      case 8: // peripheral read through r7 (SIO CPUID / GPIO_IN): leaves translated code
+        if (rng.below(3) === 0) code.push(0x6800 | (rng.below(2) << 6) | (7 << 3) | lo());
+        break;
+      case 9: { // balanced push/pop of two low registers
+        const a = rng.below(4);
+        code.push(0xb400 | (3 << a), 0xbc00 | (3 << rng.below(4)));
+        break;
+      }
+      case 10: // hi register moves / adds / compares
+        code.push([0x4680, 0x4640, 0x4480, 0x4540][rng.below(4)] | (rng.below(2) << 3) | lo());
+        break;
+      case 11: case 12: // conditional branch (patched below)
+        branches.push({ at: code.length, cond: true });
+        code.push(0xd000 | (rng.below(14) << 8));
+        break;
+      case 13: // extension, reverse
+        code.push(0xb200 | (rng.below(4) << 6) | (lo() << 3) | lo(), 0xba00 | ([0, 1, 3][rng.below(3)] << 6) | (lo() << 3) | lo());
+        break;
+    }
+  }
+  code.length = n;
+  code.push(0xe000 | ((-(n + 2) & 0x7ff))); // b BASE
+  for (const b of branches) {
+    if (b.at >= n) continue;
+    const target = rng.below(n);
+    const off = target - (b.at + 2);
+    if (off < -128 || off > 127) continue;
+    code[b.at] = (code[b.at]! & 0xff00) | (off & 0xff);
+  }
+  return code;
+}
+
+describe('translated traces match the interpreter in random programs', () => {
+  it('120 random programs, run in random slices by interp, jit and check', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const rng = new Rng(0x5eed1234);
+    let translated = 0;
+    let compared = 0;
+    const failures: string[] = [];
+    const chips: ReturnType<typeof quietChip>[] = [];
+    for (let p = 0; p < 120 && failures.length === 0; p++) {
+      const code = program(rng, 16 + rng.below(96));
+      // Fresh chips are costly (16 MB of flash each): reuse three, telling the translators the code changed.
+      if (p === 0) chips.push(quietChip(), quietChip(), quietChip());
+      const data = new Uint8Array(0x200);
+      for (let i = 0; i < data.length; i++) data[i] = rng.u32() & 0xff;
+      const regs = Array.from({ length: 6 }, () => rng.u32());
+      for (const m of chips) {
+        writeHalfwords(m, BASE, code);
+        invalidateTranslations(m, BASE, 0x400);
+        const c = m.core;
+        c.N = c.Z = c.C = c.V = false;
+        c.PM = false;
+        c.cycles = 0;
+        m.sram.set(data, DATA - 0x20000000);
+        for (let i = 0; i < 6; i++) m.core.registers[i] = regs[i]!;
+        m.core.registers[6] = DATA;
+        m.core.registers[7] = 0xd0000000;
+        m.core.registers[13] = STACK;
+        m.core.registers[15] = BASE;
+      }
+      const engines: CpuEngine[] = [
+        createCpuEngine('interp', chips[0]!),
+        createCpuEngine('jit', chips[1]!, { hotThreshold: 2 }),
+        createCpuEngine('check', chips[2]!, { hotThreshold: 2 }),
+      ];
+      for (let slice = 0; slice < 60; slice++) {
+        const budget = 1 + rng.below(rng.bool() ? 40 : 2000);
+        const used = engines.map((e) => e.run(budget));
+        for (const k of [1, 2]) {
+          const d = diffCores(chips[0]!.core, chips[k]!.core);
+          if (used[k] !== used[0]) d.push(`run() returned ${used[0]} vs ${used[k]}`);
+          if (chips[k]!.clock.nanos !== chips[0]!.clock.nanos) d.push(`clock ${chips[0]!.clock.nanos} vs ${chips[k]!.clock.nanos}`);
+          const win = (m: (typeof chips)[0]): Buffer => Buffer.from(m.sram.buffer, DATA - 0x20000000 - 0x100, 0x1200);
+          if (Buffer.compare(win(chips[0]!), win(chips[k]!)) !== 0) d.push('data/stack memory differs');
+          if (slice === 59 && Buffer.compare(Buffer.from(chips[0]!.sram), Buffer.from(chips[k]!.sram)) !== 0) d.push('SRAM differs');
+          if (d.length) failures.push(`program ${p} slice ${slice} engine ${engines[k]!.kind}: ${d.join('; ')}`);
+          compared++;
+        }
+      }
+      translated += engines[1]!.stats().translatedInstructions;
+    }
+    warn.mockRestore();
+    expect(failures, failures.slice(0, 5).join('\n')).toEqual([]);
+    expect(compared).toBe(120 * 60 * 2);
+    expect(translated).toBeGreaterThan(300_000);
+  });
+});
