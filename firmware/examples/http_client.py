@@ -7,8 +7,12 @@ SSID = "PicoW-Sim"
 KEY = "picowsim"
 url = "http://10.0.2.2:8080"
 
+print("Joining Wi-Fi", SSID, "...")
 wifi = setup("GB", SSID, KEY)
-print("Connected:", wifi.ifconfig()[0])
+if wifi.status() != 3:
+    raise RuntimeError("Wi-Fi join failed, status %d" % wifi.status())
+print("Got IP", wifi.ifconfig()[0])
+print("Requests to", url)
 
 r = urequests.get(url)
 print(r.content)
