@@ -226,6 +226,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 
   const stdin = io.stdin;
   let rawTty = false;
+  // While a person or a tool is at the console, the board's time follows the wall clock (the
+  // clock policy's host I/O): sleeps take as long as on a real board and tools' timeouts hold.
+  const holds: { release(): void }[] = [];
   let pty: PtyBridge | null = null;
   const onSigint = (): void => finish(opts.pty ? 0 : 130, opts.pty ? null : 'interrupted');
   process.on('SIGINT', onSigint);
@@ -238,6 +241,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (rawTty) stdin.setRawMode(false);
     stdin.pause();
     stdin.removeAllListeners('data');
+    for (const h of holds.splice(0)) h.release();
     if (pty) await pty.close();
     await world.close();
   };
@@ -278,6 +282,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         logger.info('cli', 'no MicroPython prompt after boot; opening the pty anyway');
       }
       if (over) return (await ended).code;
+      holds.push(board.hostIo.begin('pty console'));
       pty = await openPty(opts.pty, {
         logger,
         onData: (bytes) => board.writeConsole(bytes, inputTarget),
@@ -291,6 +296,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       status(`console at ${bridge.path} — connect with: mpremote connect ${bridge.path} (Ctrl-C stops the simulator)`);
     } else {
       board.start();
+      const stdinHold = board.hostIo.begin(stdin.isTTY ? 'terminal' : 'stdin');
+      holds.push(stdinHold);
+      stdin.on('end', () => stdinHold.release()); // CI gives no stdin: then time may run ahead
       if (stdin.isTTY) {
         stdin.setRawMode(true);
         rawTty = true;
@@ -355,6 +363,8 @@ async function runScript(
   const prompt = await waitForFirstPrompt(board, 30_000);
   if (!prompt) logger.info('repl', 'no MicroPython prompt seen after boot; trying the raw REPL anyway');
   const client = new ReplClient(usbStream(board), { logger, timeoutMs: 15_000 });
+  // The upload is host I/O: the board's time follows the wall clock meanwhile.
+  const hold = board.hostIo.begin('raw REPL upload');
   try {
     await client.enterRawRepl();
     const items = [...uploads, { local: script, remote: '/main.py' }];
@@ -365,6 +375,8 @@ async function runScript(
   } catch (e) {
     client.dispose();
     throw e;
+  } finally {
+    hold.release();
   }
   // From here the USB console belongs to the program: pass it through the end-of-run monitor.
   const decoder = new TextDecoder();

@@ -218,9 +218,12 @@ export class PicoW {
     if (this.disposed) throw new PicowSimError('this PicoW was disposed', 1);
     if (this.halted) throw this.halted;
     this.busy++;
+    // A REPL exchange is host I/O: the board's time follows the wall clock meanwhile.
+    const hold = this.board.hostIo.begin('raw REPL');
     try {
       return await op();
     } finally {
+      hold.release();
       this.busy--;
     }
   }
