@@ -200,7 +200,7 @@ srv.listen(1)
 print('listening')
 c, a = srv.accept()
 req = c.recv(200)
-c.send(b'HTTP/1.0 200 OK\\r\\n\\r\\nboard saw ' + req.split(b'\\r\\n')[0])
+_ = c.send(b'HTTP/1.0 200 OK\\r\\n\\r\\nboard saw ' + req.split(b'\\r\\n')[0])
 c.close()
 srv.close()
 print('served', a[0])`,
@@ -241,10 +241,10 @@ t.bind(('0.0.0.0', 9001))
 t.listen(1)
 print('ready')
 d, a = u.recvfrom(100)
-u.sendto(b'udp pong ' + d, a)
+_ = u.sendto(b'udp pong ' + d, a)
 c, a2 = t.accept()
 m = c.recv(100)
-c.send(b'tcp pong ' + m)
+_ = c.send(b'tcp pong ' + m)
 c.close()
 print('peer', a[0], a2[0])`,
         180_000,
@@ -255,11 +255,11 @@ print('peer', a[0], a2[0])`,
         `import socket
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 u.settimeout(10)
-u.sendto(b'ping', ('10.0.2.16', 9000))
+_ = u.sendto(b'ping', ('10.0.2.16', 9000))
 print(u.recv(100))
 s = socket.socket()
 s.connect(('10.0.2.16', 9001))
-s.send(b'ping')
+_ = s.send(b'ping')
 print(s.recv(100))
 s.close()`,
         180_000,
