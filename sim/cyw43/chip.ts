@@ -78,6 +78,8 @@ class WlanPort implements EthernetPort {
 }
 
 const IFACE_NAMES = ['sta', 'ap'];
+/** Largest Ethernet II frame without FCS (1500-byte payload): what fits the driver's F2 read limit. */
+const MAX_ETHERNET_FRAME = 1514;
 
 function hex(b: Uint8Array, max = 32): string {
   const parts: string[] = [];
@@ -363,6 +365,10 @@ export class Cyw43439 implements BoardDevice {
   /** A frame from the network for the host (called by the ports). */
   deliverToHost(iface: number, frame: Uint8Array): void {
     if (!this.powered || !this.backplane.firmwareRunning) return;
+    if (frame.length < 14 || frame.length > MAX_ETHERNET_FRAME) {
+      this.logger.warnOnce('cyw43', 'rx-size', `dropping a ${frame.length}-byte frame for the host (Ethernet II frames are 14..${MAX_ETHERNET_FRAME} bytes)`);
+      return;
+    }
     this.logger.trace('cyw43', () => `rx ${IFACE_NAMES[iface]} ${frame.length} bytes`);
     this.sdpcm.send(CHANNEL_DATA, encodeBdc(iface, frame));
   }
