@@ -1,0 +1,144 @@
+/**
+ * What a new user sees first: `npm run sim` with no arguments at all. With a firmware it starts
+ * the embedded echo server, boots, joins the default access point, runs the HTTP client example
+ * and exits 0; without one it prints the one-line instruction and exits 2.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { e2eFirmware } from '../helpers/firmware.ts';
+
+const fw = e2eFirmware();
+const ROOT = resolve(import.meta.dirname, '../..');
+const DEMO_PORT = 8080;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+const groups = new Set<number>();
+afterAll(() => {
+  for (const pid of groups) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
+/**
+ * `npm run sim` exactly as a user types it (no arguments for the simulator), in its own process
+ * group so that npm's children can be stopped with it. `--silent` only quiets npm's banner.
+ */
+function npmRunSim(env: Record<string, string | undefined>, limitMs: number): Promise<Run> {
+  const child = spawn('npm', ['run', '--silent', 'sim'], {
+    cwd: ROOT,
+    env: { ...env, npm_config_update_notifier: 'false', npm_config_fund: 'false' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const pid = child.pid!;
+  groups.add(pid);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  return new Promise((res, rej) => {
+    const t = setTimeout(() => {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      rej(new Error(`npm run sim still running after ${limitMs} ms; stdout ${JSON.stringify(stdout)} stderr ${JSON.stringify(stderr)}`));
+    }, limitMs);
+    child.on('exit', (code) => {
+      clearTimeout(t);
+      groups.delete(pid);
+      res({ code, stdout, stderr });
+    });
+  });
+}
+
+/** The environment without any firmware configuration of the caller. */
+function cleanEnv(): Record<string, string | undefined> {
+  const env = { ...process.env };
+  delete env.PICOW_FIRMWARE;
+  delete env.PICOW_OFFLINE;
+  delete env.XDG_CACHE_HOME;
+  return env;
+}
+
+async function portFree(port: number): Promise<boolean> {
+  const s = createServer();
+  return new Promise((res) => {
+    s.once('error', () => res(false));
+    s.listen(port, '127.0.0.1', () => {
+      const got = (s.address() as AddressInfo).port;
+      s.close(() => res(got === port));
+    });
+  });
+}
+
+describe('npm run sim with no arguments', () => {
+  it('without any firmware prints the one-line instruction and exits 2', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'picow-nofw-'));
+    try {
+      const r = await npmRunSim({ ...cleanEnv(), PICOW_OFFLINE: '1', XDG_CACHE_HOME: empty, HOME: empty }, 60_000);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      const lines = r.stderr.trimEnd().split('\n');
+      expect(lines, r.stderr).toHaveLength(1);
+      // It says where the UF2 goes (the empty cache), where to get one, and the other ways.
+      expect(lines[0]).toMatch(/^picow-sim: /);
+      expect(lines[0]).toContain(join(empty, 'picow-sim'));
+      expect(lines[0]).toContain('https://micropython.org/download/RPI_PICO_W/');
+      expect(lines[0]).toContain('PICOW_FIRMWARE');
+      // Offline: nothing was downloaded or created.
+      expect(readdirSync(empty)).toEqual([]);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(!fw)(
+    'with the firmware runs the default demo: echo server, boot, Wi-Fi, IP, the six requests, exit 0',
+    async () => {
+      const taken = !(await portFree(DEMO_PORT));
+      const t0 = Date.now();
+      const r = await npmRunSim({ ...cleanEnv(), PICOW_FIRMWARE: fw! }, 280_000);
+      const all = `${r.stderr}\n${r.stdout}`;
+      expect(r.code, all).toBe(0);
+      // Short headings say what happens, in this order.
+      const headings = [/boot/i, /join\w*.*Wi-?Fi|Wi-?Fi.*join/i, /got\b.*\bIP|IP address/i, /request/i];
+      for (const h of headings) expect(all, `no heading matching ${h}`).toMatch(h);
+      if (taken) {
+        // Something else holds 8080: one line says so.
+        expect(r.stderr.split('\n').filter((l) => l.includes(String(DEMO_PORT)) && /in use|taken/i.test(l))).toHaveLength(1);
+      }
+      // The example's requests against the embedded echo server (the article's semantics).
+      const out = r.stdout.split(/\r?\n/);
+      const first = out.indexOf("b'Hello, world!'");
+      expect(first, r.stdout).toBeGreaterThanOrEqual(0);
+      expect(out.slice(first, first + 7).map((l) => l.replace(/'Date': '[^']*'/, "'Date': 'D'"))).toEqual([
+        "b'Hello, world!'",
+        "b'This is a POST request. Received: Hello World'",
+        "b'This is a PUT request. Received: Hello World'",
+        "b'This is a PATCH request. Received: Hello World'",
+        "b''",
+        expect.stringMatching(/^\{'Server': 'picow-sim\/[^']+', 'Date': 'D'\}$/),
+        "b'This is a DELETE request. Received: Hello World'",
+      ]);
+      // The board's own address on the virtual LAN appears with the "got IP" heading.
+      expect(all).toMatch(/10\.0\.2\.(1[5-9]|[2-9]\d)\b/);
+      expect(Date.now() - t0).toBeLessThan(280_000);
+    },
+    300_000,
+  );
+});
