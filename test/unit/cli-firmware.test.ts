@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -168,5 +169,39 @@ describe('firmware download (from a loopback server)', () => {
       expect((e as Error).message).toContain('put a MicroPython UF2 for the Pico W at');
     }
     expect(readdirSync(join(d, 'picow-sim'))).toEqual([]);
+  });
+});
+
+describe('npm run firmware (the command)', () => {
+  function runFirmwareCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
+    return new Promise((resolveRun) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../../sim/firmware-cli.ts'), ...args], {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+      child.on('exit', (code) => resolveRun({ code, out, err }));
+    });
+  }
+
+  it('downloads, verifies, then finds it present; offline it says where to put a UF2 (exit 2)', async () => {
+    const d = tmp();
+    const env = { XDG_CACHE_HOME: d, PICOW_FIRMWARE_URL: `${base}/fw.uf2`, PICOW_OFFLINE: '' };
+    const first = await runFirmwareCli([], env);
+    expect(first.code).toBe(0);
+    expect(first.out).toBe(`firmware ready: ${join(d, 'picow-sim', PINNED_FIRMWARE.file)} (79 UF2 blocks, RP2040)\n`);
+    expect(first.err).toContain(`downloading ${PINNED_FIRMWARE.file}`);
+    const again = await runFirmwareCli([], env);
+    expect(again.out).toMatch(/^firmware already present: /);
+    const offline = await runFirmwareCli(['--force'], { ...env, PICOW_OFFLINE: '1' });
+    expect(offline.code).toBe(2);
+    expect(offline.err.trim().split('\n')).toHaveLength(1);
+    expect(offline.err).toContain('put a MicroPython UF2 for the Pico W at');
+    const bad = await runFirmwareCli(['--bogus'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toBe("picow-sim: unknown option '--bogus' (see npm run firmware -- --help)\n");
   });
 });
