@@ -1,5 +1,8 @@
+import { PicowSimError } from '../errors.ts';
 import type { SimClock, SimTimer } from '../time.ts';
 
+/** Alarms firing at one instant beyond this mean a timer re-arms itself at zero delay forever. */
+const ALARM_LIVELOCK_LIMIT = 1_000_000;
 /** Board-level timers (network, devices) survive chip resets; chip alarms belong to one chip. */
 const BOARD_LEVEL = -1;
 
@@ -90,9 +93,18 @@ export class BoardClock implements SimClock {
   tick(deltaNanos: number): void {
     const target = this.now + deltaNanos;
     let a = this.head;
+    let sameInstant = 0;
     while (a && a.nanos <= target) {
       this.head = a.next;
       a.scheduled = false;
+      if (a.nanos === this.now) {
+        if (++sameInstant > ALARM_LIVELOCK_LIMIT) {
+          throw new PicowSimError(
+            `a peripheral timer fired ${ALARM_LIVELOCK_LIMIT} times at the same instant (${this.now} ns): the model livelocked`,
+            1,
+          );
+        }
+      } else sameInstant = 0;
       this.now = a.nanos;
       a.callback();
       a = this.head;

@@ -240,12 +240,17 @@ export class PicoW extends EventEmitter {
       scratchData: Uint32Array;
       reason: number;
       onWatchdogTrigger: () => void;
+      alarm: { enable: boolean };
+      timer: { enable: boolean };
     };
     if (watchdogScratch) {
       wd.scratchData.set(watchdogScratch);
       wd.reason = watchdogReason;
     }
     wd.onWatchdogTrigger = () => {
+      // The chip resets: stop the counter, or rp2040js re-arms its expired alarm at zero delay.
+      wd.alarm.enable = false;
+      wd.timer.enable = false;
       this.pendingReset = 'watchdog';
     };
     mcu.qspi[1]!.setInputValue(!this.bootselPressed); // QSPI CSn strap: high = not pressed
@@ -381,6 +386,18 @@ export class PicoW extends EventEmitter {
   private runSlice(): void {
     this.immediate = null;
     if (!this.running) return;
+    try {
+      this.runSliceUnguarded();
+    } catch (e) {
+      // A model error must stop this board with a clear message, never crash the process.
+      const message = e instanceof Error ? e.message : String(e);
+      this.logger.error('board', message);
+      this.emitEvent({ type: 'fault', message, nanos: this.clock.nanos });
+      this.halt({ type: 'halt', reason: `simulator fault: ${message}`, exitCode: null, nanos: this.clock.nanos });
+    }
+  }
+
+  private runSliceUnguarded(): void {
     const deadline = performance.now() + SLICE_MS;
     const clock = this.clock;
     let n = 0;

@@ -41,6 +41,15 @@ describe('BoardClock', () => {
   });
 });
 
+describe('BoardClock livelock guard', () => {
+  it('stops a timer that re-arms itself at zero delay forever with a clear error', () => {
+    const c = new BoardClock();
+    const a = c.createAlarm(() => a.schedule(0));
+    a.schedule(5);
+    expect(() => c.tick(10)).toThrow(/fired 1000000 times at the same instant \(5 ns\)/);
+  });
+});
+
 describe('ClockPolicy', () => {
   it('puts no limit on simulated time while no host I/O is pending', () => {
     let sim = 5e9;
