@@ -33,6 +33,11 @@ export interface Block {
   readonly ranges: [number, number][];
   readonly bytes: number;
   valid: boolean;
+  /** Successor cache for the dispatcher: the last two next-PCs seen after this block. */
+  s0pc: number;
+  s0: Block | null;
+  s1pc: number;
+  s1: Block | null;
 }
 
 export interface CacheOptions {
@@ -153,6 +158,10 @@ export class TranslationCache {
       ranges: code.ranges.map(([a, b]): [number, number] => [physAddr(a), physAddr(a) + (b - a)]),
       bytes: estimateBytes(code),
       valid: true,
+      s0pc: -1,
+      s0: null,
+      s1pc: -1,
+      s1: null,
     };
     this.counters.translations++;
     if (this.blocks.size >= this.opts.maxBlocks || this.bytes + block.bytes > this.opts.maxBytes) this.evict();

@@ -258,12 +258,28 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
     const end = start + maxCycles;
     let leader = true;
     let interpreted = 0;
+    let prev: Block | null = null;
     if (keep && !keep()) return 0;
     while (core.cycles < end && !core.waiting && !this.stopped) {
       let forceLeader = false;
       if (!core.interruptsUpdated) {
         const pc = r[15];
-        let blk: Block | undefined = blocks.get(pc);
+        let blk: Block | undefined;
+        if (prev !== null) {
+          // Most exits go to one of two places: remember them on the block that just ran.
+          if (prev.s0pc === pc && prev.s0!.valid) blk = prev.s0!;
+          else if (prev.s1pc === pc && prev.s1!.valid) blk = prev.s1!;
+          else {
+            blk = blocks.get(pc);
+            if (blk !== undefined) {
+              prev.s1pc = prev.s0pc;
+              prev.s1 = prev.s0;
+              prev.s0pc = pc;
+              prev.s0 = blk;
+            }
+          }
+          prev = null;
+        } else blk = blocks.get(pc);
         if (blk === undefined && leader) blk = cache.enter(pc);
         if (blk !== undefined) {
           const budget = end - core.cycles;
@@ -283,6 +299,7 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
                 this.translated += env.n;
                 this.blockRuns++;
                 leader = true;
+                prev = blk;
                 continue;
               }
             }

@@ -167,5 +167,5 @@ describe('translated instructions match the interpreter', () => {
       const st = perClass.get(k)!;
       expect(st.translated / st.cases, `class ${k} (${st.translated}/${st.cases} translated)`).toBeGreaterThan(0.05);
     }
-  });
+  }, 600_000);
 });
