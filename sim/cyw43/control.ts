@@ -617,8 +617,8 @@ export class WlanControl {
       // SAE proves the password during authentication: a wrong one fails there.
       this.later(this.joinTimers, t, () => {
         this.wanted = null;
+        // (no SET_SSID failure after it: the driver would turn the bad-auth state into a plain failure)
         this.event({ type: EV_AUTH, status: STATUS_FAIL, addr: ap.bssid, authType });
-        this.event({ type: EV_SET_SSID, status: STATUS_FAIL, addr: ap.bssid });
       });
       return;
     }

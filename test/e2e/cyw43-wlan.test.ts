@@ -27,7 +27,7 @@ def wait_join(w, until=(2, 3)):
 
 describe.skipIf(!fw)('CYW43439 with the reference firmware: station', () => {
   let board: PicoW;
-  const radio = new VirtualRadio();
+  const radio = new VirtualRadio({ aps: [{ ssid: 'Home-WPA3', password: 'sae-secret', security: 'wpa3-sae', channel: 11, rssi: -63 }] });
   const chip = new Cyw43439({ radio });
 
   beforeAll(async () => {
@@ -97,6 +97,17 @@ describe.skipIf(!fw)('CYW43439 with the reference firmware: station', () => {
   it('unknown SSID: status -2', async () => {
     const out = await runPy(board, `w.connect('No-Such-Network', 'whatever123')\nprint(wait_join(w))`, T);
     expect(out).toBe('-2\n');
+  }, T);
+
+  it('WPA3-SAE: joins with security=SEC_WPA3 and the right password; a wrong one gives -3', async () => {
+    const out = await runPy(
+      board,
+      `w.connect('Home-WPA3', 'wrong-secret', security=w.SEC_WPA3)\nprint(wait_join(w))\n` +
+        `w.connect('Home-WPA3', 'sae-secret', security=w.SEC_WPA3)\nprint(wait_join(w) in (2, 3), w.status('rssi'))`,
+      T,
+    );
+    expect(out).toBe('-3\nTrue -63\n');
+    expect(chip.associatedSsid).toBe('Home-WPA3');
   }, T);
 
   it('AP removed while connected: isconnected() goes False; a later connect() recovers', async () => {
