@@ -55,6 +55,8 @@ export interface CliOptions {
   // sim/scenario
   scenario: string | null;
   junit: string | null;
+  /** Ask for the console with no other argument (no arguments at all run the demo). */
+  repl: boolean;
   help: boolean;
   version: boolean;
 }
@@ -87,6 +89,7 @@ export function defaultOptions(): CliOptions {
     noServer: false,
     scenario: null,
     junit: null,
+    repl: false,
     help: false,
     version: false,
   };
@@ -202,6 +205,13 @@ export const OPTIONS: OptionSpec[] = [
       if (!['usb', 'uart0', 'uart1', 'all'].includes(v)) bad('--console', v, 'expected usb, uart0, uart1 or all', '--console uart0');
       o.console = v as ConsoleChoice;
     },
+  },
+  {
+    name: '--repl',
+    group: 'Console',
+    help: 'the interactive REPL (what runs whenever no script is given; needed only when no other argument is)',
+    example: '--repl',
+    apply: (o) => void (o.repl = true),
   },
   {
     name: '--pty',
@@ -482,6 +492,7 @@ export function parseArgs(argv: string[]): CliOptions {
   o.script = positional[0] ?? null;
   if (o.quiet && o.verbose) throw new UsageError('--quiet and --verbose cannot be used together');
   if (o.script && o.scenario) throw new UsageError('give a script or --scenario, not both');
+  if (o.repl && (o.script || o.scenario || o.pty)) throw new UsageError('--repl is for an interactive session: leave out the script, --scenario and --pty');
   positional = [];
   return o;
 }
@@ -494,6 +505,7 @@ export function helpText(version: string): string {
     'Usage:',
     '  npm run sim -- [script.py] [options]      (same as: npx picow-sim [script.py] [options])',
     '',
+    '  no arguments    the demo: the echo server, the board joins Wi-Fi and runs the HTTP client example',
     '  no script       an interactive MicroPython REPL (Ctrl-X exits; Ctrl-C, Ctrl-D, Ctrl-E go to MicroPython);',
     '                  with stdin not a terminal, its bytes go to the board and the run ends at --expect,',
     '                  --timeout or when the program halts',
@@ -520,7 +532,8 @@ export function helpText(version: string): string {
     '  XDG_CACHE_HOME        the firmware cache is $XDG_CACHE_HOME/picow-sim (default ~/.cache/picow-sim)',
     '',
     'Examples:',
-    '  npm run sim                                             REPL in the terminal',
+    '  npm run sim                                             the demo',
+    '  npm run sim -- --repl                                   REPL in the terminal (Ctrl-X exits)',
     '  npm run sim -- blink.py --timeout 10                    run a script for at most 10 s',
     "  npm run sim -- client.py --lib lib --expect 'Done'      with a lib folder, stop at 'Done'",
     '  npm run sim -- --pty /tmp/picow                         then: mpremote connect /tmp/picow',

@@ -4,6 +4,8 @@
  * expectation not met), 2 unusable input (arguments, files, firmware).
  */
 import { readFileSync } from 'node:fs';
+import { isAbsolute, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { PicoW as Board, ConsoleSource, ConsoleTarget } from './board/picow.ts';
 import type { Uf2Image } from './board/uf2.ts';
 import type { BoardEvent } from './board/device.ts';
@@ -101,8 +103,23 @@ async function buildWorld(
   }
 }
 
+/** The examples shipped with the package (the demo's script and its Wi-Fi helper). */
+const EXAMPLES = fileURLToPath(new URL('../firmware/examples/', import.meta.url));
+
+/** `npm run sim` with no arguments: the article's HTTP client against the embedded echo server. */
+function demoArgs(): string[] {
+  return [
+    join(EXAMPLES, 'http_client.py'),
+    '--file',
+    `${join(EXAMPLES, 'wifi_setup.py')}:/lib/wifi_setup.py`,
+    '--timeout',
+    '240',
+  ];
+}
+
 export async function main(argv: string[], io: CliIo): Promise<number> {
-  const opts = parseArgs(argv);
+  const demo = argv.length === 0;
+  const opts = parseArgs(demo ? demoArgs() : argv);
   const version = packageVersion();
   if (opts.help) {
     io.stdout.write(helpText(version));
@@ -145,6 +162,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     uploads.push({ local: f.local, remote: f.remote });
   }
   if (opts.script) readLocalFile(opts.script, 'script');
+  if (demo) status('demo: the HTTP client example against the embedded echo server (npm run sim -- --help for more)');
   if (!opts.script && uploads.length) {
     throw new UsageError('--file and --lib need a script to run (give script.py as the first argument)');
   }
@@ -334,6 +352,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       stdin.resume();
     }
     const end = await ended;
+    if (demo && end.code === 0) {
+      status("next: 'npm run sim -- my_script.py' runs your script, 'npm run sim -- --repl' opens the REPL");
+    }
     if (end.message) {
       if (end.code === 0) status(end.message);
       else io.stderr.write(`${rawTty ? '\r\n' : '\n'}picow-sim: ${end.message}\n`);
@@ -342,6 +363,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   } finally {
     await cleanup();
   }
+}
+
+/** A path as the user would type it: relative to the working folder when inside it. */
+function displayPath(p: string): string {
+  const rel = relative(process.cwd(), p);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : p;
 }
 
 /** Upload, reset, stream: the script mode. Resolves when main.py is running. */
@@ -370,7 +397,7 @@ async function runScript(
     const items = [...uploads, { local: script, remote: '/main.py' }];
     status(`copying ${items.length} file${items.length === 1 ? '' : 's'} to the board`);
     await uploadAll(client, items, logger);
-    status(`running ${script} as main.py`);
+    status(`running ${displayPath(script)} as main.py`);
     await client.resetToMain();
   } catch (e) {
     client.dispose();

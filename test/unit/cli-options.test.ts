@@ -100,6 +100,11 @@ describe('picow-sim arguments', () => {
     expect(usage(['--expect', '--timeout', '3'])).toMatch(/--expect needs a value/);
   });
 
+  it('takes --repl only for an interactive session', () => {
+    expect(parseArgs(['--repl']).repl).toBe(true);
+    expect(usage(['x.py', '--repl'])).toMatch(/--repl is for an interactive session/);
+  });
+
   it('lets values start with a dash when they are not options', () => {
     expect(parseArgs(['--expect', '-1']).expect).toEqual(['-1']);
   });
