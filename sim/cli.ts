@@ -162,7 +162,6 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     uploads.push({ local: f.local, remote: f.remote });
   }
   if (opts.script) readLocalFile(opts.script, 'script');
-  if (demo) status('demo: the HTTP client example against the embedded echo server (npm run sim -- --help for more)');
   if (!opts.script && uploads.length) {
     throw new UsageError('--file and --lib need a script to run (give script.py as the first argument)');
   }
@@ -176,6 +175,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     progress: opts.quiet ? null : io.stderr,
   });
   logger.info('cli', `firmware ${fw.path} (from ${fw.source})`);
+  if (demo) status('demo: the HTTP client example against the embedded echo server (npm run sim -- --help for more)');
   // Loaded only now, so that --help and argument errors never depend on the simulator core.
   const { describeHalt } = await import('./board/picow.ts');
   const { loadUf2File } = await import('./board/uf2.ts');
