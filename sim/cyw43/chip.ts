@@ -122,6 +122,7 @@ export class Cyw43439 implements BoardDevice {
     this.radio = opts.radio ?? new VirtualRadio();
     this.logger = opts.logger ?? silentLogger();
     this.ownLogger = !!opts.logger;
+    // The layers log through this proxy so that the board's logger, known only at attach, reaches them.
     const log = (): Logger => this.logger;
     const logProxy = new Proxy({} as Logger, {
       get: (_t, prop) => {

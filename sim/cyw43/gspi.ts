@@ -157,9 +157,7 @@ export class GspiBus {
   private response: Uint8Array = new Uint8Array(0);
   private responsePos = 0;
   private statusAfterWrite = false;
-  private misoSource: Uint8Array | null = null;
   private readData: Uint8Array | null = null;
-  private txnHadData = false;
   /** Called when the host-interrupt condition may have changed. */
   onInterruptChange: (() => void) | null = null;
   /** Called for every completed transaction (for `--trace cyw43`). */
@@ -239,9 +237,7 @@ export class GspiBus {
     this.response = new Uint8Array(0);
     this.responsePos = 0;
     this.statusAfterWrite = false;
-    this.misoSource = null;
     this.readData = null;
-    this.txnHadData = false;
   }
 
   deselect(): void {
@@ -281,7 +277,6 @@ export class GspiBus {
     const n = Math.min(4, this.writeBuf.length - this.writeFill);
     for (let i = 0; i < n; i++) this.writeBuf[this.writeFill + i] = (value >>> (8 * i)) & 0xff;
     this.writeFill += n;
-    this.txnHadData = true;
     if (this.writeFill >= this.writeBuf.length) this.finishWrite(cmd, this.writeBuf);
   }
 
@@ -312,8 +307,7 @@ export class GspiBus {
       return;
     }
     if (cmd.write) {
-      const len = cmd.func === FUNC_WLAN ? cmd.length : cmd.length;
-      this.writeBuf = new Uint8Array(len);
+      this.writeBuf = new Uint8Array(cmd.length);
       this.writeFill = 0;
       this.statusAfterWrite = this.statusEnabled;
       return;

@@ -98,6 +98,10 @@ export function parseApSpec(spec: string): ApConfig {
   return cfg;
 }
 
+function isAccessPoint(c: ApConfig | AccessPoint): c is AccessPoint {
+  return c.bssid instanceof Uint8Array && typeof c.password === 'string' && typeof c.rssi === 'number' && typeof c.channel === 'number' && c.security !== undefined;
+}
+
 export type RadioEvent =
   | { type: 'ap-added'; ap: AccessPoint }
   | { type: 'ap-removed'; ap: AccessPoint }
@@ -122,9 +126,7 @@ export class VirtualRadio extends EventEmitter {
 
   /** Add an AP, or replace the one with the same SSID. */
   addAp(c: ApConfig | AccessPoint): AccessPoint {
-    const ap = 'bssid' in c && c.bssid instanceof Uint8Array && 'security' in c && 'rssi' in c && typeof (c as AccessPoint).password === 'string'
-      ? (c as AccessPoint)
-      : makeAccessPoint(c as ApConfig);
+    const ap = isAccessPoint(c) ? c : makeAccessPoint(c);
     const old = this.aps.get(ap.ssid);
     if (old) {
       this.aps.delete(ap.ssid);
