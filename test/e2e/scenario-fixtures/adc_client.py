@@ -11,6 +11,7 @@ wlan.connect('PicoW-Sim', 'picowsim')
 while wlan.status() >= 0 and wlan.status() != 3:
     time.sleep_ms(100)
 print('connected', wlan.ifconfig()[0])
+machine.Pin('LED').on()
 
 sensor = machine.ADC(4)
 url = 'http://192.168.253.45:8080/temperature'
