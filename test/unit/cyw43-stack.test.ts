@@ -353,4 +353,33 @@ describe('cyw43 join semantics as the driver sees them', () => {
     expect(host.readSwapped(0, 0x14)).toBe(0xfeedbead);
     expect(host.chip.firmwareRunning).toBe(false);
   });
+
+  it('boards sharing a radio see each other\'s AP in a scan, but not their own', () => {
+    const radio = new VirtualRadio();
+    const a = up({ radio, identity: 'a' });
+    const b = up({ radio, identity: 'b' });
+    try {
+      a.ioctl(WLC_UP, true, new Uint8Array(0));
+      const ssid = new Uint8Array(40);
+      ssid.set(u32le(1, 6));
+      ssid.set(te.encode('BoardA'), 8);
+      a.iovar('bsscfg:ssid', true, ssid);
+      a.iovar('bss', true, u32le(1, 1));
+      const scanSsids = (h: PicoHost): string[] => {
+        h.received.length = 0;
+        h.iovar('escan', true, new Uint8Array(64));
+        h.pump(500e6);
+        return h
+          .eventList()
+          .filter((e) => e.type === EV_ESCAN_RESULT && e.status === 8)
+          .map((e) => new TextDecoder().decode(e.data.subarray(31, 31 + e.data[30]!)));
+      };
+      b.ioctl(WLC_UP, true, new Uint8Array(0));
+      expect(scanSsids(b)).toContain('BoardA');
+      expect(scanSsids(a)).not.toContain('BoardA');
+    } finally {
+      a.dispose();
+      b.dispose();
+    }
+  });
 });
