@@ -112,7 +112,14 @@ describe('npm run sim with no arguments', () => {
     async () => {
       const taken = !(await portFree(DEMO_PORT));
       const t0 = Date.now();
-      const r = await npmRunSim({ ...cleanEnv(), PICOW_FIRMWARE: fw! }, 280_000);
+      // The embedded collector keeps its readings under XDG_DATA_HOME: a folder of this run.
+      const data = mkdtempSync(join(tmpdir(), 'picow-demo-data-'));
+      let r: Run;
+      try {
+        r = await npmRunSim({ ...cleanEnv(), PICOW_FIRMWARE: fw!, XDG_DATA_HOME: data }, 280_000);
+      } finally {
+        rmSync(data, { recursive: true, force: true });
+      }
       const all = `${r.stderr}\n${r.stdout}`;
       expect(r.code, all).toBe(0);
       // Short headings say what happens, in this order.

@@ -123,7 +123,8 @@ const children = new Set<ChildProcess>();
 function cli(args: string[], limitMs = CASE_MS - 10_000): Promise<Run> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'sim/cli.ts'), ...args], {
     cwd: ROOT,
-    env: { ...process.env, PICOW_OFFLINE: '1' },
+    // The embedded collector keeps its readings under XDG_DATA_HOME: a folder of this run.
+    env: { ...process.env, PICOW_OFFLINE: '1', XDG_DATA_HOME: join(dir, 'data') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
