@@ -116,7 +116,7 @@ describe('npm run sim with no arguments', () => {
       const data = mkdtempSync(join(tmpdir(), 'picow-demo-data-'));
       let r: Run;
       try {
-        r = await npmRunSim({ ...cleanEnv(), PICOW_FIRMWARE: fw!, XDG_DATA_HOME: data }, 280_000);
+        r = await npmRunSim({ ...cleanEnv(), PICOW_FIRMWARE: fw!, XDG_DATA_HOME: data }, 180_000);
       } finally {
         rmSync(data, { recursive: true, force: true });
       }
@@ -144,8 +144,8 @@ describe('npm run sim with no arguments', () => {
       ]);
       // The board's own address on the virtual LAN appears with the "got IP" heading.
       expect(all).toMatch(/10\.0\.2\.(1[5-9]|[2-9]\d)\b/);
-      expect(Date.now() - t0).toBeLessThan(280_000);
+      expect(Date.now() - t0).toBeLessThan(180_000);
     },
-    300_000,
+    200_000,
   );
 });
