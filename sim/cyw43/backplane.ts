@@ -232,7 +232,6 @@ export class Backplane {
       const still = this.regs.get(WLAN_ARMCM3_BASE_ADDRESS + WRAPPER_REGISTER_OFFSET + AI_RESETCTRL_OFFSET) ?? 0;
       if (still & AIRC_RESET) return;
       this.running = true;
-      // The firmware image is not executed: free the copy.
       this.hooks.onFirmwareRunning();
     });
   }
