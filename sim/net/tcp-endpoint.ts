@@ -491,7 +491,7 @@ export class TcpEndpoint {
     } else if (ack === this.sndUna && seg.payload.length === 0 && !(seg.flags & (TCP_FIN | TCP_SYN)) && seg.window === this.sndWnd && this.sndUna !== this.sndMax) {
       // Duplicate ACK (RFC 5681 §2 definition).
       this.stats.dupAcksIn++;
-      if (++this.dupAcks === DUPACK_THRESHOLD && this.sndWnd > 0) this.fastRetransmit();
+      if (++this.dupAcks === this.dupThreshold() && this.sndWnd > 0) this.fastRetransmit();
     }
     // Window update (RFC 9293 §3.10.7.4, fifth check).
     if (seqLe(this.sndUna, ack) && (seqLt(this.sndWl1, seg.seq) || (this.sndWl1 === seg.seq && seqLe(this.sndWl2, ack)))) {
@@ -679,6 +679,19 @@ export class TcpEndpoint {
     this.stats.segmentsOut++;
     this.log.trace('tcp', () => `${this.label} ${this.state} > ${tcpFlagsToString(seg.flags)} seq=${seg.seq} ack=${seg.ack} win=${seg.window} len=${seg.payload?.length ?? 0}`);
     this.sendFn(seg);
+  }
+
+  /**
+   * Early Retransmit (RFC 5827 §3.1): with fewer than four segments outstanding and nothing new
+   * to send, three duplicate ACKs can never arrive, so the threshold is outstanding - 1.
+   * Small receive windows (lwIP's is a few segments) make this the common case.
+   */
+  private dupThreshold(): number {
+    const outstanding = Math.ceil(seqDiff(this.sndMax, this.sndUna) / this.sendMss);
+    const unsent = this.sndBuf.length - Math.max(0, seqDiff(this.sndMax, this.sndBufStart));
+    const canSendNew = unsent > 0 && seqDiff(seqAdd(this.sndUna, this.sndWnd), this.sndMax) > 0;
+    if (outstanding < 4 && !canSendNew) return Math.max(1, outstanding - 1);
+    return DUPACK_THRESHOLD;
   }
 
   private fastRetransmit(): void {

@@ -208,6 +208,7 @@ export class TcpNat {
   private couple(c: Conn, socket: Socket): void {
     const ep = c.ep;
     ep.events.onData = (data) => {
+      this.o.logger.trace('tcp', () => `${c.key}: ${data.length} bytes to the host`);
       if (socket.destroyed) return;
       socket.write(data, () => ep.consumed(data.length));
     };
@@ -225,6 +226,7 @@ export class TcpNat {
       else socket.destroy();
     };
     socket.on('data', (buf: Buffer) => {
+      this.o.logger.trace('tcp', () => `${c.key}: ${buf.length} bytes from the host`);
       this.o.hostIo.notify();
       if (!ep.write(new Uint8Array(buf.buffer, buf.byteOffset, buf.length))) socket.pause();
     });

@@ -200,6 +200,18 @@ describe('TcpEndpoint sending', () => {
     expect(h.ep.stats.fastRetransmits).toBe(1);
   });
 
+  it('early-retransmits with fewer than four segments outstanding (RFC 5827)', () => {
+    const h = established(5000, {}, { mss: 100 });
+    h.ep.write(bytes(200));
+    h.take();
+    // Segment 1 lost; segment 2 arrives and produces one duplicate ACK: threshold is 2 - 1 = 1.
+    h.ep.input(seg(5001, add(h.iss, 1), F.ACK));
+    const r = h.take();
+    expect(r).toHaveLength(1);
+    expect(r[0]).toMatchObject({ seq: add(h.iss, 1) });
+    expect(h.ep.stats.fastRetransmits).toBe(1);
+  });
+
   it('probes a zero window with one byte and sends the rest once it opens', () => {
     const h = established(5000, {}, { win: 0 });
     h.ep.write(bytes(1000));
