@@ -1,9 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseScenario } from '../../sim/scenario/parse.ts';
 import { runScenario, type ScenarioWorld, type WorldHooks } from '../../sim/scenario/runner.ts';
+import { runScenarioFile } from '../../sim/scenario/index.ts';
+import { ScenarioError } from '../../sim/scenario/schema.ts';
 import type { FaultAction } from '../../sim/scenario/schema.ts';
 import { ManualClock } from '../../sim/time.ts';
 
@@ -127,5 +129,31 @@ describe('runScenario', () => {
     const r = await runScenario(s, { world: async () => { throw new Error('no such firmware'); } });
     expect(r.exitCode).toBe(1);
     expect(r.error).toBe('could not set up the scenario: no such firmware');
+  });
+});
+
+describe('runScenarioFile', () => {
+  it('parses the file, runs it in the given world and prints the report', async () => {
+    const file = join(dir, 'ok.yaml');
+    writeFileSync(file, 'name: file run\ntimeout: 5s\nexpect:\n  - serial: ready\n');
+    const printed: string[] = [];
+    const r = await runScenarioFile(file, {
+      world: async (_s, h) => new ScriptedWorld(h, [[1, (h) => h.obs.addSerial(1, 'ready\n')]]),
+      print: (t) => printed.push(t),
+    });
+    expect(r.exitCode).toBe(0);
+    expect(printed).toEqual([r.report]);
+    expect(r.report.split('\n').at(-1)).toBe('1 expectation: 1 passed, 0 failed');
+  });
+
+  it('a malformed file is a ScenarioError with exit code 2, before anything runs', async () => {
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'name: bad\nsensors:\n  adc4:\n    temperature: {ramp: {from: 1, to: 2}}\n');
+    let built = false;
+    const p = runScenarioFile(file, { world: async () => ((built = true), null as never) });
+    await expect(p).rejects.toBeInstanceOf(ScenarioError);
+    await expect(p).rejects.toMatchObject({ exitCode: 2, key: 'sensors.adc4.temperature.ramp', line: 4 });
+    expect(built).toBe(false);
+    await expect(runScenarioFile(join(dir, 'missing.yaml'))).rejects.toMatchObject({ exitCode: 2 });
   });
 });
