@@ -7,7 +7,7 @@
  * CYW43439, the virtual network and the embedded servers; tests use a scripted one.
  */
 import { writeFileSync } from 'node:fs';
-import { UsageError } from '../errors.ts';
+import { PicowSimError, UsageError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { allDecided, evaluateAll, Observations, type ExpectationResult } from './expectations.ts';
 import { junitXml } from './junit.ts';
@@ -101,7 +101,8 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
   try {
     w = await opts.world(scenario, hooks);
   } catch (e) {
-    if (e instanceof UsageError) throw e;
+    // Unusable input (firmware, files, a port in use...) keeps its own exit code.
+    if (e instanceof PicowSimError) throw e;
     return finalize(scenario, obs, [], 0, wallStart, 'error', `could not set up the scenario: ${(e as Error).message}`, opts);
   }
   world = w;

@@ -6,6 +6,7 @@ import { parseScenario } from '../../sim/scenario/parse.ts';
 import { runScenario, type ScenarioWorld, type WorldHooks } from '../../sim/scenario/runner.ts';
 import { runScenarioFile } from '../../sim/scenario/index.ts';
 import { ScenarioError } from '../../sim/scenario/schema.ts';
+import { FirmwareError } from '../../sim/errors.ts';
 import type { FaultAction } from '../../sim/scenario/schema.ts';
 import { ManualClock } from '../../sim/time.ts';
 
@@ -129,6 +130,12 @@ describe('runScenario', () => {
     const r = await runScenario(s, { world: async () => { throw new Error('no such firmware'); } });
     expect(r.exitCode).toBe(1);
     expect(r.error).toBe('could not set up the scenario: no such firmware');
+  });
+
+  it('unusable input found while building the world keeps its exit code', async () => {
+    const s = parseScenario('expect:\n  - serial: x\n', 'f.yaml', opts);
+    const p = runScenario(s, { world: async () => { throw new FirmwareError('fw.uf2', 'not a UF2 file'); } });
+    await expect(p).rejects.toMatchObject({ exitCode: 2, message: 'fw.uf2: not a UF2 file' });
   });
 });
 
