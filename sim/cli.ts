@@ -7,9 +7,9 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PicoW as Board, ConsoleSource, ConsoleTarget } from './board/picow.ts';
-import type { Uf2Image } from './board/uf2.ts';
 import type { BoardEvent } from './board/device.ts';
-import { helpText, parseArgs, type CliOptions } from './cli-options.ts';
+import { helpText, parseArgs } from './cli-options.ts';
+import { buildWorld } from './cli-world.ts';
 import { PicowSimError, RunFailure, UsageError } from './errors.ts';
 import { resolveFirmware } from './firmware.ts';
 import { Logger } from './log.ts';
@@ -39,68 +39,6 @@ export interface CliIo {
 interface Ending {
   code: number;
   message: string | null;
-}
-
-/** The simulated world of a CLI run: board, Wi-Fi chip, sensors, network, embedded server. */
-interface World {
-  board: Board;
-  close(): Promise<void>;
-}
-
-async function buildWorld(
-  opts: CliOptions,
-  firmware: Uf2Image,
-  logger: Logger,
-  status: (m: string) => void,
-): Promise<World> {
-  const [{ PicoW }, { Cyw43439 }, { VirtualRadio }, { VirtualNetwork }, { createSensors }] = await Promise.all([
-    import('./board/picow.ts'),
-    import('./cyw43/chip.ts'),
-    import('./cyw43/radio.ts'),
-    import('./net/network.ts'),
-    import('./sensors/index.ts'),
-  ]);
-  const closers: (() => Promise<void> | void)[] = [];
-  const close = async (): Promise<void> => {
-    for (const c of closers.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
-  };
-  try {
-    if (!opts.noServer) {
-      const { startEmbeddedServer } = await import('../server/index.ts');
-      const started = await startEmbeddedServer({ port: opts.serverPort ?? undefined, logger, accessLogger: opts.verbose ? logger : undefined });
-      status(started.message);
-      if (started.started) closers.push(() => started.server.stop());
-    }
-    const radio = new VirtualRadio({ defaults: opts.ap.length === 0, aps: opts.ap });
-    const chip = new Cyw43439({ radio, logger });
-    // The article's DS18B20 sits on GP22; the die temperature sensor is on ADC channel 4.
-    const sensors = createSensors({ ds18b20: [{ pin: 22 }], logger });
-    const board = await PicoW.create({ firmware, devices: [chip, ...sensors.devices], logger });
-    closers.push(() => board.dispose());
-    const faults =
-      opts.latency !== null || opts.loss !== null || opts.bandwidth !== null
-        ? { latencyMs: opts.latency ?? undefined, lossPercent: opts.loss ?? undefined, bandwidthKbps: opts.bandwidth ?? undefined }
-        : undefined;
-    const net = new VirtualNetwork({
-      clock: board.simClock,
-      hostIo: board.hostIo,
-      logger,
-      maps: opts.map,
-      hosts: opts.host,
-      forwards: opts.forward,
-      allowInternet: opts.allowInternet,
-      pcapFile: opts.pcap ?? undefined,
-      faults,
-    });
-    closers.push(() => net.close());
-    const forwards = await net.start();
-    net.attach(chip.port, board.name);
-    for (const f of forwards) logger.info('net', `forward ${JSON.stringify(f)}`);
-    return { board, close };
-  } catch (e) {
-    await close();
-    throw e;
-  }
 }
 
 /** The examples shipped with the package (the demo's script and its Wi-Fi helper). */
@@ -180,7 +118,24 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const { describeHalt } = await import('./board/picow.ts');
   const { loadUf2File } = await import('./board/uf2.ts');
   const image = loadUf2File(fw.path); // a bad UF2 ends the run here, before anything starts
-  const world = await buildWorld(opts, image, logger, status);
+  const faults =
+    opts.latency !== null || opts.loss !== null || opts.bandwidth !== null
+      ? { latencyMs: opts.latency ?? undefined, lossPercent: opts.loss ?? undefined, bandwidthKbps: opts.bandwidth ?? undefined }
+      : undefined;
+  const world = await buildWorld({
+    firmware: image,
+    logger,
+    aps: opts.ap,
+    maps: opts.map,
+    hosts: opts.host,
+    forwards: opts.forward,
+    allowInternet: opts.allowInternet,
+    pcapFile: opts.pcap ?? undefined,
+    faults,
+    serverPort: opts.noServer ? null : (opts.serverPort ?? 8080),
+    accessLog: opts.verbose,
+    status,
+  });
   const board = world.board;
 
   const shown = (s: ConsoleSource): boolean =>

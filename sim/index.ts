@@ -8,11 +8,14 @@
  *
  * A thin layer over the simulated board (sim/board) and the raw REPL client (sim/repl).
  */
-import type { BoardDevice, BoardEvent } from './board/device.ts';
+import type { BoardEvent } from './board/device.ts';
 import { PicoW as Board, type ConsoleSource, type ConsoleTarget } from './board/picow.ts';
 import { PicowSimError, RunFailure } from './errors.ts';
 import { findFirmware, FirmwareMissingError, missingFirmwareAdvice } from './firmware.ts';
 import { silentLogger, type Logger } from './log.ts';
+import { buildWorld, type World } from './cli-world.ts';
+import type { ApConfig } from './cyw43/radio.ts';
+import type { ForwardRule, HostEntry, LinkFaults, MapRule } from './net/policy.ts';
 import { folderItems, readLocalFile, usbStream, waitForFirstPrompt } from './repl/board-link.ts';
 import { ReplClient, type RemoteEntry } from './repl/client.ts';
 import { MicroPythonError } from './repl/errors.ts';
@@ -24,6 +27,7 @@ export type { ByteStream } from './repl/stream.ts';
 export type { MainEnd } from './repl/monitor.ts';
 export { FirmwareError, PicowSimError, RunFailure, UsageError } from './errors.ts';
 export { Logger } from './log.ts';
+export type { ApConfig, ForwardRule, HostEntry, LinkFaults, MapRule };
 export { Board as PicoWBoard };
 export type { BoardEvent, ConsoleSource };
 
@@ -33,10 +37,23 @@ export interface BootOptions {
   /** Board name; seeds the unique ID and so the MAC address. */
   name?: string;
   uniqueId?: string | Uint8Array;
-  devices?: BoardDevice[];
   logger?: Logger;
   /** Files to put on the board after boot: board path → content. */
   files?: Record<string, string | Uint8Array>;
+  /** Access points as `SSID[:PASSWORD]` or objects; default PicoW-Sim (picowsim) and Wokwi-GUEST (open). */
+  aps?: (string | ApConfig)[];
+  /** Virtual network: `--map`, `--host`, `--forward` specs (or parsed rules), as on the command line. */
+  maps?: (string | MapRule)[];
+  hosts?: (string | HostEntry)[];
+  forwards?: (string | ForwardRule)[];
+  allowInternet?: boolean;
+  pcapFile?: string;
+  faults?: LinkFaults;
+  /**
+   * Start the embedded echo server: a port, or 0 for any free one (see `serverPort`; the board
+   * reaches it at 10.0.2.2:port). Default: none.
+   */
+  server?: number;
   /** Wait for MicroPython's REPL after power-on (default true; false for firmware without one). */
   repl?: boolean;
   /** Milliseconds to wait for the REPL after power-on. Default 60 000. */
@@ -72,7 +89,11 @@ export class PicoW {
   private disposed = false;
   private halted: Error | null = null;
 
-  private constructor(board: Board, logger: Logger) {
+  private readonly world: World;
+
+  private constructor(world: World, logger: Logger) {
+    this.world = world;
+    const board = world.board;
     this.board = board;
     // The client subscribes first, so the log below can drop what the client has no use for.
     this.client = new ReplClient(usbStream(board), { logger, timeoutMs: 15_000 });
@@ -96,14 +117,22 @@ export class PicoW {
       if (!found) throw new FirmwareMissingError(`no firmware configured: ${missingFirmwareAdvice()}`);
       firmware = found.path;
     }
-    const board = await Board.create({
+    const world = await buildWorld({
       firmware,
+      logger,
       name: opts.name,
       uniqueId: opts.uniqueId,
-      devices: opts.devices,
-      logger,
+      aps: opts.aps,
+      maps: opts.maps,
+      hosts: opts.hosts,
+      forwards: opts.forwards,
+      allowInternet: opts.allowInternet,
+      pcapFile: opts.pcapFile,
+      faults: opts.faults,
+      serverPort: opts.server ?? null,
     });
-    const pico = new PicoW(board, logger);
+    const board = world.board;
+    const pico = new PicoW(world, logger);
     board.start();
     try {
       if (opts.repl ?? true) {
@@ -117,13 +146,18 @@ export class PicoW {
       }
       for (const [path, data] of Object.entries(opts.files ?? {})) await pico.writeFile(path, data);
     } catch (e) {
-      pico.dispose();
+      await pico.dispose();
       throw e;
     }
     return pico;
   }
 
   // Console ---------------------------------------------------------------------------------------
+
+  /** Port of the embedded echo server on 127.0.0.1 (the board reaches it at 10.0.2.2:port), or null. */
+  get serverPort(): number | null {
+    return this.world.serverPort;
+  }
 
   /** Everything the board printed on its consoles, except the traffic of exec/run/file calls. */
   get output(): string {
@@ -217,13 +251,11 @@ export class PicoW {
   private async withRepl<T>(op: () => Promise<T>): Promise<T> {
     if (this.disposed) throw new PicowSimError('this PicoW was disposed', 1);
     if (this.halted) throw this.halted;
+    // Not held as host I/O: code run by exec may sleep, and idle time fast-forwards as in a script.
     this.busy++;
-    // A REPL exchange is host I/O: the board's time follows the wall clock meanwhile.
-    const hold = this.board.hostIo.begin('raw REPL');
     try {
       return await op();
     } finally {
-      hold.release();
       this.busy--;
     }
   }
@@ -341,12 +373,12 @@ export class PicoW {
     return this.withRepl(() => this.client.remove(path, opts));
   }
 
-  /** Stop the board and release everything. Safe to call twice. */
-  dispose(): void {
+  /** Stop the board, the network and the server. Safe to call twice. */
+  async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
     for (const w of this.waiters) this.failWaiter(w, new PicowSimError('the board was disposed', 1));
     this.client.dispose();
-    this.board.dispose();
+    await this.world.close();
   }
 }

@@ -13,10 +13,15 @@ describe.skipIf(!fw)('PicoW test API', () => {
   let dir = '';
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'picow-api-'));
-    pico = await PicoW.boot({ firmware: fw!, files: { '/lib/helper.py': 'def twice(x):\n    return 2 * x\n' } });
+    pico = await PicoW.boot({
+      firmware: fw!,
+      files: { '/lib/helper.py': 'def twice(x):\n    return 2 * x\n' },
+      aps: ['ApiNet:password1'],
+      server: 0,
+    });
   }, 120_000);
-  afterAll(() => {
-    pico?.dispose();
+  afterAll(async () => {
+    await pico?.dispose();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -68,6 +73,25 @@ describe.skipIf(!fw)('PicoW test API', () => {
     expect(pico.output).not.toContain('raw REPL');
     // and the REPL is usable again afterwards
     expect(await pico.exec('print("back")')).toBe('back\n');
+  });
+
+  it('joins the configured access point and reaches the embedded echo server', async () => {
+    const port = pico.serverPort;
+    expect(port).toBeGreaterThan(0);
+    const out = await pico.exec(
+      [
+        'import network, time, urequests',
+        'w = network.WLAN(network.STA_IF)',
+        'w.active(True)',
+        'w.connect("ApiNet", "password1")',
+        'while w.status() not in (3, -1, -2, -3):',
+        '    time.sleep_ms(50)',
+        'print(w.status())',
+        `print(urequests.post("http://10.0.2.2:${port}/", data="from the test").text)`,
+      ].join('\n'),
+      { timeout: 60_000 },
+    );
+    expect(out).toBe('3\nThis is a POST request. Received: from the test\n');
   });
 
   it('fails waitForOutput with a clear timeout', async () => {
