@@ -129,6 +129,7 @@ export class OneWireBus implements BoardDevice {
   private readZeroEnd = 0;
   private readZeroTimer: SimTimer | null = null;
   private readZeroHeld = false;
+  private readonly holdTimers = new Set<SimTimer>();
   private readonly fineTimeNanos: number;
   private lastEdge = -Infinity;
   private fineTimer: SimTimer | null = null;
@@ -198,6 +199,8 @@ export class OneWireBus implements BoardDevice {
     this.readZeroTimer?.cancel();
     this.readZeroTimer = null;
     this.readZeroHeld = false;
+    for (const t of this.holdTimers) t.cancel();
+    this.holdTimers.clear();
     this.holds = 0;
   }
 
@@ -218,19 +221,23 @@ export class OneWireBus implements BoardDevice {
     }
   }
 
-  /** A device pulls the line low from `delay` for `duration` nanoseconds. */
+  /** A device pulls the line low from `delay` for `duration` nanoseconds (presence pulses). */
   private holdLow(delay: number, duration: number): void {
     const clock = this.clock!;
-    const start = (): void => {
+    const track = (t: SimTimer): SimTimer => (this.holdTimers.add(t), t);
+    const start = clock.schedule(Math.max(0, delay), () => {
+      this.holdTimers.delete(start);
       this.holds++;
       this.updateLevel();
-      clock.schedule(duration, () => {
-        this.holds--;
-        this.updateLevel();
-      });
-    };
-    if (delay <= 0) start();
-    else clock.schedule(delay, start);
+      const end = track(
+        clock.schedule(duration, () => {
+          this.holdTimers.delete(end);
+          this.holds--;
+          this.updateLevel();
+        }),
+      );
+    });
+    track(start);
   }
 
   /** A device answers a read slot with 0: hold the line from the falling edge. */

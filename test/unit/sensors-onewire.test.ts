@@ -223,6 +223,25 @@ describe('1-Wire bit timing', () => {
     expect(empty.m.reset()).toBe(false);
   });
 
+  it('a re-attach (chip reset) mid-presence leaves the new line clean', () => {
+    const dev = new Ds18b20();
+    const { m, bus } = setup([dev]);
+    m.drive(true);
+    m.wait(480);
+    m.drive(false);
+    m.wait(60); // inside the presence pulse
+    expect(m.level).toBe(false);
+    const m2 = new TestMaster();
+    m2.clock.advance(m.clock.nanos); // the board's clock carries on
+    bus.connect(m2, m2.clock);
+    m.wait(500); // the old chip's timers must not touch the new line
+    m2.wait(500);
+    expect(m2.level).toBe(true);
+    expect(m2.reset()).toBe(true);
+    m2.writeByte(CMD_READ_ROM);
+    expect(m2.read(8)).toEqual(Array.from(dev.rom));
+  });
+
   it('does not take a short low pulse for a reset', () => {
     const dev = new Ds18b20();
     const { m } = setup([dev]);
