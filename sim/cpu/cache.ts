@@ -59,9 +59,12 @@ export const DEFAULT_CACHE_OPTIONS: CacheOptions = {
   journal: false,
 };
 
-/** Rough per-block memory: source text (2 bytes/char), V8 bytecode+machine code (~3×), objects. */
+/**
+ * Rough per-block memory: V8 keeps the source (1 byte/char), its bytecode (about the same) and,
+ * for hot blocks, optimized machine code; plus the block objects.
+ */
 function estimateBytes(code: BlockCode): number {
-  return code.source.length * 5 + 400;
+  return code.source.length * 3 + 1024;
 }
 
 const PAGE_SHIFT = 8;
@@ -136,6 +139,11 @@ export class TranslationCache {
       return undefined;
     }
     return this.translate(pc);
+  }
+
+  /** The translator declined the instruction at `pc` (it runs on the interpreter). */
+  declined(pc: number): boolean {
+    return this.hot.get(pc) === -1;
   }
 
   /** Translate the block at `pc` now (null when its first instruction is left to the interpreter). */

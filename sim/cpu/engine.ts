@@ -280,7 +280,12 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
           }
           prev = null;
         } else blk = blocks.get(pc);
-        if (blk === undefined && leader) blk = cache.enter(pc);
+        if (blk === undefined && leader) {
+          blk = cache.enter(pc);
+          // An instruction the translator leaves to the interpreter (BKPT, MSR, WFE...): the
+          // code after it starts a block of its own.
+          if (blk === undefined && cache.declined(pc)) forceLeader = true;
+        }
         if (blk !== undefined) {
           const budget = end - core.cycles;
           if (blk.cbl < budget) {
@@ -338,7 +343,12 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
       if (!core.interruptsUpdated) {
         const pc = r[15];
         let blk: Block | undefined = blocks.get(pc);
-        if (blk === undefined && leader) blk = cache.enter(pc);
+        if (blk === undefined && leader) {
+          blk = cache.enter(pc);
+          // An instruction the translator leaves to the interpreter (BKPT, MSR, WFE...): the
+          // code after it starts a block of its own.
+          if (blk === undefined && cache.declined(pc)) forceLeader = true;
+        }
         if (blk !== undefined) {
           let budget = maxCycles - executed;
           const na = clock.nextAlarm;

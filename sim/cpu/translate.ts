@@ -356,12 +356,21 @@ class Gen {
     this.lines.push(s);
   }
   /** Leave the block before the current instruction. */
+  /** Exit table: next PC (-1: computed, in `xpc`), cycles and instructions since `cyc`/`ic`. */
+  private readonly exits: [number, number, number][] = [];
+  private exitId(pc: number, c: number, n: number): number {
+    const i = this.exits.findIndex((e) => e[0] === pc && e[1] === c && e[2] === n);
+    if (i >= 0) return i;
+    this.exits.push([pc, c, n]);
+    return this.exits.length - 1;
+  }
   private bail(pcv: number): string {
-    return `{ xpc = ${u32(pcv)}; xc = cyc + ${this.S}; xn = ic + ${this.k}; break out; }`;
+    return `{ x = ${this.exitId(u32(pcv), this.S, this.k)}; break out; }`;
   }
   /** Leave the block after the current instruction (it took `c` cycles) with next PC `next`. */
-  private leave(next: string | number, c: number | string): string {
-    return `{ xpc = ${typeof next === 'number' ? u32(next) : next}; xc = cyc + ${this.S} + ${c}; xn = ic + ${this.k + 1}; break out; }`;
+  private leave(next: string | number, c: number): string {
+    if (typeof next === 'number') return `{ x = ${this.exitId(u32(next), this.S + c, this.k + 1)}; break out; }`;
+    return `{ xpc = ${next}; x = ${this.exitId(-1, this.S + c, this.k + 1)}; break out; }`;
   }
 
   /** Write every register and flag changed so far back to the core (before calling out). */
@@ -439,7 +448,6 @@ class Gen {
     }
     for (this.k = 0, this.S = 0; this.k < n; this.k++) {
       const ins = this.instrs[this.k];
-      this.out(`// ${disassemble(ins.pc, ins.op, ins.op2)}`);
       this.emitInstr(ins);
       this.S += ins.cycles;
     }
@@ -454,12 +462,13 @@ class Gen {
     const regs = [...new Set([...this.readRegs, ...this.writtenRegs])].sort((a, b) => a - b);
     const head: string[] = [];
     head.push('const { s32, s16, s8, f32, f16, f8, b32, cw } = E;');
+    head.push(`const XP = [${this.exits.map((e) => e[0]).join(',')}], XC = [${this.exits.map((e) => e[1]).join(',')}], XN = [${this.exits.map((e) => e[2]).join(',')}];`);
     head.push('return function blk(core, budget) {');
     head.push('const r = core.registers;');
     for (const i of regs) head.push(`let r${i} = r[${i}] | 0;`);
     const flagsUsed = this.flagsRead || this.flagsWritten.size > 0;
     if (flagsUsed) head.push('let N = core.N, Z = core.Z, C = core.C, V = core.V;');
-    head.push('let a = 0, o = 0, v = 0, t = 0, cyc = 0, ic = 0, xpc = 0, xc = 0, xn = 0, m = s32;');
+    head.push('let a = 0, o = 0, v = 0, t = 0, cyc = 0, ic = 0, xpc = 0, x = 0, m = s32;');
     head.push('out: {');
     if (this.loops) head.push('for (;;) {');
     const tail: string[] = [];
@@ -467,7 +476,8 @@ class Gen {
     tail.push('}');
     for (const i of [...this.writtenRegs].sort((a, b) => a - b)) tail.push(`r[${i}] = r${i};`);
     for (const f of ['N', 'Z', 'C', 'V']) if (this.flagsWritten.has(f)) tail.push(`core.${f} = ${f};`);
-    tail.push('r[15] = xpc; E.n = xn; return xc;');
+    tail.push('if (XP[x] >= 0) xpc = XP[x];');
+    tail.push('r[15] = xpc; E.n = ic + XN[x]; return cyc + XC[x];');
     tail.push('};');
     return [...head, ...body, ...tail].join('\n');
   }
@@ -482,7 +492,7 @@ class Gen {
     if (this.loops && target === this.entry) {
       // Next pass: its instructions up to the last one must start before `budget`.
       this.out(`cyc += ${this.S + cycles}; ic += ${this.k + 1};`);
-      this.out(`if (cyc + ${this.cbl} >= budget) { xpc = ${target}; xc = cyc; xn = ic; break out; }`);
+      this.out(`if (cyc + ${this.cbl} >= budget) { x = ${this.exitId(target, 0, 0)}; break out; }`);
       this.out('continue;');
     } else {
       this.out(this.leave(target, cycles));
