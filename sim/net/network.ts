@@ -216,6 +216,7 @@ export class VirtualNetwork {
       this.hostIo.notify();
     });
     port.onTransmit = (frame) => uplink.send(frame, (f) => handle.input(f));
+    port.onLinkChange = (up) => this.log.debug('net', `${n}: radio link ${up ? 'up' : 'down'}`);
     const entry: Attached = {
       handle,
       uplink,
@@ -246,7 +247,8 @@ export class VirtualNetwork {
     if (i < 0) return;
     const [a] = this.attached.splice(i, 1);
     a!.handle.remove();
-    if (port.onTransmit) port.onTransmit = null;
+    port.onTransmit = null;
+    port.onLinkChange = null;
   }
 
   get attachments(): NetAttachment[] {

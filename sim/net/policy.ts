@@ -148,6 +148,18 @@ export function parsePcapPath(text: string): string {
   return text;
 }
 
+/** Help lines for the network flags, for the CLI's usage text. */
+export const NET_FLAGS_HELP: readonly string[] = [
+  '--map ADDR[:PORT]=HOST[:PORT]  send the board\'s traffic for ADDR (one port or all) to HOST:PORT on this machine (repeatable)',
+  '--host NAME=ADDR               answer DNS (and mDNS for .local) queries for NAME with ADDR (repeatable)',
+  '--forward HOSTPORT:[ADDR:]BOARDPORT  listen on 127.0.0.1:HOSTPORT and carry connections to a server on the board (repeatable)',
+  '--allow-internet               let unmapped destinations and DNS names through to the real network (off by default)',
+  '--latency MS                   add MS of one-way delay to each direction of each board link',
+  '--loss PERCENT                 drop this share of frames in each direction',
+  '--bandwidth KBPS               cap each direction of each board link to KBPS kbit/s',
+  '--pcap FILE                    write every frame on the virtual LAN to FILE (classic pcap, readable by tshark/Wireshark)',
+];
+
 /** Where a board's connection to ADDR:PORT goes. */
 export type EgressDecision =
   | { allowed: true; host: string; port: number; via: 'gateway' | 'map' | 'internet' }

@@ -613,9 +613,10 @@ export class TcpEndpoint {
         const payload = this.sndBuf.peek(offset, len);
         const last = offset + len === this.sndBuf.length;
         const seq = this.sndNxt;
+        const isNew = seq === this.sndMax;
         this.sndNxt = seqAdd(seq, len);
         if (seqGt(this.sndNxt, this.sndMax)) this.sndMax = this.sndNxt;
-        this.sendData(seq, payload, last);
+        this.sendData(seq, payload, last, isNew);
         continue;
       }
       if (unsent === 0 && this.finQueued && this.sndNxt === dataEnd && !this.finAcked) {
@@ -630,8 +631,9 @@ export class TcpEndpoint {
     if (this.sndUna !== this.sndMax && !this.rtxTimer && !this.persistTimer) this.startRtx();
   }
 
-  private sendData(seq: number, payload: Uint8Array, push: boolean): void {
-    if (this.rttSeq < 0 && seq === this.sndMax) {
+  private sendData(seq: number, payload: Uint8Array, push: boolean, isNew: boolean): void {
+    // Time one new segment at a time (never a retransmission: Karn, RFC 6298 §3).
+    if (this.rttSeq < 0 && isNew) {
       this.rttSeq = seqAdd(seq, payload.length);
       this.rttStart = this.clock.nanos;
     }

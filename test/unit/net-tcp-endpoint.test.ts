@@ -164,6 +164,22 @@ describe('TcpEndpoint sending', () => {
     expect(h.ep.allAcked).toBe(true);
   });
 
+  it('collapses a backed-off RTO with the next RTT sample of new data (RFC 6298 §5)', () => {
+    const h = established();
+    h.ep.write(bytes(100));
+    h.take();
+    h.clock.advance(201 * MS); // RTO fires: backed off to 400 ms
+    h.take();
+    expect(h.ep.currentRtoMs).toBe(400);
+    h.ep.input(seg(5001, add(h.iss, 101), F.ACK)); // retransmitted data: no sample (Karn)
+    expect(h.ep.currentRtoMs).toBe(400);
+    h.ep.write(bytes(100));
+    h.take();
+    h.clock.advance(10 * MS);
+    h.ep.input(seg(5001, add(h.iss, 201), F.ACK)); // new data, 10 ms RTT
+    expect(h.ep.currentRtoMs).toBeLessThan(400);
+  });
+
   it('starts from a 1 s RTO before any RTT sample', () => {
     const h = harness();
     h.ep.connect();
