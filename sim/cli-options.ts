@@ -286,7 +286,7 @@ export const OPTIONS: OptionSpec[] = [
   // Network
   {
     name: '--map',
-    arg: 'BOARD_ADDR:PORT=HOST:PORT',
+    arg: 'ADDR[:PORT]=HOST[:PORT]',
     group: 'Network',
     help: "send the board's connections to an address to a host address instead (repeatable)",
     example: '--map 192.168.253.45:8080=127.0.0.1:8080',
@@ -370,7 +370,7 @@ export const OPTIONS: OptionSpec[] = [
     name: '--server-port',
     arg: 'N',
     group: 'Servers',
-    help: 'host port of the embedded echo server',
+    help: 'host port of the embedded echo server and temperature collector (default 8080; the board reaches it at 10.0.2.2:N)',
     example: '--server-port 8080',
     apply: (o, v) => void (o.serverPort = number('--server-port', v, '--server-port 8080', 0, 65535)),
   },
@@ -529,6 +529,7 @@ export function helpText(version: string): string {
     'Environment:',
     '  PICOW_FIRMWARE=PATH   the UF2 to run when --firmware is not given',
     '  PICOW_OFFLINE=1       never download the firmware',
+    '  PICOW_FIRMWARE_URL    where a missing firmware is downloaded from (default: the pinned micropython.org build)',
     '  XDG_CACHE_HOME        the firmware cache is $XDG_CACHE_HOME/picow-sim (default ~/.cache/picow-sim)',
     '',
     'Examples:',

@@ -375,6 +375,11 @@ async function runScript(
   if (leftover.length) monitor.push(decoder.decode(leftover, { stream: true }));
 }
 
+// Output piped into a reader that stopped (`| head`): end quietly.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+});
+
 // A bug inside the simulator (thrown from its run loop) ends the run with one line, exit 1.
 process.on('uncaughtException', (e: Error) => {
   if (process.stdin.isTTY && process.stdin.isRaw) process.stdin.setRawMode(false);
