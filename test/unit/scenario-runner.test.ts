@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseScenario } from '../../sim/scenario/parse.ts';
 import { runScenario, type ScenarioWorld, type WorldHooks } from '../../sim/scenario/runner.ts';
-import { runScenarioFile } from '../../sim/scenario/index.ts';
+import { runScenarioFile, scenarioUploads } from '../../sim/scenario/index.ts';
 import { ScenarioError } from '../../sim/scenario/schema.ts';
 import { FirmwareError } from '../../sim/errors.ts';
 import type { FaultAction } from '../../sim/scenario/schema.ts';
@@ -162,5 +162,25 @@ describe('runScenarioFile', () => {
     await expect(p).rejects.toMatchObject({ exitCode: 2, key: 'sensors.adc4.temperature.ramp', line: 4 });
     expect(built).toBe(false);
     await expect(runScenarioFile(join(dir, 'missing.yaml'))).rejects.toMatchObject({ exitCode: 2 });
+  });
+});
+
+describe('scenarioUploads', () => {
+  it('lists lib folders and files, extra files, then the script as main.py', () => {
+    const root = join(dir, 'uploads');
+    mkdirSync(join(root, 'lib', 'pkg'), { recursive: true });
+    writeFileSync(join(root, 'lib', 'a.py'), 'A');
+    writeFileSync(join(root, 'lib', 'pkg', 'b.py'), 'B');
+    writeFileSync(join(root, 'helper.py'), 'H');
+    writeFileSync(join(root, 'secrets.py'), 'S');
+    writeFileSync(join(root, 'main_src.py'), 'M');
+    const s = parseScenario('script: main_src.py\nlib: [lib, helper.py]\nfiles:\n  conf/secrets.py: secrets.py\n', 'u.yaml', { baseDir: root });
+    expect(scenarioUploads(s).map((u) => [u.local.slice(root.length + 1), u.remote])).toEqual([
+      ['lib/a.py', '/lib/a.py'],
+      ['lib/pkg/b.py', '/lib/pkg/b.py'],
+      ['helper.py', '/lib/helper.py'],
+      ['secrets.py', '/conf/secrets.py'],
+      ['main_src.py', '/main.py'],
+    ]);
   });
 });
