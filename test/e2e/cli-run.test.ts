@@ -2,7 +2,7 @@
  * The picow-sim command as users run it: a child process with the reference firmware.
  * Each case that boots costs a few CPU seconds, so the cases are few and cover a lot each.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
@@ -14,6 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { e2eFirmware } from '../helpers/firmware.ts';
 
 const fw = e2eFirmware();
+const hasSocat = spawnSync('socat', ['-V']).status === 0;
+if (fw && !hasSocat) console.log('pty test skipped: socat is not installed (apt-get install socat)');
 const ROOT = resolve(import.meta.dirname, '../..');
 
 interface Run {
@@ -179,7 +181,7 @@ describe.skipIf(!fw)('picow-sim with the reference firmware', () => {
     expect(r.stdout).toMatch(/>>> print\(42 \* 42\)\r\n1764/);
   });
 
-  it('exposes the console as a pty that a plain reader/writer drives through the raw REPL', async () => {
+  it.skipIf(!hasSocat)('exposes the console as a pty that a plain reader/writer drives through the raw REPL', async () => {
     const link = join(dir, 'picow-pty');
     const child = startCli(['--pty', link, '--timeout', '80', '--no-server']);
     let stderr = '';
