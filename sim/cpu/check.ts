@@ -156,6 +156,7 @@ export class BlockChecker {
       }
     };
     let ic = 0;
+    let lastTick = 0;
     let problem: string | null = null;
     try {
       for (let k = 0; k < n; k++) {
@@ -170,8 +171,13 @@ export class BlockChecker {
         const c = core.executeInstruction();
         ic += c;
         if (!tick) continue;
+        if (k === n - 1) {
+          // Alarms due after the last instruction fire after the comparison, as after the block.
+          lastTick = c * cn;
+          break;
+        }
         const na = clock.nextAlarm;
-        if (k < n - 1 && na !== null && na.nanos <= clock.nanos + c * cn) {
+        if (na !== null && na.nanos <= clock.nanos + c * cn) {
           problem = `a clock alarm (at ${na.nanos} ns) falls due after instruction ${k}, inside the block`;
           clock.tick(c * cn);
           break;
@@ -204,6 +210,7 @@ export class BlockChecker {
       }
     }
     if (diffs.length) this.fail(blk, before, after, interp, diffs.join('\n  '), n, jc, ic);
+    if (lastTick) clock.tick(lastTick);
     return ic;
   }
 
