@@ -10,6 +10,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PicoW } from '../../sim/board/picow.ts';
+import type { BoardEvent } from '../../sim/board/device.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const haveBinutils = ['arm-none-eabi-as', 'arm-none-eabi-ld', 'arm-none-eabi-objcopy'].every(
@@ -166,6 +168,28 @@ describe.skipIf(!haveBinutils)('a bare UART-only program that returns from main'
     expect(r.stdout).toBe(MESSAGE);
     expect(r.stderr).toMatch(/\npicow-sim: the program halted: .*\bBKPT\b.*\(exit code 3\)\n$/);
     expect(r.code).toBe(3);
+  });
+
+  it("the test API: waitForOutput sees UART0, on the 'uart0' console source, then the halt event", async () => {
+    const board = await PicoW.create({ firmware: uf2 });
+    try {
+      const sources = new Set<string>();
+      board.on('console', (_bytes: Uint8Array, source: string) => sources.add(source));
+      const halted = new Promise<BoardEvent>((res) => board.on('event', (e: BoardEvent) => e.type === 'halt' && res(e)));
+      board.start();
+      expect(await board.waitForOutput('main returns', { timeoutMs: 30_000 })).toBe('hello from UART0\r\nmain returns');
+      const e = await halted;
+      expect(e).toMatchObject({ type: 'halt', exitCode: 3 });
+      expect(board.output).toBe(MESSAGE);
+      expect([...sources]).toEqual(['uart0']);
+      // BUSY clears after the last stop bit: 34 characters of 10 bits at the divisors' rate,
+      // 125 MHz / (16 × (67 + 52/64)) = 115 207 baud, plus a few microseconds of set-up.
+      const lineNanos = (MESSAGE.length * 10 * 1e9) / (125e6 / (16 * (67 + 52 / 64)));
+      expect(e.nanos).toBeGreaterThan(lineNanos);
+      expect(e.nanos).toBeLessThan(lineNanos + 100_000);
+    } finally {
+      board.dispose();
+    }
   });
 
   it('--expect ends the run with exit 0 when the UART text appears; --console usb does not show UART0', async () => {
