@@ -17,7 +17,7 @@ import {
   type SoftCore,
   type SoftEntry,
 } from './soft-common.ts';
-import { fPackBasic } from './soft-float.ts';
+import { F_UNDERFLOW_TRUNC, fPack } from './soft-float.ts';
 
 const SIGN = 0x80000000;
 const D_EXP_HI = 0x7ff00000;
@@ -48,10 +48,10 @@ function dPackBasic(r: number): number {
   return r;
 }
 
-/** Generic packing (fix→double, 64-bit→double, scientific): underflow → +0, sign lost. */
+/** Generic packing (fix→double, 64-bit→double, scientific): underflow → signed zero (mufplib-double). */
 function dPackGeneric(r: number): number {
   if (r !== r) return Infinity;
-  if (r < D_MIN_NORMAL && r > -D_MIN_NORMAL) return 0;
+  if (r < D_MIN_NORMAL && r > -D_MIN_NORMAL) return r < 0 || Object.is(r, -0) ? -0 : 0;
   return r;
 }
 
@@ -65,19 +65,10 @@ function decompose(x: number): { m: bigint; e: number } {
   return { m, e: exp - 1075 };
 }
 
-/** 2^54 − 1: (2^54 − 1) · 2^-1076 = 2^-1022 − 2^-1076, where rounding to 53 bits reaches 2^-1022. */
-const D_THRESHOLD_M = (1n << 54n) - 1n;
-
-/**
- * JS rounds tiny results on the subnormal grid, the ROM rounds to 53 bits with an unbounded
- * exponent first. They differ only when JS returns exactly ±2^-1022: decide with exact integers
- * whether num/den · 2^e ≥ 2^-1022 − 2^-1076.
- */
-function reachesMinNormal(num: bigint, den: bigint, e: number): boolean {
-  const s = e + 1076;
-  const lhs = s >= 0 ? num << BigInt(s) : num;
-  const rhs = s >= 0 ? D_THRESHOLD_M * den : (D_THRESHOLD_M * den) << BigInt(-s);
-  return lhs >= rhs;
+/** Whether num/den · 2^e ≥ 2^-1022, in exact integers. */
+function atLeastMinNormal(num: bigint, den: bigint, e: number): boolean {
+  const s = e + 1022;
+  return s >= 0 ? num << BigInt(s) >= den : num >= den << BigInt(-s);
 }
 
 export function dadd(x: number, y: number): number {
@@ -88,19 +79,22 @@ export function dadd(x: number, y: number): number {
   return dPackBasic(x + y);
 }
 
+/**
+ * dmul: the ROM gives the smallest normal when the product's significand truncated to 53 bits is
+ * all ones just below 2^-1022 (|exact| ≥ 2^-1022 − 2^-1075), else signed zero. JS rounds such a
+ * product on the subnormal grid, where 2^-1022 − 2^-1075 is the tie that goes to 2^-1022: a JS
+ * result of ±2^-1022 or more is exactly the ROM's "not underflowed" case.
+ */
 export function dmul(x: number, y: number, sign: boolean): number {
   if (x === Infinity || x === -Infinity || y === Infinity || y === -Infinity) return sign ? -Infinity : Infinity;
   if (x === 0 || y === 0) return sign ? -0 : 0;
-  const r = x * y;
-  if (r === D_MIN_NORMAL || r === -D_MIN_NORMAL) {
-    const a = decompose(x);
-    const b = decompose(y);
-    if (!reachesMinNormal(a.m * b.m, 1n, a.e + b.e)) return sign ? -0 : 0;
-    return r;
-  }
-  return dPackBasic(r);
+  return dPackBasic(x * y);
 }
 
+/**
+ * ddiv: a quotient below 2^-1022 is signed zero (no rounding up into the normal range). JS may
+ * round a quotient just below 2^-1022 up to it; decide those exactly.
+ */
 export function ddiv(x: number, y: number, sign: boolean): number {
   const xInf = x === Infinity || x === -Infinity;
   if (y === 0) return sign ? -Infinity : Infinity;
@@ -111,7 +105,7 @@ export function ddiv(x: number, y: number, sign: boolean): number {
   if (r === D_MIN_NORMAL || r === -D_MIN_NORMAL) {
     const a = decompose(x);
     const b = decompose(y);
-    if (!reachesMinNormal(a.m, b.m, a.e - b.e)) return sign ? -0 : 0;
+    if (!atLeastMinNormal(a.m, b.m, a.e - b.e)) return sign ? -0 : 0;
     return r;
   }
   return dPackBasic(r);
@@ -147,7 +141,7 @@ export function dcmpFast(alo: number, ahi: number, blo: number, bhi: number): nu
 export function double2float(x: number): number {
   if (x === Infinity) return 0x7f800000;
   if (x === -Infinity) return 0xff800000;
-  return fPackBasic(x);
+  return fPack(x, F_UNDERFLOW_TRUNC);
 }
 
 // ---- table entries ----

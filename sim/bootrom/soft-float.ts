@@ -27,9 +27,15 @@ const F_INF = 0x7f800000;
 const F_MIN_NORMAL_BITS = 0x00800000;
 /** 2^-126, the smallest normal float. */
 export const F_MIN_NORMAL = 2 ** -126;
-/** Exact results at or above this round to 2^-126 when rounded to 24 bits (2^-126 − 2^-151). */
-const F_ROUNDS_TO_MIN_NORMAL = 2 ** -126 - 2 ** -151;
-const F_MAX_FINITE = 3.4028234663852886e38;
+/**
+ * Underflow thresholds of the ROM (mufplib, B2). A result below 2^-126 becomes zero, except:
+ * - fmul, double→float and the generic packer: when its significand truncated to 24 bits is all
+ *   ones, i.e. |r| ≥ 2^-126 − 2^-150, it becomes the smallest normal;
+ * - fdiv: when the quotient rounded to 24 bits (nearest even) reaches 2^-126, i.e.
+ *   |r| ≥ 2^-126 − 2^-151.
+ */
+export const F_UNDERFLOW_TRUNC = 2 ** -126 - 2 ** -150;
+export const F_UNDERFLOW_ROUND = 2 ** -126 - 2 ** -151;
 
 /** A float register value as a number, with the ROM's Z/I input classes applied. */
 export function fIn(bits: number): number {
@@ -47,35 +53,25 @@ function fBits(x: number): number {
 }
 
 /**
- * Packs the result of a basic operation: `r` is the exact result or one rounded at ≥ 53 bits that
- * rounds to the same float. Underflow → signed zero, or the smallest normal when the result rounds
- * up to it; overflow → signed ∞.
+ * Packs a result: `r` is the exact result, or one rounded at ≥ 53 bits that rounds to the same
+ * float and compares the same against `threshold`. Below 2^-126: the signed smallest normal if
+ * |r| ≥ threshold, else zero (signed, or +0 for the generic packer); overflow → signed ∞.
  */
-export function fPackBasic(r: number): number {
+export function fPack(r: number, threshold: number, generic = false): number {
   const a = r < 0 ? -r : r;
   if (a < F_MIN_NORMAL) {
     const s = r < 0 || Object.is(r, -0) ? SIGN : 0;
-    return (s | (a >= F_ROUNDS_TO_MIN_NORMAL ? F_MIN_NORMAL_BITS : 0)) >>> 0;
+    if (a !== 0 && a >= threshold) return (s | F_MIN_NORMAL_BITS) >>> 0;
+    return generic ? 0 : s >>> 0;
   }
   if (r !== r) return F_INF; // never reached: inputs are flushed, and the ROM never returns NaN
   return fBits(Math.fround(r));
 }
 
-/**
- * The ROM's generic packing path (fix→float, 64-bit→float, scientific functions): overflow →
- * signed ∞, but underflow → +0 with the sign lost.
- */
+/** Generic packing path (fix→float, 64-bit→float, scientific functions): underflow → +0. */
 export function fPackGeneric(r: number): number {
   if (r !== r) return F_INF;
-  const a = r < 0 ? -r : r;
-  if (a < F_MIN_NORMAL) {
-    return a >= F_ROUNDS_TO_MIN_NORMAL ? (r < 0 ? (SIGN | F_MIN_NORMAL_BITS) >>> 0 : F_MIN_NORMAL_BITS) : 0;
-  }
-  if (a > F_MAX_FINITE) {
-    const f = Math.fround(r);
-    return fBits(f);
-  }
-  return fBits(Math.fround(r));
+  return fPack(r, F_UNDERFLOW_TRUNC, true);
 }
 
 // ---- arithmetic on classified values ----
@@ -89,7 +85,7 @@ export function fadd(a: number, b: number): number {
   }
   if (y === Infinity) return F_INF;
   if (y === -Infinity) return (SIGN | F_INF) >>> 0;
-  return fPackBasic(x + y);
+  return fPack(x + y, F_UNDERFLOW_ROUND);
 }
 
 export function fsub(a: number, b: number): number {
@@ -102,7 +98,7 @@ export function fmul(a: number, b: number): number {
   const s = (a ^ b) & SIGN;
   if (x === Infinity || x === -Infinity || y === Infinity || y === -Infinity) return (s | F_INF) >>> 0;
   if (x === 0 || y === 0) return s >>> 0;
-  return fPackBasic(x * y);
+  return fPack(x * y, F_UNDERFLOW_TRUNC);
 }
 
 export function fdiv(a: number, b: number): number {
@@ -114,7 +110,7 @@ export function fdiv(a: number, b: number): number {
   if (y === Infinity || y === -Infinity) return (xInf ? s | F_INF : s) >>> 0;
   if (x === 0) return s >>> 0;
   if (xInf) return (s | F_INF) >>> 0;
-  return fPackBasic(x / y);
+  return fPack(x / y, F_UNDERFLOW_ROUND);
 }
 
 export function fsqrt(a: number): number {
@@ -211,9 +207,9 @@ export const SF_ENTRIES: readonly SoftEntry[] = [
   /* 0x24 float2uint */ f1((a) => toUint32(fIn(a), 0)),
   /* 0x28 float2ufix */ f2((a, n) => toUint32(fIn(a), n | 0)),
   /* 0x2C int2float */ f1((v) => fBits(Math.fround(v | 0))),
-  /* 0x30 fix2float */ f2((v, n) => fPackGeneric(ldexp(Math.fround(v | 0), -(n | 0)))),
+  /* 0x30 fix2float */ f2((v, n) => fPackGeneric(ldexp(v | 0, -(n | 0)))),
   /* 0x34 uint2float */ f1((v) => fBits(Math.fround(v >>> 0))),
-  /* 0x38 ufix2float */ f2((v, n) => fPackGeneric(ldexp(Math.fround(v >>> 0), -(n | 0)))),
+  /* 0x38 ufix2float */ f2((v, n) => fPackGeneric(ldexp(v >>> 0, -(n | 0)))),
   /* 0x3C fcos */ sci(Math.cos),
   /* 0x40 fsin */ (c: SoftCore) => {
     const r = c.registers;
@@ -264,7 +260,7 @@ export function int64ToFloat(lo: number, hi: number, signed: boolean, n: number)
     const v = big64(lo, hi, signed);
     m = v < 0n ? -bigToNumberRoundOdd(-v) : bigToNumberRoundOdd(v);
   }
-  return fPackGeneric(ldexp(Math.fround(m), -n));
+  return fPackGeneric(ldexp(m, -n));
 }
 
 /** Approximate cycle cost of each SF entry on silicon (RP2040-BOOTROM §12). */
