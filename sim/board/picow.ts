@@ -9,6 +9,7 @@ import { BoardClock } from './board-clock.ts';
 import { ClockPolicy } from './clock-policy.ts';
 import type { BoardContext, BoardDevice, BoardEvent } from './device.ts';
 import { MultiCore, type Core } from './multicore.ts';
+import { PollSkipper } from './poll-skip.ts';
 import { SpiFlash } from './spi-flash.ts';
 import { Rosc } from './rosc.ts';
 import { IoQspi, XipSsi } from './ssi.ts';
@@ -109,6 +110,8 @@ export class PicoW extends EventEmitter {
   /** Persistent flash contents (2 MB), kept across chip resets and power cycles. */
   readonly flash: Uint8Array;
   mcu!: RP2040;
+  /** Finds polling loops whose waiting the clock policy may skip. */
+  poll!: PollSkipper;
   /** UART0 and UART1 of the current chip. */
   uarts: Pl011Uart[] = [];
   /** The second core and inter-core SIO; null in a single-core build. */
@@ -277,6 +280,8 @@ export class PicoW extends EventEmitter {
     usb.onData = (buf: Uint8Array) => this.consoleOut(buf, 'usb');
     this.usb = usb;
     this.mcu = mcu;
+    this.poll = new PollSkipper(() => !this.policy.hostIoPending);
+    this.poll.install(mcu);
     if (this.coreCount === 2) {
       this.multicore = new MultiCore(mcu, this.bootrom.layout.park, this.logger, (core, view, code) =>
         this.onBreak(core, view, code),
@@ -440,6 +445,7 @@ export class PicoW extends EventEmitter {
         let used = c0.waiting ? 0 : this.runCore(c0, budget);
         if (c1 && !c1.waiting) used = Math.max(used, this.runCore(c1, budget));
         clock.tick(used * cn);
+        if (this.poll.request) this.skipPolling(c1 !== null && !c0.waiting && !c1.waiting);
       }
       if ((++n & 63) === 0 && performance.now() > deadline) break;
     }
@@ -450,8 +456,31 @@ export class PicoW extends EventEmitter {
   private runCore(core: Core, budget: number): number {
     const start = core.cycles;
     const end = start + budget;
-    while (core.cycles < end && !core.waiting && this.running && !this.pendingReset) core.executeInstruction();
+    const poll = this.poll;
+    poll.core = core;
+    while (core.cycles < end && !core.waiting && this.running && !this.pendingReset && !poll.request) {
+      core.executeInstruction();
+    }
     return core.cycles - start;
+  }
+
+  /**
+   * A core only polls (PollSkipper): move time forward instead of executing the wait — to the
+   * next alarm for a loop that cannot progress before it, by the requested step for a timer
+   * poll. Not while the other core is busy (it would lose that time) or host I/O is pending.
+   */
+  private skipPolling(bothBusy: boolean): void {
+    const req = this.poll.request;
+    this.poll.request = 0;
+    if (bothBusy) return;
+    const clock = this.clock;
+    const next = clock.nanosToNextAlarm;
+    let skip = req === Infinity ? (next ?? 0) : Math.min(req, next ?? req);
+    skip = Math.min(skip, this.policy.limitNanos() - clock.nanos);
+    if (skip > 0) {
+      clock.tick(skip);
+      this.poll.skips++;
+    }
   }
 
   /**

@@ -1,0 +1,131 @@
+import type { RP2040 } from 'rp2040js';
+import type { Core } from './multicore.ts';
+
+/** RP2040 datasheet §4.6.5: TIMER registers that read the free-running microsecond counter. */
+const TIMER_KEY = 0x40054;
+const TIMER_READS = new Set([0x08 /* TIMEHR */, 0x0c /* TIMELR */, 0x24 /* TIMERAWH */, 0x28 /* TIMERAWL */]);
+/** Instructions between two timer reads of one polling loop, at most (in cycles). */
+const POLL_WINDOW_CYCLES = 96;
+/** Consecutive timer polls from one PC before time is skipped. */
+const TIMER_POLLS_BEFORE_SKIP = 32;
+/** Skips grow from this, doubling per poll, up to the cap (simulated nanoseconds). */
+const TIMER_SKIP_START = 2_000;
+const TIMER_SKIP_MAX = 500_000;
+/** Identical loop states in a row before a no-progress loop is skipped to the next alarm. */
+const SAME_STATE_BEFORE_SKIP = 3;
+
+interface ReadRecord {
+  pc: number;
+  addr: number;
+  value: number;
+  cycles: number;
+  apsr: number;
+  regs: Uint32Array;
+  same: number;
+}
+
+/**
+ * Finds cores that only wait, so the clock policy can skip the wait instead of executing it:
+ *
+ * - a **no-progress loop**: a core reads the same peripheral register from the same instruction
+ *   and gets the same value, with every register and flag as on the previous pass. Nothing in
+ *   the core changed, so until a peripheral changes — which happens only when a clock alarm fires
+ *   or the host delivers something — every further pass is the same: time can move to the next
+ *   alarm at once (DMA/PIO busy-waits, status-register polls);
+ * - a **timer poll**: a short loop reads the microsecond timer from one instruction again and
+ *   again (busy-wait delays such as `sleep_ms` in builds without an alarm pool). Time is moved
+ *   forward in growing steps, never past the next alarm, so the wait ends at most one step late
+ *   — as if the core had been busy elsewhere for that long.
+ *
+ * The board asks for skips only while the other core sleeps and no host I/O is pending.
+ */
+export class PollSkipper {
+  /** The core executing now (set by the run loop). */
+  core: Core | null = null;
+  /** A skip was requested: nanoseconds to move forward (Infinity: to the next alarm). 0 = none. */
+  request = 0;
+  private readonly records = new Map<Core, ReadRecord>();
+  private timerPc = -1;
+  private timerCycles = 0;
+  private timerPolls = 0;
+  private timerStep = TIMER_SKIP_START;
+  /** Skips granted so far, for diagnostics and benchmarks. */
+  skips = 0;
+
+  constructor(private readonly enabled: () => boolean) {}
+
+  /** Wrap every APB/AHB peripheral's register reads of `mcu` (not memory, not SIO). */
+  install(mcu: RP2040): void {
+    const peripherals = mcu.peripherals as unknown as Record<number, { readUint32(offset: number): number }>;
+    for (const key of Object.keys(peripherals)) {
+      const k = Number(key);
+      const p = peripherals[k]!;
+      const read = p.readUint32.bind(p);
+      const base = k << 12; // peripherals are keyed by address >> 12 (16 KB apart)
+      if (k === TIMER_KEY) {
+        p.readUint32 = (offset: number) => {
+          const v = read(offset);
+          if (TIMER_READS.has(offset)) this.onTimerRead();
+          return v;
+        };
+      } else {
+        p.readUint32 = (offset: number) => {
+          const v = read(offset);
+          this.onRead(base + offset, v);
+          return v;
+        };
+      }
+    }
+  }
+
+  private onRead(addr: number, value: number): void {
+    const core = this.core;
+    if (!core) return;
+    const pc = core.PC;
+    const regs = core.registers;
+    let r = this.records.get(core);
+    if (!r) {
+      r = { pc: -1, addr: 0, value: 0, cycles: 0, apsr: 0, regs: new Uint32Array(16), same: 0 };
+      this.records.set(core, r);
+    }
+    const apsr = core.APSR;
+    let same =
+      r.pc === pc && r.addr === addr && r.value === value && r.apsr === apsr && core.cycles - r.cycles < 10_000;
+    if (same) {
+      for (let i = 0; i < 15; i++) {
+        if (regs[i] !== r.regs[i]) {
+          same = false;
+          break;
+        }
+      }
+    }
+    if (same) {
+      if (++r.same >= SAME_STATE_BEFORE_SKIP && this.enabled()) this.request = Infinity;
+    } else {
+      r.same = 0;
+      r.pc = pc;
+      r.addr = addr;
+      r.value = value;
+      r.apsr = apsr;
+      r.regs.set(regs);
+    }
+    r.cycles = core.cycles;
+  }
+
+  private onTimerRead(): void {
+    const core = this.core;
+    if (!core) return;
+    const pc = core.PC;
+    if (pc === this.timerPc && core.cycles - this.timerCycles <= POLL_WINDOW_CYCLES) {
+      if (++this.timerPolls >= TIMER_POLLS_BEFORE_SKIP && this.enabled()) {
+        if (this.request !== Infinity) this.request = Math.max(this.request, this.timerStep);
+        this.timerStep = Math.min(this.timerStep * 2, TIMER_SKIP_MAX);
+      }
+    } else {
+      this.timerPc = pc;
+      this.timerPolls = 0;
+      this.timerStep = TIMER_SKIP_START;
+    }
+    this.timerCycles = core.cycles;
+  }
+}

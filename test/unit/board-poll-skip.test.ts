@@ -1,0 +1,73 @@
+import { RP2040 } from 'rp2040js';
+import { describe, expect, it } from 'vitest';
+import { PollSkipper } from '../../sim/board/poll-skip.ts';
+
+function rig(enabled = true) {
+  const mcu = new RP2040();
+  const skipper = new PollSkipper(() => enabled);
+  skipper.install(mcu);
+  skipper.core = mcu.core;
+  return { mcu, core: mcu.core, skipper };
+}
+
+describe('PollSkipper', () => {
+  it('asks to skip to the next alarm when a loop re-reads a register with nothing changed', () => {
+    const { mcu, core, skipper } = rig();
+    core.PC = 0x20000100;
+    core.registers[0] = 0x50000000;
+    for (let i = 0; i < 3; i++) {
+      core.cycles += 6;
+      mcu.readUint32(0x50000010); // DMA CH0_CTRL_TRIG
+      expect(skipper.request).toBe(0);
+    }
+    core.cycles += 6;
+    mcu.readUint32(0x50000010);
+    expect(skipper.request).toBe(Infinity);
+  });
+
+  it('does not skip when the loop makes progress in a register', () => {
+    const { mcu, core, skipper } = rig();
+    core.PC = 0x20000100;
+    for (let i = 0; i < 20; i++) {
+      core.registers[3] = i; // a counter: the loop does work
+      core.cycles += 6;
+      mcu.readUint32(0x50000010);
+    }
+    expect(skipper.request).toBe(0);
+  });
+
+  it('skips in growing steps when a short loop polls the microsecond timer', () => {
+    const { mcu, core, skipper } = rig();
+    core.PC = 0x10000200;
+    const steps: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      core.registers[1] = i; // the time read changes every pass
+      core.cycles += 10;
+      mcu.readUint32(0x40054028); // TIMERAWL
+      if (skipper.request) {
+        steps.push(skipper.request);
+        skipper.request = 0;
+      }
+    }
+    expect(steps.length).toBe(40 - 32); // the first read starts the run; skips from the 32nd repeat on
+    expect(steps[1]! / steps[0]!).toBe(2);
+  });
+
+  it('ignores timer reads from scattered code and never asks while disabled', () => {
+    const { mcu, core, skipper } = rig();
+    for (let i = 0; i < 100; i++) {
+      core.PC = 0x10000200 + (i % 2) * 0x40;
+      core.cycles += 10;
+      mcu.readUint32(0x40054028);
+    }
+    expect(skipper.request).toBe(0);
+    const off = rig(false);
+    off.core.PC = 0x10000200;
+    for (let i = 0; i < 100; i++) {
+      off.core.cycles += 10;
+      off.mcu.readUint32(0x40054028);
+      off.mcu.readUint32(0x50000010);
+    }
+    expect(off.skipper.request).toBe(0);
+  });
+});
