@@ -4,11 +4,29 @@
  */
 import { resolveFirmware } from '../sim/firmware.ts';
 import { benchBoard } from './board.ts';
+import { benchCpu } from './cpu.ts';
+import { benchCyw43 } from './cyw43.ts';
+import { benchNet } from './net.ts';
+import { benchScenario } from './scenario.ts';
 
 type Section = { name: string; run: (firmware: string) => Promise<string[]> };
 
 async function main(): Promise<void> {
-  const sections: Section[] = [{ name: 'board', run: benchBoard }];
+  const all: Section[] = [
+    { name: 'board', run: benchBoard },
+    { name: 'cpu', run: benchCpu },
+    { name: 'cyw43', run: benchCyw43 },
+    { name: 'net', run: benchNet },
+    { name: 'scenario', run: benchScenario },
+  ];
+  // `npm run bench -- cpu net` runs only those sections.
+  const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const unknown = only.filter((n) => !all.some((s) => s.name === n));
+  if (unknown.length) {
+    console.error(`bench: unknown section ${unknown.join(', ')} (sections: ${all.map((s) => s.name).join(', ')})`);
+    process.exit(2);
+  }
+  const sections = only.length ? all.filter((s) => only.includes(s.name)) : all;
   let firmware: string;
   try {
     firmware = (await resolveFirmware({ offline: true })).path;
