@@ -258,7 +258,7 @@ describe('SD scientific functions', () => {
     expect(ulps(big(r[2]!, r[3]!), c!) <= 1n).toBe(true);
   });
   it('dexp (0x4C)', () => {
-    within(SD.dexp, 'math.exp', xs);
+    within(SD.dexp, 'math.exp', xs.filter((x) => x < 700));
     expect(call1(SD.dexp, Infinity)).toBe(0x7ff0000000000000n);
     expect(call1(SD.dexp, -Infinity)).toBe(0n);
     expect(call1(SD.dexp, 1000)).toBe(0x7ff0000000000000n);

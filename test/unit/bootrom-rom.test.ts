@@ -166,10 +166,16 @@ describe('flash routines', () => {
   });
   it('RE with an unaligned start erases the containing sectors', () => {
     const rig = freshRig();
+    // offset advances by 4096 from 0x1800: 0x1800 < 0x2800 erases sector 0x1000, then 0x2800 stops
     rig.call(rig.func('RE'), [0x1800, 0x1000, 0x10000, 0xd8]);
     expect(zero(rig, 0, 0x1000)).toBe(true);
-    expect(erased(rig, 0x1000, 0x3000)).toBe(true);
-    expect(zero(rig, 0x3000, 0x4000)).toBe(true);
+    expect(erased(rig, 0x1000, 0x2000)).toBe(true);
+    expect(zero(rig, 0x2000, 0x4000)).toBe(true);
+    // one more byte: 0x2800 < 0x2801 erases sector 0x2000 too
+    rig.call(rig.func('RE'), [0x5800, 0x1001, 0x10000, 0xd8]);
+    expect(zero(rig, 0x4000, 0x5000)).toBe(true);
+    expect(erased(rig, 0x5000, 0x7000)).toBe(true);
+    expect(zero(rig, 0x7000, 0x8000)).toBe(true);
   });
   it('RE wraps at 2 MB and survives block_size 0', () => {
     const rig = freshRig();
