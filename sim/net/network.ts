@@ -266,6 +266,15 @@ export class VirtualNetwork {
     for (const a of this.attached) if (!port || a.att.port === port) a.att.setLinkUp(up);
   }
 
+  /**
+   * Run `action` at simulated time `atNanos` (or now if that has passed): e.g. a link fault at
+   * a given moment, `net.at(t, () => net.setLinkUp(false))`. Returns a cancel function.
+   */
+  at(atNanos: number, action: () => void): () => void {
+    const t = this.clock.schedule(Math.max(0, atNanos - this.clock.nanos), action);
+    return () => t.cancel();
+  }
+
   leases(): Lease[] {
     return this.dhcp.leases();
   }

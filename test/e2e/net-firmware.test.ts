@@ -190,6 +190,7 @@ r.close()`,
 
   it('--forward reaches a socket server on the board', async () => {
     const [fwd] = net.forwards;
+    const mark = board.output.length;
     const run = runPy(
       board,
       `import socket
@@ -206,7 +207,7 @@ srv.close()
 print('served', a[0])`,
       180_000,
     );
-    await board.waitForOutput(/\r\nlistening\r\n/, { from: board.output.length - 200, timeoutMs: 120_000 });
+    await board.waitForOutput(/\r\nlistening\r\n/, { from: mark, timeoutMs: 120_000 });
     const reply = await new Promise<string>((resolve, reject) => {
       const s = connect(fwd!.hostPort, '127.0.0.1');
       let got = '';
@@ -217,6 +218,43 @@ print('served', a[0])`,
     });
     expect(reply).toBe('HTTP/1.0 200 OK\r\n\r\nboard saw GET /hello HTTP/1.0');
     expect((await run).trim()).toBe('listening\nserved 10.0.2.2');
+  }, 240_000);
+
+  it('--forward reaches an asyncio.start_server on the board', async () => {
+    const [fwd] = net.forwards;
+    const mark = board.output.length;
+    const run = runPy(
+      board,
+      `import asyncio
+done = asyncio.Event()
+async def handle(r, w):
+    line = await r.readline()
+    w.write(b'HTTP/1.0 200 OK\\r\\n\\r\\nasyncio saw ' + line.strip())
+    await w.drain()
+    w.close()
+    await w.wait_closed()
+    done.set()
+async def main():
+    srv = await asyncio.start_server(handle, '0.0.0.0', 80)
+    print('listening')
+    await done.wait()
+    srv.close()
+    await srv.wait_closed()
+asyncio.run(main())
+print('done')`,
+      180_000,
+    );
+    await board.waitForOutput(/\r\nlistening\r\n/, { from: mark, timeoutMs: 120_000 });
+    const reply = await new Promise<string>((resolve, reject) => {
+      const s = connect(fwd!.hostPort, '127.0.0.1');
+      let got = '';
+      s.on('data', (d) => (got += d.toString()));
+      s.on('end', () => resolve(got));
+      s.on('error', reject);
+      s.write('GET /async HTTP/1.0\r\n\r\n');
+    });
+    expect(reply).toBe('HTTP/1.0 200 OK\r\n\r\nasyncio saw GET /async HTTP/1.0');
+    expect((await run).trim()).toBe('listening\ndone');
   }, 240_000);
 
   describe('a second board on the same LAN', () => {
@@ -231,6 +269,7 @@ print('served', a[0])`,
     afterAll(() => board2?.dispose());
 
     it('exchanges UDP and TCP with the first board', async () => {
+      const mark = board2.output.length;
       const server = runPy(
         board2,
         `import socket
@@ -249,7 +288,7 @@ c.close()
 print('peer', a[0], a2[0])`,
         180_000,
       );
-      await board2.waitForOutput(/\r\nready\r\n/, { from: board2.output.length - 100, timeoutMs: 120_000 });
+      await board2.waitForOutput(/\r\nready\r\n/, { from: mark, timeoutMs: 120_000 });
       const client = await runPy(
         board,
         `import socket

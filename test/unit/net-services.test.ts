@@ -283,6 +283,19 @@ describe('link faults and the switch', () => {
     expect(board.inbox).toHaveLength(1);
   });
 
+  it('takes the link down at a given simulated time', () => {
+    const { board, net, clock } = setup();
+    net.at(1000 * MS, () => net.setLinkUp(false));
+    net.at(3000 * MS, () => net.setLinkUp(true));
+    board.arpRequest('10.0.2.2');
+    clock.advance(1500 * MS);
+    board.arpRequest('10.0.2.2');
+    clock.advance(2000 * MS);
+    board.arpRequest('10.0.2.2');
+    expect(board.inbox.filter((d) => d.arp?.op === 2)).toHaveLength(2);
+    expect(net.attachments[0]!.stats.up.droppedDown).toBe(1);
+  });
+
   it('loss is random but reproducible with a seed', () => {
     const run = () => {
       const { board } = setup({ faults: { lossPercent: 30, seed: 42 } });
