@@ -84,6 +84,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       env: io.env,
       offline: opts.offline,
       junitFile: opts.junit ?? undefined,
+      wallTimeoutMs: opts.timeout !== null ? opts.timeout * 1000 : undefined,
       logger,
       onSerial: (text) => io.stdout.write(text),
       print: (text) => io.stderr.write(text + '\n'),
