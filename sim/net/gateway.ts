@@ -129,6 +129,5 @@ export class Gateway {
       const reply = buildArp({ op: ARP_REPLY, senderMac: this.mac, senderIp: a.targetIp, targetMac: a.senderMac, targetIp: a.senderIp });
       this.sendFrame(a.senderMac, ETHERTYPE_ARP, reply);
     }
-    void ARP_REPLY;
   }
 }

@@ -345,11 +345,7 @@ export class VirtualNetwork {
         const t = parseTcp(ip.payload, ip.src, ip.dst);
         if (!t || !t.checksumValid) return;
         if (inSubnet(ip.dst) && !ours) return;
-        if (ip.dst === DNS_IP) {
-          // No TCP service at the DNS address: reset like a closed port.
-          this.tcp.input(ip.src, ip.dst, t);
-          return;
-        }
+        // 10.0.2.3 has no TCP service: the policy refuses it and the NAT answers with RST.
         this.tcp.input(ip.src, ip.dst, t);
         return;
       }
