@@ -117,6 +117,29 @@ describe('ROM reset path (core 0)', () => {
     expect(core.waiting).toBe(true);
     expect(core.PC).toBeLessThan(0x4000);
   });
+  it('halts when the rescue flag (CHIP_RESET bit 24) is set, and clears it', () => {
+    let rescued = 0;
+    const rig = new RomRig({ onRescue: () => rescued++ });
+    rig.mcu.flash.set(boot2([0x2005, 0xe7fe]));
+    let chipReset = 1 << 24;
+    const writes: number[] = [];
+    // a CHIP_RESET model (stock rp2040js does not have VREG_AND_CHIP_RESET)
+    (rig.mcu.peripherals as Record<number, unknown>)[0x40064] = {
+      readUint32: (o: number) => (o === 8 ? chipReset : 0),
+      writeUint32Atomic: (o: number, v: number) => {
+        if (o === 8) {
+          writes.push(v);
+          chipReset &= ~v; // write-1-to-clear
+        }
+      },
+    };
+    rig.mcu.core.reset();
+    runUntil(rig, () => false, 30);
+    expect(rescued).toBe(1);
+    expect(writes).toEqual([1 << 24]);
+    expect(chipReset).toBe(0);
+    expect(rig.mcu.core.registers[0]).not.toBe(5);
+  });
   it('NMI handler returns; HardFault through the ROM table halts the core', () => {
     const faults: unknown[] = [];
     const rig = new RomRig({ onRomHardFault: (c) => faults.push(c) });

@@ -3,6 +3,7 @@
  * dispatch rules of the HLE boot ROM, each called through its stub on rp2040js.
  */
 import { describe, expect, it } from 'vitest';
+import { describeBootsel } from '../../sim/bootrom/usb-boot.ts';
 import { hex, prng, RomRig } from './bootrom-harness.ts';
 
 const code = (s: string): number => s.charCodeAt(0) | (s.charCodeAt(1) << 8);
@@ -219,6 +220,12 @@ describe('non-returning entries and BKPT dispatch', () => {
     expect(() => rig.call(rig.func('UB'), [1 << 25, 2], { maxSteps: 50 })).toThrow(/did not return/);
     expect(rig.ev.bootsel).toEqual([[1 << 25, 2]]);
     expect(rig.mcu.core.waiting).toBe(true); // asleep in the WFI loop
+  });
+  it('describes the BOOTSEL event in one line', () => {
+    expect(describeBootsel({ gpioActivityMask: 0, disableInterfaceMask: 0 })).toBe('the board asked for BOOTSEL (USB boot) mode');
+    expect(describeBootsel({ gpioActivityMask: 1 << 25, disableInterfaceMask: 3 })).toBe(
+      'the board asked for BOOTSEL (USB boot) mode (activity LED on GPIO25, mass storage disabled, PICOBOOT disabled)',
+    );
   });
   it('BKPTs outside the ROM stubs are not ours', () => {
     const rig = new RomRig();
