@@ -258,9 +258,14 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
     const end = start + maxCycles;
     let leader = true;
     let interpreted = 0;
+    let translated = 0;
+    let runs = 0;
     let prev: Block | null = null;
+    // Cycles are kept in a local while translated code runs (it never reads core.cycles) and
+    // written back before the interpreter or the checker runs.
+    let cyc = start;
     if (keep && !keep()) return 0;
-    while (core.cycles < end && !core.waiting && !this.stopped) {
+    while (cyc < end && !core.waiting && !this.stopped) {
       let forceLeader = false;
       if (!core.interruptsUpdated) {
         const pc = r[15];
@@ -287,22 +292,24 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
           if (blk === undefined && cache.declined(pc)) forceLeader = true;
         }
         if (blk !== undefined) {
-          const budget = end - core.cycles;
+          const budget = end - cyc;
           if (blk.cbl < budget) {
             if (checker) {
+              core.cycles = cyc;
               const c = checker.runBlock(blk, budget, 0, budget, 0, false);
+              cyc = core.cycles;
               if (c > 0) {
-                this.translated += checker.lastInstructions;
-                this.blockRuns++;
+                translated += checker.lastInstructions;
+                runs++;
                 leader = true;
                 continue;
               }
             } else {
               const c = blk.fn(core, budget);
               if (c !== 0) {
-                core.cycles += c;
-                this.translated += env.n;
-                this.blockRuns++;
+                cyc += c;
+                translated += env.n;
+                runs++;
                 leader = true;
                 prev = blk;
                 continue;
@@ -313,14 +320,19 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
         }
       }
       const pc0 = r[15];
+      core.cycles = cyc;
       core.executeInstruction();
+      cyc = core.cycles;
       interpreted++;
       const d = r[15] - pc0;
       leader = forceLeader || (d !== 2 && d !== 4);
       if (keep && !keep()) break;
     }
+    core.cycles = cyc;
     this.interpreted += interpreted;
-    const used = core.cycles - start;
+    this.translated += translated;
+    this.blockRuns += runs;
+    const used = cyc - start;
     this.cycles += used;
     return used;
   }
@@ -429,4 +441,10 @@ export function formatCpuStats(s: CpuEngineStats): string {
     `${s.translations} translations, ${s.invalidations} invalidations, ${s.evictions} evictions` +
     (s.kind === 'check' ? `, ${s.checkedBlocks} blocks checked` : '')
   );
+}
+
+/** Parse a `--cpu` value (CLI and test API). */
+export function parseCpuEngineKind(value: string): CpuEngineKind {
+  if ((CPU_ENGINE_KINDS as readonly string[]).includes(value)) return value as CpuEngineKind;
+  throw new UsageError(`--cpu must be one of ${CPU_ENGINE_KINDS.join(', ')} (got '${value}')`);
 }
