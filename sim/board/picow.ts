@@ -423,7 +423,12 @@ export class PicoW extends EventEmitter {
         const next = clock.nanosToNextAlarm;
         if (next === null) {
           if (mc?.wakeOnOwnEvent()) continue;
-          if (this.policy.hostIoPending) this.schedule(2);
+          // Nothing scheduled: the board waits for the host. While host I/O is pending its
+          // clock keeps pace with the wall clock, so ticks_ms() counts the wait as on hardware.
+          if (this.policy.hostIoPending) {
+            if (limit > clock.nanos) clock.tick(limit - clock.nanos);
+            this.schedule(2);
+          }
           return;
         }
         const target = clock.nanos + next;
