@@ -1,0 +1,92 @@
+/**
+ * Translated code follows changes to the memory it came from: stores by translated code into
+ * its own SRAM, stores by the interpreter or any caller of the chip's write methods, writes to
+ * flash behind rp2040js's back announced with `invalidateTranslations` (erase/program, XIP
+ * flush). The translation cache is capped and evicts.
+ */
+import { describe, expect, it } from 'vitest';
+import { invalidateTranslations } from '../../sim/cpu/cache.ts';
+import { createCpuEngine } from '../../sim/cpu/engine.ts';
+import { quietChip, writeHalfwords } from './cpu-harness.ts';
+
+const BASE = 0x20000400;
+
+describe('translation invalidation', () => {
+  it('a loop that rewrites its own immediate sees the new instruction at once, as the interpreter does', () => {
+    // loop: adds r0, #1; strh r2, [r1, #0]; subs r3, #1; bne loop; b .
+    // r1 points at the `adds` itself; r2 holds `adds r0, #2`: after the first pass the loop adds 2.
+    const code = [0x3001, 0x800a, 0x3b01, 0xd1fb, 0xe7fe];
+    const results: number[][] = [];
+    for (const kind of ['interp', 'jit'] as const) {
+      const m = quietChip();
+      writeHalfwords(m, BASE, code);
+      const r = m.core.registers;
+      r[0] = 0;
+      r[1] = BASE;
+      r[2] = 0x3002;
+      r[3] = 1000;
+      r[13] = 0x20040000;
+      r[15] = BASE;
+      const e = createCpuEngine(kind, m, { hotThreshold: 1 });
+      let n = 0;
+      while (n < 20000) n += e.run(997);
+      results.push([r[0]!, r[3]!, r[15]!, Number(m.clock.nanos)]);
+      if (kind === 'jit') expect(e.stats().invalidations).toBeGreaterThan(0);
+    }
+    expect(results[1]).toEqual(results[0]);
+    expect(results[0]![0]).toBe(1 + 2 * 999);
+  });
+
+  it('code patched through the chip write methods or announced as changed (flash program) is retranslated', () => {
+    const m = quietChip();
+    // Flash: movs r0, #5; b .   (XIP alias 0x10000000)
+    const put = (hw: number[]): void => {
+      for (let i = 0; i < hw.length; i++) {
+        m.flash[2 * i] = hw[i]! & 0xff;
+        m.flash[2 * i + 1] = hw[i]! >> 8;
+      }
+    };
+    put([0x2005, 0xe7fe]);
+    const r = m.core.registers;
+    const e = createCpuEngine('jit', m, { hotThreshold: 1 });
+    const runFrom = (pc: number): number => {
+      r[15] = pc;
+      r[0] = 0;
+      e.run(100);
+      return r[0]!;
+    };
+    expect(runFrom(0x10000000)).toBe(5);
+    expect(e.stats().blocks).toBeGreaterThan(0);
+    // The bootrom programs flash directly and announces it: the translation goes.
+    put([0x2007, 0xe7fe]);
+    expect(invalidateTranslations(m, 0x10000000, 4)).toBeGreaterThan(0);
+    expect(runFrom(0x10000000)).toBe(7);
+    // Through an alias of the same flash (XIP_NOCACHE_NOALLOC), then patched via writeUint32.
+    expect(runFrom(0x13000000)).toBe(7);
+    m.writeUint32(0x10000000, 0xe7fe2009);
+    expect(runFrom(0x13000000)).toBe(9);
+    expect(runFrom(0x10000000)).toBe(9);
+    // SRAM code patched by a DMA-like writer through the chip's write methods.
+    writeHalfwords(m, BASE, [0x2003, 0xe7fe]);
+    expect(runFrom(BASE)).toBe(3);
+    m.writeUint16(BASE, 0x2004);
+    expect(runFrom(BASE)).toBe(4);
+  });
+
+  it('keeps the cache under its cap by evicting old blocks', () => {
+    const m = quietChip();
+    // 400 little blocks: movs r0, #i; b next
+    const code: number[] = [];
+    for (let i = 0; i < 400; i++) code.push(0x2000 | (i & 0xff), 0xe7ff);
+    code.push(0xe7fe);
+    writeHalfwords(m, BASE, code);
+    const e = createCpuEngine('jit', m, { hotThreshold: 1, maxBlocks: 64, maxBlockInstructions: 1 });
+    m.core.registers[15] = BASE;
+    e.run(5000);
+    const s = e.stats();
+    expect(s.blocks).toBeLessThanOrEqual(64);
+    expect(s.evictions).toBeGreaterThan(0);
+    expect(s.cacheBytes).toBeGreaterThan(0);
+    expect(m.core.registers[0]).toBe(399 & 0xff);
+  });
+});
