@@ -361,8 +361,8 @@ export const OPTIONS: OptionSpec[] = [
     name: '--ap',
     arg: 'SSID[:PASSWORD]',
     group: 'Wi-Fi',
-    help: 'an access point the board can join (repeatable; without a password it is open). Default: PicoW-Sim (password picowsim) and Wokwi-GUEST (open)',
-    example: '--ap PicoW-Sim:picowsim',
+    help: 'add an access point the board can join, or replace the one with that SSID (repeatable; without a password it is open). Always there: PicoW-Sim (password picowsim) and Wokwi-GUEST (open)',
+    example: "--ap 'MyHome:my secret pass'",
     apply: (o, v) => void o.ap.push(parseApSpec(v)),
   },
   // Servers

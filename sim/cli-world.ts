@@ -14,7 +14,7 @@ export interface WorldOptions {
   logger: Logger;
   name?: string;
   uniqueId?: string | Uint8Array;
-  /** Access points; none given: the defaults PicoW-Sim (password picowsim) and Wi-Fi Wokwi-GUEST (open). */
+  /** Access points added to the defaults PicoW-Sim (password picowsim) and Wokwi-GUEST (open); one with a default's SSID replaces it. */
   aps?: (string | ApConfig)[];
   maps?: (string | MapRule)[];
   hosts?: (string | HostEntry)[];
@@ -63,8 +63,8 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
       }
     }
     const aps = (o.aps ?? []).map((a) => (typeof a === 'string' ? parseApSpec(a) : a));
-    const radio = new VirtualRadio({ defaults: aps.length === 0, aps });
-    const chip = new Cyw43439({ radio, logger });
+    const radio = new VirtualRadio({ aps });
+    const chip = new Cyw43439({ radio, logger, identity: o.name ?? 'picow' });
     const sensors = createSensors({ ds18b20: [{ pin: 22 }], logger });
     const board = await PicoW.create({
       firmware: o.firmware,
