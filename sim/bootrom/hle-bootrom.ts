@@ -401,6 +401,14 @@ export class HleBootrom {
   }
 }
 
+/** Routine names of the function-table codes (RP2040-BOOTROM §3), for tracing. */
+const FUNC_NAMES: Record<FuncCode, string> = {
+  P3: 'popcount32', R3: 'reverse32', L3: 'clz32', T3: 'ctz32', MS: 'memset', S4: 'memset4', MC: 'memcpy',
+  C4: 'memcpy44', UB: 'reset_to_usb_boot', DT: 'debug_trampoline', DE: 'debug_trampoline_end',
+  WV: 'wait_for_vector', IF: 'connect_internal_flash', EX: 'flash_exit_xip', RE: 'flash_range_erase',
+  RP: 'flash_range_program', FC: 'flash_flush_cache', CX: 'flash_enter_cmd_xip', EC: 'enable_clocks',
+};
+
 function stubName(kind: StubKind): string {
   switch (kind.kind) {
     case 'sf':
@@ -408,7 +416,7 @@ function stubName(kind: StubKind): string {
     case 'sd':
       return SD_NAMES[kind.slot]!;
     case 'func':
-      return `rom_func_${kind.code}`;
+      return `${FUNC_NAMES[kind.code]} '${kind.code}'`;
     default:
       return kind.kind;
   }
