@@ -45,6 +45,20 @@ export class ClockPolicy implements HostIo {
     return [...this.pending.values()];
   }
 
+  /**
+   * The CPU stopped running and sleeps: when it ran slower than real time, simulated time lags
+   * the wall clock. From here on the wait runs at wall-clock pace, instead of the lag being
+   * spent in one jump (a firmware timeout would then fire within a few wall milliseconds).
+   */
+  idleBegins(): void {
+    if (this.pending.size === 0) return;
+    const sim = this.simNanos();
+    if (sim < this.limitNanos()) {
+      this.anchorSim = sim;
+      this.anchorWall = this.wallMs();
+    }
+  }
+
   /** The latest simulated time the board may reach now (Infinity when nothing is pending). */
   limitNanos(): number {
     if (this.pending.size === 0) return Infinity;

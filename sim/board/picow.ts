@@ -125,6 +125,8 @@ export class PicoW extends EventEmitter {
   private pendingReset: 'watchdog' | 'power-on' | null = null;
   private halted: BoardEvent | null = null;
   private cycleNanos = 8;
+  /** The cores executed since they last all slept (for the clock policy's idle anchor). */
+  private ranSinceIdle = false;
   private bootselPressed: boolean;
   private text = '';
   private readonly decoder = new TextDecoder('utf-8');
@@ -417,8 +419,13 @@ export class PicoW extends EventEmitter {
       const mc = this.multicore;
       const c0 = this.mcu.core;
       const c1 = mc?.core1Active ? mc.cores[1] : null;
-      const limit = this.policy.limitNanos();
+      let limit = this.policy.limitNanos();
       if (c0.waiting && (!c1 || c1.waiting)) {
+        if (this.ranSinceIdle) {
+          this.ranSinceIdle = false;
+          this.policy.idleBegins();
+          limit = this.policy.limitNanos();
+        }
         // Every core sleeps: jump to the next alarm, unless host I/O holds time to the wall clock.
         const next = clock.nanosToNextAlarm;
         if (next === null) {
@@ -443,6 +450,7 @@ export class PicoW extends EventEmitter {
           this.schedule(1);
           return;
         }
+        this.ranSinceIdle = true;
         const cn = this.cycleNanos;
         let budget = c1 ? DUAL_QUANTUM : SINGLE_QUANTUM;
         const toAlarm = clock.nanosToNextAlarm;

@@ -85,3 +85,30 @@ describe('ClockPolicy', () => {
     expect(p.limitNanos()).toBe(Infinity);
   });
 });
+
+describe('ClockPolicy idle anchor', () => {
+  it('lets a wait that follows slow CPU work run at wall pace instead of jumping by the lag', () => {
+    let sim = 0;
+    let wall = 0;
+    const p = new ClockPolicy(() => sim, () => wall);
+    p.begin('tcp');
+    wall = 1000; // one wall second passes while the CPU simulates only 300 ms
+    sim = 300e6;
+    expect(p.limitNanos()).toBe(1000e6);
+    p.idleBegins();
+    expect(p.limitNanos()).toBe(300e6);
+    wall = 1010;
+    expect(p.limitNanos()).toBe(310e6);
+  });
+
+  it('keeps the anchor when simulated time is ahead of the wall clock', () => {
+    let sim = 0;
+    let wall = 0;
+    const p = new ClockPolicy(() => sim, () => wall);
+    p.begin('tcp');
+    wall = 10;
+    sim = 50e6;
+    p.idleBegins();
+    expect(p.limitNanos()).toBe(10e6);
+  });
+});
