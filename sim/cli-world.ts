@@ -26,6 +26,11 @@ export interface WorldOptions {
   serverPort?: number | null;
   /** Access log lines of the server go to the logger. */
   accessLog?: boolean;
+  /**
+   * When `serverPort` is taken, serve from a free port instead and map the board's
+   * `10.0.2.2:<serverPort>` there (the demo, whose client asks for 10.0.2.2:8080).
+   */
+  serverFallback?: boolean;
   /** Told what was started (one line each). */
   status?: (line: string) => void;
 }
@@ -50,12 +55,21 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
   const close = async (): Promise<void> => {
     for (const c of closers.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
   };
+  const maps = [...(o.maps ?? [])];
   try {
     let serverPort: number | null = null;
     if (o.serverPort !== undefined && o.serverPort !== null) {
       const { startEmbeddedServer } = await import('../server/index.ts');
-      const started = await startEmbeddedServer({ port: o.serverPort, logger, accessLogger: o.accessLog ? logger : undefined });
+      const accessLogger = o.accessLog ? logger : undefined;
+      let started = await startEmbeddedServer({ port: o.serverPort, logger, accessLogger });
       o.status?.(started.message);
+      if (!started.started && o.serverFallback) {
+        started = await startEmbeddedServer({ port: 0, logger, accessLogger });
+        if (started.started) {
+          maps.push(`10.0.2.2:${o.serverPort}=127.0.0.1:${started.server.port}`);
+          o.status?.(`${started.message} (the board's 10.0.2.2:${o.serverPort} goes there)`);
+        }
+      }
       if (started.started) {
         const server = started.server;
         closers.push(() => server.stop());
@@ -78,7 +92,7 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
       clock: board.simClock,
       hostIo: board.hostIo,
       logger,
-      maps: o.maps,
+      maps,
       hosts: o.hosts,
       forwards: o.forwards,
       allowInternet: o.allowInternet,

@@ -134,6 +134,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     pcapFile: opts.pcap ?? undefined,
     faults,
     serverPort: opts.noServer ? null : (opts.serverPort ?? 8080),
+    serverFallback: demo,
     accessLog: opts.verbose,
     status,
   });

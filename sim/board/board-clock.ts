@@ -32,11 +32,32 @@ class Alarm implements SimTimer {
  */
 export class BoardClock implements SimClock {
   private now = 0;
+  /** The core running right now, and its cycle count when its run began (not yet ticked). */
+  private runningCore: { cycles: number } | null = null;
+  private runStart = 0;
+  private runCycleNanos = 0;
   private head: Alarm | null = null;
   private generation = 0;
 
+  /**
+   * Simulated now. While a core runs a stretch of instructions the clock is ticked at its end,
+   * but a peripheral read in the middle sees the time of that instruction: the cycles the core
+   * has executed since the stretch began count.
+   */
   get nanos(): number {
-    return this.now;
+    const c = this.runningCore;
+    return c ? this.now + (c.cycles - this.runStart) * this.runCycleNanos : this.now;
+  }
+
+  /** A core starts executing a stretch that will be ticked when it ends (`endRun`). */
+  beginRun(core: { cycles: number }, cycleNanos: number): void {
+    this.runningCore = core;
+    this.runStart = core.cycles;
+    this.runCycleNanos = cycleNanos;
+  }
+
+  endRun(): void {
+    this.runningCore = null;
   }
 
   /** rp2040js IClock: peripherals' alarms. */
@@ -64,7 +85,7 @@ export class BoardClock implements SimClock {
   }
 
   link(alarm: Alarm, deltaNanos: number): void {
-    alarm.nanos = this.now + deltaNanos;
+    alarm.nanos = this.nanos + deltaNanos;
     let prev: Alarm | null = null;
     let cur = this.head;
     while (cur && cur.nanos <= alarm.nanos) {

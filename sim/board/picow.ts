@@ -471,9 +471,12 @@ export class PicoW extends EventEmitter {
     const end = start + budget;
     const poll = this.poll;
     poll.core = core;
+    this.clock.beginRun(core, this.cycleNanos);
     while (core.cycles < end && !core.waiting && this.running && !this.pendingReset && !poll.request) {
       core.executeInstruction();
     }
+    this.clock.endRun();
+    poll.core = null; // reads outside this stretch (DMA, alarms) are not this core's polls
     return core.cycles - start;
   }
 

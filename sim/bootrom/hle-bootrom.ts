@@ -140,7 +140,8 @@ export class HleBootrom {
     const guarded = function (this: RP2040, address: number, value: number): void {
       if (address >>> 0 < ROM_SIZE) {
         const a = (address >>> 0) & ~3;
-        log.warnOnce('bootrom', `rom-write-${a}`, `write of ${hex(value)} to ROM address ${hex(a)} ignored`);
+        // Silicon ignores writes to ROM; MicroPython itself makes one at boot, so this is no warning.
+        log.debug('bootrom', `write of ${hex(value)} to ROM address ${hex(a)} ignored`);
         return;
       }
       original.call(this, address, value);
