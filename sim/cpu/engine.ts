@@ -265,7 +265,10 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
     // written back before the interpreter or the checker runs.
     let cyc = start;
     if (keep && !keep()) return 0;
-    while (cyc < end && !core.waiting && !this.stopped) {
+    if (core.waiting) return 0;
+    // `waiting` and `stopped` only change inside interpreted instructions (WFI/WFE, BKPT
+    // handlers, peripheral side effects), so they are checked after those.
+    while (cyc < end) {
       let forceLeader = false;
       if (!core.interruptsUpdated) {
         const pc = r[15];
@@ -326,7 +329,7 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
       interpreted++;
       const d = r[15] - pc0;
       leader = forceLeader || (d !== 2 && d !== 4);
-      if (keep && !keep()) break;
+      if (core.waiting || this.stopped || (keep && !keep())) break;
     }
     core.cycles = cyc;
     this.interpreted += interpreted;
