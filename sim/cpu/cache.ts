@@ -52,7 +52,7 @@ export interface CacheOptions {
 }
 
 export const DEFAULT_CACHE_OPTIONS: CacheOptions = {
-  hotThreshold: 4,
+  hotThreshold: 64,
   maxBlockInstructions: 64,
   maxBlocks: 32768,
   maxBytes: 64 * 1024 * 1024,
