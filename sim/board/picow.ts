@@ -207,7 +207,11 @@ export class PicoW extends EventEmitter {
   }
 
   private emitEvent(e: BoardEvent): void {
-    if (e.type === 'led') this.logger.trace('led', () => `${(e.nanos / 1e9).toFixed(6)}s LED ${e.on ? 'on' : 'off'}`);
+    if (e.type === 'led') {
+      const line = `${(e.nanos / 1e9).toFixed(6)}s LED ${e.on ? 'on' : 'off'}`;
+      if (this.logger.tracing('led')) this.logger.trace('led', line);
+      else this.logger.info('led', line); // shown with --verbose
+    }
     this.emit('event', e);
   }
 
