@@ -49,6 +49,8 @@ export interface CacheOptions {
   /** Cap on the estimated memory of the cache, in bytes. */
   maxBytes: number;
   journal: boolean;
+  /** See TranslateOptions.inlineIO. */
+  inlineIO: boolean;
 }
 
 export const DEFAULT_CACHE_OPTIONS: CacheOptions = {
@@ -57,6 +59,7 @@ export const DEFAULT_CACHE_OPTIONS: CacheOptions = {
   maxBlocks: 32768,
   maxBytes: 64 * 1024 * 1024,
   journal: false,
+  inlineIO: false,
 };
 
 /**
@@ -110,6 +113,7 @@ export class TranslationCache {
     this.env = {
       ...views,
       n: 0,
+      io: 0,
       codeWrite: (addr: number, len: number) => shared.invalidate(addr, len),
       jw: () => undefined,
     };
@@ -151,6 +155,7 @@ export class TranslationCache {
     const code = translateBlock(this.shared.views, pc, {
       maxInstructions: this.opts.maxBlockInstructions,
       journal: this.opts.journal,
+      inlineIO: this.opts.inlineIO && !this.opts.journal,
     });
     if (!code) {
       this.hot.set(pc, -1);

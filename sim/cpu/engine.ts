@@ -51,7 +51,7 @@ import { BlockChecker } from './check.ts';
 export type CpuEngineKind = 'interp' | 'jit' | 'check';
 export const CPU_ENGINE_KINDS: readonly CpuEngineKind[] = ['interp', 'jit', 'check'];
 
-export interface CpuEngineOptions extends Partial<Omit<CacheOptions, 'journal'>> {
+export interface CpuEngineOptions extends Partial<Omit<CacheOptions, 'journal' | 'inlineIO'>> {
   logger?: Logger;
   /** Nanoseconds per CPU cycle (default 8: 125 MHz, as rp2040js's Simulator). A function is read at each run(). */
   cycleNanos?: number | (() => number);
@@ -233,6 +233,8 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
       maxBlocks: opts.maxBlocks ?? DEFAULT_CACHE_OPTIONS.maxBlocks,
       maxBytes: opts.maxBytes ?? DEFAULT_CACHE_OPTIONS.maxBytes,
       journal: kind === 'check',
+      // With the clock standing still during run(), peripheral accesses can stay in translated code.
+      inlineIO: kind === 'jit' && !(opts.tickClock ?? true),
     };
     this.cache = new TranslationCache(mcu, cacheOpts, shared);
     shared.caches.add(this.cache);
@@ -308,13 +310,22 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
                 continue;
               }
             } else {
+              core.cycles = cyc;
               const c = blk.fn(core, budget);
               if (c !== 0) {
-                cyc += c;
                 translated += env.n;
                 runs++;
                 leader = true;
                 prev = blk;
+                if (env.io !== 0) {
+                  // The block ended with a peripheral access (inlineIO): it may have added
+                  // cycles itself (SIO divider), stopped the core or the board.
+                  env.io = 0;
+                  cyc = core.cycles + c;
+                  if (core.waiting || this.stopped || (keep && !keep())) break;
+                  continue;
+                }
+                cyc += c;
                 continue;
               }
             }

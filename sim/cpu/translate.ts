@@ -47,6 +47,8 @@ export interface BlockEnv extends MemoryViews {
   codeWrite(addr: number, len: number): void;
   /** Check mode only: record the old bytes of an SRAM range about to be stored to. */
   jw(offset: number, len: number): void;
+  /** Set to 1 by a block that left after a peripheral access (inlineIO). */
+  io: number;
 }
 
 export type BlockFn = (core: unknown, budget: number) => number;
@@ -79,6 +81,13 @@ export interface TranslateOptions {
   maxInstructions: number;
   /** Emit journal calls before SRAM stores (check mode). */
   journal: boolean;
+  /**
+   * Perform other memory accesses (peripherals, SIO, unaligned) inside the block through the
+   * core's own read/write methods, then leave the block. Only valid when the clock does not
+   * move during `run` (the caller ticks it): the access then sees the same time as in the
+   * interpreter. Not with `journal` (check mode replays instructions; side effects would double).
+   */
+  inlineIO?: boolean;
 }
 
 type Region = 'sram' | 'flash' | 'rom';
@@ -324,6 +333,7 @@ class Gen {
   private flagsRead = false;
   private readonly flagsWritten = new Set<string>();
   loops = false;
+  private ioPending = false;
   private k = 0; // index of the instruction being emitted
   private S = 0; // static cycles before it
   private readonly sramSize: number;
@@ -406,6 +416,28 @@ class Gen {
   /** Load `size` bytes at the uint32 address in local `a` into local `v`, or bail. */
   private load(size: 1 | 2 | 4, pcv: number): void {
     const Z = this.sramSize;
+    if (this.opts.inlineIO) {
+      // Same as below, but anything else is read through the core like the interpreter does.
+      const io = `{ cyc += core.cyclesIO(ra) - 1; v = core.readUint${size * 8}(ra) | 0; io = 1; }`;
+      this.ioPending = true;
+      if (size === 4) {
+        this.out(`if (a & 3) ${io}`);
+        this.out(`else if ((o = a - ${SRAM_BASE}) >>> 0 < ${Z}) v = s32[o >> 2];`);
+        this.out(`else if ((a >>> 26) === 4) v = f32[(a & 16777215) >> 2];`);
+        this.out(`else if (a < ${ROM_SIZE}) v = b32[a >> 2] | 0;`);
+        this.out(`else ${io}`);
+      } else if (size === 2) {
+        this.out(`if (a & 1) ${io}`);
+        this.out(`else if ((o = a - ${SRAM_BASE}) >>> 0 < ${Z}) v = s16[o >> 1];`);
+        this.out(`else if ((a >>> 26) === 4) v = f16[(a & 16777215) >> 1];`);
+        this.out(`else ${io}`);
+      } else {
+        this.out(`if ((o = a - ${SRAM_BASE}) >>> 0 < ${Z}) v = s8[o];`);
+        this.out(`else if ((a >>> 26) === 4) v = f8[a & 16777215];`);
+        this.out(`else ${io}`);
+      }
+      return;
+    }
     if (size === 4) {
       this.out(`if (a & 3) ${this.bail(pcv)}`);
       this.out(`if ((o = a - ${SRAM_BASE}) >>> 0 < ${Z}) v = s32[o >> 2];`);
@@ -427,12 +459,18 @@ class Gen {
   private store(size: 1 | 2 | 4, val: string, pcv: number): void {
     const Z = this.sramSize;
     const align = size === 4 ? 'a & 3' : size === 2 ? 'a & 1' : '0';
-    this.out(`if (${align} || (o = a - ${SRAM_BASE}) >>> 0 >= ${Z}) ${this.bail(pcv)}`);
+    if (this.opts.inlineIO) {
+      this.ioPending = true;
+      this.out(`if (${align} || (o = a - ${SRAM_BASE}) >>> 0 >= ${Z}) { cyc += core.cyclesIO(ra, true) - 1; core.writeUint${size * 8}(ra, (${val}) >>> 0); io = 1; } else {`);
+    } else {
+      this.out(`if (${align} || (o = a - ${SRAM_BASE}) >>> 0 >= ${Z}) ${this.bail(pcv)}`);
+    }
     if (this.opts.journal) this.out(`E.jw(o, ${size});`);
     if (size === 4) this.out(`s32[o >> 2] = ${val};`);
     else if (size === 2) this.out(`s16[o >> 1] = ${val};`);
     else this.out(`s8[o] = ${val};`);
     this.out(this.storeHit('o >> 2', 'a', size, this.instrs[this.k].size));
+    if (this.opts.inlineIO) this.out('}');
   }
 
   emit(): string {
@@ -449,6 +487,11 @@ class Gen {
     for (this.k = 0, this.S = 0; this.k < n; this.k++) {
       const ins = this.instrs[this.k];
       this.emitInstr(ins);
+      if (this.ioPending) {
+        // A peripheral access happened: leave right after this instruction.
+        this.ioPending = false;
+        this.out(`if (io) { E.io = 1; ${this.leave(u32(ins.pc + ins.size), ins.cycles)} }`);
+      }
       this.S += ins.cycles;
     }
     if (this.fallPC !== null) {
@@ -468,7 +511,7 @@ class Gen {
     for (const i of regs) head.push(`let r${i} = r[${i}] | 0;`);
     const flagsUsed = this.flagsRead || this.flagsWritten.size > 0;
     if (flagsUsed) head.push('let N = core.N, Z = core.Z, C = core.C, V = core.V;');
-    head.push('let a = 0, o = 0, v = 0, t = 0, cyc = 0, ic = 0, xpc = 0, x = 0, m = s32;');
+    head.push('let a = 0, ra = 0, o = 0, v = 0, t = 0, cyc = 0, ic = 0, xpc = 0, x = 0, io = 0, m = s32;');
     head.push('out: {');
     if (this.loops) head.push('for (;;) {');
     const tail: string[] = [];
@@ -667,54 +710,54 @@ class Gen {
         return;
       }
       case Op.LDR_IMM:
-        this.out(`a = (${this.R(rn, pcv)} + ${imm5 << 2}) >>> 0;`);
+        this.out(`ra = (${this.R(rn, pcv)} >>> 0) + (${imm5 << 2} >>> 0); a = ra >>> 0;`);
         this.load(4, pcv);
         this.out(`${this.W(rd)} = v;`);
         return;
       case Op.LDR_SP:
-        this.out(`a = (${this.R(13, pcv)} + ${imm8 << 2}) >>> 0;`);
+        this.out(`ra = (${this.R(13, pcv)} >>> 0) + (${imm8 << 2} >>> 0); a = ra >>> 0;`);
         this.load(4, pcv);
         this.out(`${this.W(r8)} = v;`);
         return;
       case Op.LDR_LIT: {
         const la = u32((((pcv + 4) & ~3) >>> 0) + (imm8 << 2));
-        this.out(`a = ${la};`);
+        this.out(`a = ${la}; ra = a;`);
         this.load(4, pcv);
         this.out(`${this.W(r8)} = v;`);
         return;
       }
       case Op.LDR_REG:
-        this.out(`a = (${this.R(rm, pcv)} + ${this.R(rn, pcv)}) >>> 0;`);
+        this.out(`ra = (${this.R(rm, pcv)} >>> 0) + (${this.R(rn, pcv)} >>> 0); a = ra >>> 0;`);
         this.load(4, pcv);
         this.out(`${this.W(rd)} = v;`);
         return;
       case Op.LDRB_IMM:
-        this.out(`a = (${this.R(rn, pcv)} + ${imm5}) >>> 0;`);
+        this.out(`ra = (${this.R(rn, pcv)} >>> 0) + (${imm5} >>> 0); a = ra >>> 0;`);
         this.load(1, pcv);
         this.out(`${this.W(rd)} = v;`);
         return;
       case Op.LDRB_REG:
-        this.out(`a = (${this.R(rm, pcv)} + ${this.R(rn, pcv)}) >>> 0;`);
+        this.out(`ra = (${this.R(rm, pcv)} >>> 0) + (${this.R(rn, pcv)} >>> 0); a = ra >>> 0;`);
         this.load(1, pcv);
         this.out(`${this.W(rd)} = v;`);
         return;
       case Op.LDRH_IMM:
-        this.out(`a = (${this.R(rn, pcv)} + ${imm5 << 1}) >>> 0;`);
+        this.out(`ra = (${this.R(rn, pcv)} >>> 0) + (${imm5 << 1} >>> 0); a = ra >>> 0;`);
         this.load(2, pcv);
         this.out(`${this.W(rd)} = v;`);
         return;
       case Op.LDRH_REG:
-        this.out(`a = (${this.R(rm, pcv)} + ${this.R(rn, pcv)}) >>> 0;`);
+        this.out(`ra = (${this.R(rm, pcv)} >>> 0) + (${this.R(rn, pcv)} >>> 0); a = ra >>> 0;`);
         this.load(2, pcv);
         this.out(`${this.W(rd)} = v;`);
         return;
       case Op.LDRSB:
-        this.out(`a = (${this.R(rm, pcv)} + ${this.R(rn, pcv)}) >>> 0;`);
+        this.out(`ra = (${this.R(rm, pcv)} >>> 0) + (${this.R(rn, pcv)} >>> 0); a = ra >>> 0;`);
         this.load(1, pcv);
         this.out(`${this.W(rd)} = (v << 24) >> 24;`);
         return;
       case Op.LDRSH:
-        this.out(`a = (${this.R(rm, pcv)} + ${this.R(rn, pcv)}) >>> 0;`);
+        this.out(`ra = (${this.R(rm, pcv)} >>> 0) + (${this.R(rn, pcv)} >>> 0); a = ra >>> 0;`);
         this.load(2, pcv);
         this.out(`${this.W(rd)} = (v << 16) >> 16;`);
         return;
@@ -893,31 +936,31 @@ class Gen {
         return;
       }
       case Op.STR_IMM:
-        this.out(`a = (${this.R(rn, pcv)} + ${imm5 << 2}) >>> 0;`);
+        this.out(`ra = (${this.R(rn, pcv)} >>> 0) + (${imm5 << 2} >>> 0); a = ra >>> 0;`);
         this.store(4, this.R(rd, pcv), pcv);
         return;
       case Op.STR_SP:
-        this.out(`a = (${this.R(13, pcv)} + ${imm8 << 2}) >>> 0;`);
+        this.out(`ra = (${this.R(13, pcv)} >>> 0) + (${imm8 << 2} >>> 0); a = ra >>> 0;`);
         this.store(4, this.R(r8, pcv), pcv);
         return;
       case Op.STR_REG:
-        this.out(`a = (${this.R(rm, pcv)} + ${this.R(rn, pcv)}) >>> 0;`);
+        this.out(`ra = (${this.R(rm, pcv)} >>> 0) + (${this.R(rn, pcv)} >>> 0); a = ra >>> 0;`);
         this.store(4, this.R(rd, pcv), pcv);
         return;
       case Op.STRB_IMM:
-        this.out(`a = (${this.R(rn, pcv)} + ${imm5}) >>> 0;`);
+        this.out(`ra = (${this.R(rn, pcv)} >>> 0) + (${imm5} >>> 0); a = ra >>> 0;`);
         this.store(1, this.R(rd, pcv), pcv);
         return;
       case Op.STRB_REG:
-        this.out(`a = (${this.R(rm, pcv)} + ${this.R(rn, pcv)}) >>> 0;`);
+        this.out(`ra = (${this.R(rm, pcv)} >>> 0) + (${this.R(rn, pcv)} >>> 0); a = ra >>> 0;`);
         this.store(1, this.R(rd, pcv), pcv);
         return;
       case Op.STRH_IMM:
-        this.out(`a = (${this.R(rn, pcv)} + ${imm5 << 1}) >>> 0;`);
+        this.out(`ra = (${this.R(rn, pcv)} >>> 0) + (${imm5 << 1} >>> 0); a = ra >>> 0;`);
         this.store(2, this.R(rd, pcv), pcv);
         return;
       case Op.STRH_REG:
-        this.out(`a = (${this.R(rm, pcv)} + ${this.R(rn, pcv)}) >>> 0;`);
+        this.out(`ra = (${this.R(rm, pcv)} >>> 0) + (${this.R(rn, pcv)} >>> 0); a = ra >>> 0;`);
         this.store(2, this.R(rd, pcv), pcv);
         return;
       case Op.SUB_SP:

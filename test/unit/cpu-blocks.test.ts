@@ -41,8 +41,13 @@ function program(rng: Rng, n: number): number[] {
         code.push(kinds[rng.below(kinds.length)] | (rng.below(32) << 6) | (6 << 3) | lo());
         break;
       }
-      case 8: // peripheral read through r7 (SIO CPUID / GPIO_IN): leaves translated code
-        if (rng.below(3) === 0) code.push(0x6800 | (rng.below(2) << 6) | (7 << 3) | lo());
+      case 8: // SIO through r7: word/byte reads of CPUID / GPIO_IN, writes of GPIO_OUT_SET/CLR/XOR
+        if (rng.below(3) === 0) {
+          const k = rng.below(3);
+          if (k === 0) code.push(0x6800 | (rng.below(2) << 6) | (7 << 3) | lo());
+          else if (k === 1) code.push(0x7800 | (rng.below(8) << 6) | (7 << 3) | lo());
+          else code.push(0x6000 | ((5 + rng.below(3)) << 6) | (7 << 3) | lo());
+        }
         break;
       case 9: { // balanced push/pop of two low registers
         const a = rng.below(4);

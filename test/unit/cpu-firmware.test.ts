@@ -56,11 +56,12 @@ describe.skipIf(!fw)('reference firmware on the CPU engines', () => {
     for (const kind of ['interp', 'jit'] as const) {
       const board = await PicoW.create({ firmware: fw! });
       boards.push(board);
-      useEngine(board, kind);
+      const engines = useEngine(board, kind);
       const log: string[] = [];
       recordExceptions(board, log);
       await board.runFor(150_000_000); // 150 ms of simulated time: clocks, USB, timers
       logs[kind] = log;
+      if (kind === 'jit') expect(engines.reduce((a, e) => a + e.stats().translatedInstructions, 0)).toBeGreaterThan(100_000);
       regs[kind] = Array.from(board.mcu.core.registers).join(',') + ` @${board.clock.nanos} cycles ${board.mcu.core.cycles}`;
       board.dispose();
     }
