@@ -33,12 +33,15 @@ export interface Block {
   readonly ranges: [number, number][];
   readonly bytes: number;
   valid: boolean;
-  /** Successor cache for the dispatcher: the last two next-PCs seen after this block. */
-  s0pc: number;
-  s0: Block | null;
-  s1pc: number;
-  s1: Block | null;
+  /**
+   * Successor cache for the dispatcher, direct-mapped on the next PC: blocks ending in an
+   * indirect jump (returns, computed gotos of an interpreter loop) have many successors.
+   */
+  readonly succ: (Block | null)[];
 }
+
+/** Size of each block's successor cache (a power of two). */
+export const SUCC_SIZE = 16;
 
 export interface CacheOptions {
   /** Times a block entry must be reached before it is translated. */
@@ -171,10 +174,7 @@ export class TranslationCache {
       ranges: code.ranges.map(([a, b]): [number, number] => [physAddr(a), physAddr(a) + (b - a)]),
       bytes: estimateBytes(code),
       valid: true,
-      s0pc: -1,
-      s0: null,
-      s1pc: -1,
-      s1: null,
+      succ: new Array<Block | null>(SUCC_SIZE).fill(null),
     };
     this.counters.translations++;
     if (this.blocks.size >= this.opts.maxBlocks || this.bytes + block.bytes > this.opts.maxBytes) this.evict();

@@ -45,7 +45,7 @@ import type { RP2040 } from 'rp2040js';
 type CortexM0Core = RP2040['core'];
 import { Logger, silentLogger } from '../log.ts';
 import { UsageError } from '../errors.ts';
-import { DEFAULT_CACHE_OPTIONS, TranslationCache, sharedCodeState, type Block, type CacheOptions } from './cache.ts';
+import { DEFAULT_CACHE_OPTIONS, SUCC_SIZE, TranslationCache, sharedCodeState, type Block, type CacheOptions } from './cache.ts';
 import { BlockChecker } from './check.ts';
 
 export type CpuEngineKind = 'interp' | 'jit' | 'check';
@@ -276,17 +276,13 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
         const pc = r[15];
         let blk: Block | undefined;
         if (prev !== null) {
-          // Most exits go to one of two places: remember them on the block that just ran.
-          if (prev.s0pc === pc && prev.s0!.valid) blk = prev.s0!;
-          else if (prev.s1pc === pc && prev.s1!.valid) blk = prev.s1!;
+          // Remember where each block goes on the block itself (no hash lookup next time).
+          const slot = (pc >>> 1) & (SUCC_SIZE - 1);
+          const s = prev.succ[slot];
+          if (s !== null && s.pc === pc && s.valid) blk = s;
           else {
             blk = blocks.get(pc);
-            if (blk !== undefined) {
-              prev.s1pc = prev.s0pc;
-              prev.s1 = prev.s0;
-              prev.s0pc = pc;
-              prev.s0 = blk;
-            }
+            if (blk !== undefined) prev.succ[slot] = blk;
           }
           prev = null;
         } else blk = blocks.get(pc);
