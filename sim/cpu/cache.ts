@@ -117,6 +117,7 @@ export class TranslationCache {
       ...views,
       n: 0,
       io: 0,
+      bl0: null,
       codeWrite: (addr: number, len: number) => shared.invalidate(addr, len),
       jw: () => undefined,
     };

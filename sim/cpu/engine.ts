@@ -237,6 +237,11 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
       inlineIO: kind === 'jit' && !(opts.tickClock ?? true),
     };
     this.cache = new TranslationCache(mcu, cacheOpts, shared);
+    // While the core's blTaken hook is rp2040js's own no-op, translated BL/BLX skip the call (and
+    // the register write-back before it); any other hook is called exactly as the interpreter does.
+    const CoreClass = this.core.constructor as new (rp: RP2040) => CortexM0Core;
+    const pristine = new CoreClass(mcu).blTaken;
+    this.cache.env.bl0 = String(this.core.blTaken) === String(pristine) ? this.core.blTaken : null;
     shared.caches.add(this.cache);
     this.checker = kind === 'check' ? new BlockChecker(mcu, this.core, clock, shared, this.cache, logger) : null;
     logger.debug('cpu', `engine ${kind}: hot threshold ${cacheOpts.hotThreshold}, blocks ≤ ${cacheOpts.maxBlockInstructions} instructions, cache cap ${cacheOpts.maxBlocks} blocks / ${cacheOpts.maxBytes >> 20} MiB`);

@@ -49,6 +49,8 @@ export interface BlockEnv extends MemoryViews {
   jw(offset: number, len: number): void;
   /** Set to 1 by a block that left after a peripheral access (inlineIO). */
   io: number;
+  /** The core's blTaken hook as rp2040js sets it (a no-op): calls to it are skipped. */
+  bl0: unknown;
 }
 
 export type BlockFn = (core: unknown, budget: number) => number;
@@ -640,7 +642,8 @@ class Gen {
         const target = u32(pcv + 4 + blOffset(op, op2));
         this.out(`${this.W(14)} = ${i32((pcv + 4) | 1)};`);
         // The interpreter calls the blTaken hook with LR/PC already set.
-        this.out(`${this.syncAll()} r[15] = ${target}; core.blTaken(core, false);`);
+        // The interpreter calls the blTaken hook with LR/PC set; skipped while it is the no-op default.
+        this.out(`if (core.blTaken !== E.bl0) { ${this.syncAll()} r[15] = ${target}; core.blTaken(core, false); }`);
         if (!ins.followed) this.out(this.leave(target, 3));
         return;
       }
@@ -649,7 +652,7 @@ class Gen {
         this.out(`${this.W(14)} = ${i32((pcv + 2) | 1)};`);
         const src = Rm === 15 ? String(u32(pcv + 2)) : Rm === 14 ? 'r14' : this.R(Rm, pcv);
         this.out(`a = (${src} & -2) >>> 0;`);
-        this.out(`${this.syncAll()} r[15] = a; core.blTaken(core, true);`);
+        this.out(`if (core.blTaken !== E.bl0) { ${this.syncAll()} r[15] = a; core.blTaken(core, true); }`);
         this.out(this.leave('a', 2));
         return;
       }

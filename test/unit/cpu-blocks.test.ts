@@ -193,3 +193,27 @@ describe('check mode', () => {
   });
 });
 
+
+describe('blTaken hook', () => {
+  it('translated BL/BLX call an installed hook with the same LR/PC as the interpreter', () => {
+    // 400: bl 40e; 404: adds r4, #1; 406: blx r5 (= 40c|1); 408: b 400; 40a: nop; 40c: bx lr; 40e: bx lr
+    const code = [0xf000, 0xf805, 0x3401, 0x47a8, 0xe7fa, 0xbf00, 0x4770, 0x4770];
+    const logs: string[][] = [];
+    for (const kind of ['interp', 'jit'] as const) {
+      const m = quietChip();
+      writeHalfwords(m, BASE, code);
+      const r = m.core.registers;
+      r[5] = BASE + 0xc + 1;
+      r[13] = STACK;
+      r[15] = BASE;
+      const log: string[] = [];
+      m.core.blTaken = (core, blx) => log.push(`${blx ? 'blx' : 'bl'} ${core.registers[14]!.toString(16)}->${core.registers[15]!.toString(16)} r4=${core.registers[4]}`);
+      const e = createCpuEngine(kind, m, { hotThreshold: 1 });
+      for (let i = 0; i < 50; i++) e.run(37);
+      logs.push(log);
+      if (kind === 'jit') expect(e.stats().translatedInstructions).toBeGreaterThan(100);
+    }
+    expect(logs[0]!.length).toBeGreaterThan(100);
+    expect(logs[1]).toEqual(logs[0]);
+  });
+});
