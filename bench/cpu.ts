@@ -7,7 +7,6 @@
  */
 import { RP2040 } from 'rp2040js';
 import { PicoW } from '../sim/board/picow.ts';
-import { attachCpuEngine } from '../sim/cpu/attach.ts';
 import { createCpuEngine, formatCpuStats, type CpuEngineKind, type CpuEngineStats } from '../sim/cpu/engine.ts';
 import { runPy } from '../test/helpers/board.ts';
 import { FLOAT_LOOP, INT_LOOP } from './board.ts';
@@ -42,14 +41,13 @@ function syntheticRatio(kind: CpuEngineKind, code: number[], cycles: number): { 
 
 async function bootWith(firmware: string, kind: CpuEngineKind): Promise<{ board: PicoW; wallMs: number; simMs: number; stats: () => CpuEngineStats[] }> {
   const wall0 = performance.now();
-  const board = await PicoW.create({ firmware });
-  const att = attachCpuEngine(board, kind);
+  const board = await PicoW.create({ firmware, cpu: kind });
   board.start();
   while (!board.usbReady) await new Promise((r) => setTimeout(r, 2));
   const mark = board.output.length;
   board.writeConsole('\r');
   await board.waitForOutput('>>> ', { from: mark, timeoutMs: 600_000 });
-  return { board, wallMs: performance.now() - wall0, simMs: board.clock.nanos / 1e6, stats: () => att.engines.map((e) => e.stats()) };
+  return { board, wallMs: performance.now() - wall0, simMs: board.clock.nanos / 1e6, stats: () => board.cpuStats() };
 }
 
 async function loopRatio(board: PicoW, code: string): Promise<number> {

@@ -238,7 +238,7 @@ export const OPTIONS: OptionSpec[] = [
     name: '--cpu',
     arg: 'interp|jit|check',
     group: 'Firmware',
-    help: 'CPU core: interp (default), jit (faster), check (run both and compare; for debugging)',
+    help: 'CPU engine: jit (default: hot code translated to JavaScript), interp (rp2040js interpreter), check (both in lockstep, stops at the first difference; for debugging)',
     example: '--cpu jit',
     apply: (o, v) => {
       if (!['interp', 'jit', 'check'].includes(v)) bad('--cpu', v, 'expected interp, jit or check', '--cpu jit');

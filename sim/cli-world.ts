@@ -5,6 +5,7 @@
  */
 import type { PicoW as Board } from './board/picow.ts';
 import type { Uf2Image } from './board/uf2.ts';
+import type { CpuEngineKind } from './cpu/index.ts';
 import type { ApConfig } from './cyw43/radio.ts';
 import type { Logger } from './log.ts';
 import type { ForwardRule, HostEntry, LinkFaults, MapRule } from './net/policy.ts';
@@ -14,6 +15,8 @@ export interface WorldOptions {
   logger: Logger;
   name?: string;
   uniqueId?: string | Uint8Array;
+  /** CPU engine (default jit). */
+  cpu?: CpuEngineKind;
   /** Access points added to the defaults PicoW-Sim (password picowsim) and Wokwi-GUEST (open); one with a default's SSID replaces it. */
   aps?: (string | ApConfig)[];
   maps?: (string | MapRule)[];
@@ -86,6 +89,7 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
       uniqueId: o.uniqueId,
       devices: [chip, ...sensors.devices],
       logger,
+      cpu: o.cpu,
     });
     closers.push(() => board.dispose());
     const net = new VirtualNetwork({

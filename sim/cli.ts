@@ -104,7 +104,6 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   if (!opts.script && uploads.length) {
     throw new UsageError('--file and --lib need a script to run (give script.py as the first argument)');
   }
-  if (opts.cpu !== null && opts.cpu !== 'interp') logger.warn('cli', `--cpu ${opts.cpu} is not wired into the board yet; using the interpreter`);
 
   const fw = await resolveFirmware({
     option: opts.firmware ?? undefined,
@@ -126,6 +125,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const world = await buildWorld({
     firmware: image,
     logger,
+    cpu: opts.cpu ?? undefined,
     aps: opts.ap,
     maps: opts.map,
     hosts: opts.host,

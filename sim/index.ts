@@ -9,6 +9,7 @@
  * A thin layer over the simulated board (sim/board) and the raw REPL client (sim/repl).
  */
 import type { BoardEvent } from './board/device.ts';
+import type { CpuEngineKind } from './cpu/index.ts';
 import { PicoW as Board, type ConsoleSource, type ConsoleTarget } from './board/picow.ts';
 import { PicowSimError, RunFailure } from './errors.ts';
 import { findFirmware, FirmwareMissingError, missingFirmwareAdvice } from './firmware.ts';
@@ -40,7 +41,9 @@ export interface BootOptions {
   logger?: Logger;
   /** Files to put on the board after boot: board path → content. */
   files?: Record<string, string | Uint8Array>;
-  /** Access points as `SSID[:PASSWORD]` or objects; default PicoW-Sim (picowsim) and Wokwi-GUEST (open). */
+  /** CPU engine: 'jit' (default), 'interp' or 'check'. */
+  cpu?: CpuEngineKind;
+  /** Access points as `SSID[:PASSWORD]` or objects, added to PicoW-Sim (picowsim) and Wokwi-GUEST (open). */
   aps?: (string | ApConfig)[];
   /** Virtual network: `--map`, `--host`, `--forward` specs (or parsed rules), as on the command line. */
   maps?: (string | MapRule)[];
@@ -122,6 +125,7 @@ export class PicoW {
       logger,
       name: opts.name,
       uniqueId: opts.uniqueId,
+      cpu: opts.cpu,
       aps: opts.aps,
       maps: opts.maps,
       hosts: opts.hosts,

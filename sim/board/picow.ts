@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { RP2040 } from 'rp2040js';
 import { HleBootrom } from '../bootrom/hle-bootrom.ts';
+import { createCpuEngine, invalidateTranslations, type CpuEngine, type CpuEngineKind, type CpuEngineStats } from '../cpu/index.ts';
 import { FirmwareError, PicowSimError } from '../errors.ts';
 import { Logger, silentLogger } from '../log.ts';
 import type { HostIo, SimClock } from '../time.ts';
@@ -14,7 +15,7 @@ import { SpiFlash } from './spi-flash.ts';
 import { Rosc } from './rosc.ts';
 import { IoQspi, XipSsi } from './ssi.ts';
 import { Pl011Uart } from './uart.ts';
-import { FLASH_SIZE, loadUf2File, parseUf2, type Uf2Image } from './uf2.ts';
+import { FLASH_BASE, FLASH_SIZE, loadUf2File, parseUf2, type Uf2Image } from './uf2.ts';
 import { UsbCdcHost } from './usb-cdc-host.ts';
 
 export type ConsoleSource = 'usb' | 'uart0' | 'uart1';
@@ -36,6 +37,13 @@ export interface PicoWOptions {
    * (`_thread` then hangs in the launch handshake) — kept for speed comparisons.
    */
   cores?: 1 | 2;
+  /**
+   * CPU engine: `interp` (default) is rp2040js's interpreter, `jit` translates hot Thumb code to
+   * JavaScript, `check` runs both and stops at the first difference (sim/cpu).
+   */
+  cpu?: CpuEngineKind;
+  /** Skip the waiting of polling loops (PollSkipper; default true). */
+  skipPolls?: boolean;
 }
 
 /** RP2040 datasheet §2.2: SRAM, peripheral bases used here. */
@@ -117,6 +125,10 @@ export class PicoW extends EventEmitter {
   /** The second core and inter-core SIO; null in a single-core build. */
   multicore: MultiCore | null = null;
   readonly coreCount: 1 | 2;
+  readonly cpuKind: CpuEngineKind;
+  private readonly skipPolls: boolean;
+  /** The CPU engine of each core of the current chip. */
+  private engines = new Map<Core, CpuEngine>();
   private usb: UsbCdcHost | null = null;
   private readonly bootrom: HleBootrom;
   private running = false;
@@ -141,6 +153,8 @@ export class PicoW extends EventEmitter {
     this.devices = [...(opts.devices ?? [])];
     this.bootselPressed = opts.bootselPressed ?? false;
     this.coreCount = opts.cores ?? 2;
+    this.cpuKind = opts.cpu ?? 'interp';
+    this.skipPolls = opts.skipPolls ?? true;
     this.clock = new BoardClock();
     this.policy = new ClockPolicy(() => this.clock.nanos);
     this.policy.onWake = () => this.wake();
@@ -151,7 +165,8 @@ export class PicoW extends EventEmitter {
       onBootsel: (gpioActivityMask: number, disableInterfaceMask: number) => {
         this.halt({ type: 'bootsel', gpioActivityMask, disableInterfaceMask, nanos: this.clock.nanos });
       },
-      onFlashWrite: () => undefined,
+      onFlashWrite: (offset: number, length: number) => invalidateTranslations(this.mcu, FLASH_BASE + offset, length),
+      onMemoryWrite: (address: number, length: number) => invalidateTranslations(this.mcu, address, length),
       readBootselPin: () => !this.bootselPressed,
       coreIndex: (core: Core) => (core === this.multicore?.cores[1] ? 1 : 0),
       onNoBoot2: (reason: string) => {
@@ -236,7 +251,9 @@ export class PicoW extends EventEmitter {
     } as unknown as RP2040['logger'];
     mcu.loadBootrom(this.bootrom.image); // also resets the core and fills flash with 0xFF
     mcu.flash.set(this.flash);
-    const spiFlash = new SpiFlash(mcu.flash, this.uniqueId, FLASH_SIZE);
+    const spiFlash = new SpiFlash(mcu.flash, this.uniqueId, FLASH_SIZE, (offset, length) =>
+      invalidateTranslations(mcu, FLASH_BASE + offset, length),
+    );
     const ssi = new XipSsi(mcu, spiFlash);
     const peripherals = mcu.peripherals as Record<number, unknown>;
     peripherals[SSI_PERIPHERAL_KEY] = ssi;
@@ -286,7 +303,8 @@ export class PicoW extends EventEmitter {
     usb.onData = (buf: Uint8Array) => this.consoleOut(buf, 'usb');
     this.usb = usb;
     this.mcu = mcu;
-    this.poll = new PollSkipper(() => !this.policy.hostIoPending);
+    this.engines = new Map();
+    this.poll = new PollSkipper(() => this.skipPolls && !this.policy.hostIoPending);
     this.poll.install(mcu);
     if (this.coreCount === 2) {
       this.multicore = new MultiCore(mcu, this.bootrom.layout.park, this.logger, (core, view, code) =>
@@ -472,16 +490,31 @@ export class PicoW extends EventEmitter {
   /** Execute instructions on one core for about `budget` cycles; returns the cycles used. */
   private runCore(core: Core, budget: number): number {
     const start = core.cycles;
-    const end = start + budget;
     const poll = this.poll;
+    let engine = this.engines.get(core);
+    if (!engine) {
+      engine = createCpuEngine(this.cpuKind, core.rp2040, {
+        core,
+        tickClock: false,
+        logger: this.logger,
+        keepRunning: () => this.running && !this.pendingReset && !this.poll.request,
+      });
+      this.engines.set(core, engine);
+    }
     poll.core = core;
     this.clock.beginRun(core, this.cycleNanos);
-    while (core.cycles < end && !core.waiting && this.running && !this.pendingReset && !poll.request) {
-      core.executeInstruction();
+    try {
+      engine.run(budget);
+    } finally {
+      this.clock.endRun();
+      poll.core = null; // reads outside this stretch (DMA, alarms) are not this core's polls
     }
-    this.clock.endRun();
-    poll.core = null; // reads outside this stretch (DMA, alarms) are not this core's polls
     return core.cycles - start;
+  }
+
+  /** Statistics of the CPU engine of each core that ran on the current chip. */
+  cpuStats(): CpuEngineStats[] {
+    return [...this.engines.values()].map((e) => e.stats());
   }
 
   /**

@@ -47,6 +47,8 @@ export interface HleBootromOptions {
   onBootsel(gpioActivityMask: number, disableInterfaceMask: number): void;
   /** The flash array changed (erase or program): flash offsets, contiguous. */
   onFlashWrite(offset: number, length: number): void;
+  /** memset/memcpy wrote [address, address+length) directly into SRAM (not through the bus). */
+  onMemoryWrite?(address: number, length: number): void;
   /**
    * Level of the BOOTSEL strap (QSPI CSn input) sampled at reset: true = high = button not pressed
    * (boot from flash); false = held low = USB boot. Default: always high.
@@ -174,6 +176,11 @@ export class HleBootrom {
 
   // ---- handlers ----
 
+  private wroteMemory(address: number, length: number): void {
+    const a = address >>> 0;
+    if (length > 0 && a >= SRAM_BASE && a < SRAM_BASE + 0x42000) this.opts.onMemoryWrite?.(a, length >>> 0);
+  }
+
   private charge(core: CortexM0Core, cycles: number): void {
     // BKPT and BX LR are already counted by rp2040js.
     if (cycles > 3) core.cycles += cycles - 3;
@@ -251,6 +258,7 @@ export class HleBootrom {
         return (core, mcu) => {
           const r = core.registers;
           memset(mcu, r[0]!, r[1]!, r[2]!);
+          this.wroteMemory(r[0]!, r[2]!);
           this.charge(core, memsetCycles(r[2]!));
         };
       case 'MC':
@@ -258,6 +266,7 @@ export class HleBootrom {
         return (core, mcu) => {
           const r = core.registers;
           memcpy(mcu, r[0]!, r[1]!, r[2]!);
+          this.wroteMemory(r[0]!, r[2]!);
           this.charge(core, memcpyCycles(r[0]!, r[1]!, r[2]!));
         };
       case 'UB':

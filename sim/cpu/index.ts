@@ -14,4 +14,3 @@ export {
 } from './engine.ts';
 export { invalidateTranslations } from './cache.ts';
 export { CpuDivergenceError } from './check.ts';
-export { attachCpuEngine } from './attach.ts';

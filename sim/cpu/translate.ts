@@ -415,12 +415,23 @@ class Gen {
     return `if (cw[${idx}]) { E.codeWrite(${addr}, ${len}); ${this.leave(this.instrs[this.k].pc + size, this.instrs[this.k].cycles)} }`;
   }
 
+  /**
+   * Before an access that leaves plain memory: make the core look as the interpreter leaves it
+   * in the middle of this instruction — registers and flags written back, PC past the (16-bit)
+   * load/store, and `core.cycles` counting the instructions before it (restored after with
+   * `core.cycles -= d`, keeping whatever the peripheral itself charged) — so peripherals and
+   * the board's clock and poll detection see the same state under both engines.
+   */
+  private ioEnter(pcv: number): string {
+    return `${this.syncAll()} r[15] = ${u32(pcv + 2)}; d = ${this.S} + cyc; core.cycles += d;`;
+  }
+
   /** Load `size` bytes at the uint32 address in local `a` into local `v`, or bail. */
   private load(size: 1 | 2 | 4, pcv: number): void {
     const Z = this.sramSize;
     if (this.opts.inlineIO) {
       // Same as below, but anything else is read through the core like the interpreter does.
-      const io = `{ cyc += core.cyclesIO(ra) - 1; v = core.readUint${size * 8}(ra) | 0; io = 1; }`;
+      const io = `{ ${this.ioEnter(pcv)} cyc += core.cyclesIO(ra) - 1; v = core.readUint${size * 8}(ra) | 0; core.cycles -= d; io = 1; }`;
       this.ioPending = true;
       if (size === 4) {
         this.out(`if (a & 3) ${io}`);
@@ -463,7 +474,7 @@ class Gen {
     const align = size === 4 ? 'a & 3' : size === 2 ? 'a & 1' : '0';
     if (this.opts.inlineIO) {
       this.ioPending = true;
-      this.out(`if (${align} || (o = a - ${SRAM_BASE}) >>> 0 >= ${Z}) { cyc += core.cyclesIO(ra, true) - 1; core.writeUint${size * 8}(ra, (${val}) >>> 0); io = 1; } else {`);
+      this.out(`if (${align} || (o = a - ${SRAM_BASE}) >>> 0 >= ${Z}) { ${this.ioEnter(pcv)} cyc += core.cyclesIO(ra, true) - 1; core.writeUint${size * 8}(ra, (${val}) >>> 0); core.cycles -= d; io = 1; } else {`);
     } else {
       this.out(`if (${align} || (o = a - ${SRAM_BASE}) >>> 0 >= ${Z}) ${this.bail(pcv)}`);
     }
@@ -513,7 +524,7 @@ class Gen {
     for (const i of regs) head.push(`let r${i} = r[${i}] | 0;`);
     const flagsUsed = this.flagsRead || this.flagsWritten.size > 0;
     if (flagsUsed) head.push('let N = core.N, Z = core.Z, C = core.C, V = core.V;');
-    head.push('let a = 0, ra = 0, o = 0, v = 0, t = 0, cyc = 0, ic = 0, xpc = 0, x = 0, io = 0, m = s32;');
+    head.push('let a = 0, ra = 0, o = 0, v = 0, t = 0, cyc = 0, ic = 0, xpc = 0, x = 0, io = 0, d = 0, m = s32;');
     head.push('out: {');
     if (this.loops) head.push('for (;;) {');
     const tail: string[] = [];

@@ -1,40 +1,17 @@
 /**
- * The reference MicroPython firmware on the Pico W board with the CPU engines plugged into the
- * board's quantum loop (`tickClock: false`): boot and a workload in check mode with no
+ * The reference MicroPython firmware on the Pico W board with each CPU engine in the board's
+ * quantum loop (`tickClock: false`): boot and a workload in check mode with no
  * divergence, and identical interrupt timing between `interp` and `jit`.
  * Needs a firmware (PICOW_FIRMWARE); skipped otherwise.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { PicoW } from '../../sim/board/picow.ts';
-import { createCpuEngine, formatCpuStats, type CpuEngine, type CpuEngineKind } from '../../sim/cpu/engine.ts';
+import { formatCpuStats } from '../../sim/cpu/engine.ts';
 import { bootToPrompt, runPy } from '../helpers/board.ts';
 import { e2eFirmware } from '../helpers/firmware.ts';
 
 const fw = e2eFirmware();
 
-type Core = PicoW['mcu']['core'];
-interface BoardInternals {
-  runCore(core: Core, budget: number): number;
-  running: boolean;
-  pendingReset: unknown;
-}
-
-/** Route the board's per-core quantum through a CPU engine (one per core, per chip). */
-function useEngine(board: PicoW, kind: CpuEngineKind): CpuEngine[] {
-  const b = board as unknown as BoardInternals;
-  const engines = new WeakMap<Core, CpuEngine>();
-  const all: CpuEngine[] = [];
-  b.runCore = (core: Core, budget: number): number => {
-    let e = engines.get(core);
-    if (!e) {
-      e = createCpuEngine(kind, core.rp2040, { core, tickClock: false, keepRunning: () => b.running && !b.pendingReset });
-      engines.set(core, e);
-      all.push(e);
-    }
-    return e.run(budget);
-  };
-  return all;
-}
 
 /** Record (nanos, return PC, exception number) at every exception entry of core 0. */
 function recordExceptions(board: PicoW, log: string[]): void {
@@ -54,14 +31,13 @@ describe.skipIf(!fw)('reference firmware on the CPU engines', () => {
     const logs: Record<string, string[]> = {};
     const regs: Record<string, string> = {};
     for (const kind of ['interp', 'jit'] as const) {
-      const board = await PicoW.create({ firmware: fw! });
+      const board = await PicoW.create({ firmware: fw!, cpu: kind });
       boards.push(board);
-      const engines = useEngine(board, kind);
       const log: string[] = [];
       recordExceptions(board, log);
       await board.runFor(150_000_000); // 150 ms of simulated time: clocks, USB, timers
       logs[kind] = log;
-      if (kind === 'jit') expect(engines.reduce((a, e) => a + e.stats().translatedInstructions, 0)).toBeGreaterThan(100_000);
+      if (kind === 'jit') expect(board.cpuStats().reduce((a, st) => a + st.translatedInstructions, 0)).toBeGreaterThan(100_000);
       regs[kind] = Array.from(board.mcu.core.registers).join(',') + ` @${board.clock.nanos} cycles ${board.mcu.core.cycles}`;
       board.dispose();
     }
@@ -71,9 +47,8 @@ describe.skipIf(!fw)('reference firmware on the CPU engines', () => {
   }, 180_000);
 
   it('boots to the REPL and runs a workload in check mode with zero divergences', async () => {
-    const board = await PicoW.create({ firmware: fw! });
+    const board = await PicoW.create({ firmware: fw!, cpu: 'check' });
     boards.push(board);
-    const engines = useEngine(board, 'check');
     board.start();
     const mark = board.output.length;
     await new Promise((r) => setTimeout(r, 0));
@@ -111,7 +86,7 @@ describe.skipIf(!fw)('reference firmware on the CPU engines', () => {
     expect(out).toContain('1,3,5,9ABCABC');
     expect(out).toContain('True');
     expect(out).toContain('[124750]');
-    const stats = engines.map((e) => e.stats());
+    const stats = board.cpuStats();
     for (const st of stats) console.log(formatCpuStats(st));
     expect(stats.reduce((a, s2) => a + s2.checkedBlocks, 0)).toBeGreaterThan(10_000);
   }, 300_000);
