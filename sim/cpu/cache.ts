@@ -332,20 +332,23 @@ export class SharedCodeState {
     const w32 = mcu.writeUint32;
     const w16 = mcu.writeUint16;
     const w8 = mcu.writeUint8;
-    mcu.writeUint32 = (address: number, value: number): void => {
-      if (this.writeObserver) this.writeObserver(address, 4);
-      w32.call(mcu, address, value);
-      this.afterWrite(address, 4);
+    // Plain functions, called with the view that stores: a second core's view (an object that
+    // inherits from this RP2040) must reach its own SIO and PPB, not core 0's.
+    const state = this;
+    mcu.writeUint32 = function (this: RP2040, address: number, value: number): void {
+      if (state.writeObserver) state.writeObserver(address, 4);
+      w32.call(this, address, value);
+      state.afterWrite(address, 4);
     };
-    mcu.writeUint16 = (address: number, value: number): void => {
-      if (this.writeObserver) this.writeObserver(address, 2);
-      w16.call(mcu, address, value);
-      this.afterWrite(address, 2);
+    mcu.writeUint16 = function (this: RP2040, address: number, value: number): void {
+      if (state.writeObserver) state.writeObserver(address, 2);
+      w16.call(this, address, value);
+      state.afterWrite(address, 2);
     };
-    mcu.writeUint8 = (address: number, value: number): void => {
-      if (this.writeObserver) this.writeObserver(address, 1);
-      w8.call(mcu, address, value);
-      this.afterWrite(address, 1);
+    mcu.writeUint8 = function (this: RP2040, address: number, value: number): void {
+      if (state.writeObserver) state.writeObserver(address, 1);
+      w8.call(this, address, value);
+      state.afterWrite(address, 1);
     };
     const load = mcu.loadBootrom;
     mcu.loadBootrom = (data: Uint32Array): void => {

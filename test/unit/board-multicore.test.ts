@@ -133,3 +133,18 @@ describe('second core and inter-core SIO', () => {
     expect(c0.eventRegistered).toBe(true);
   });
 });
+
+describe('second core with the translator installed', () => {
+  it("keeps core 1's SIO writes on core 1 when the translator wraps the chip's write methods", async () => {
+    const { createCpuEngine } = await import('../../sim/cpu/index.ts');
+    const { mc, v0, v1 } = rig();
+    createCpuEngine('jit', v0, { core: mc.cores[0], tickClock: false });
+    createCpuEngine('jit', v1, { core: mc.cores[1], tickClock: false });
+    v1.writeUint32(SIO + 0x060, 50); // core 1: 50 / 6
+    v1.writeUint32(SIO + 0x064, 6);
+    v0.writeUint32(SIO + 0x060, 100); // core 0: 100 / 7
+    v0.writeUint32(SIO + 0x064, 7);
+    expect(v1.readUint32(SIO + 0x070) >>> 0).toBe(8);
+    expect(v0.readUint32(SIO + 0x070) >>> 0).toBe(14);
+  });
+});
