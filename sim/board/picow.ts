@@ -38,8 +38,8 @@ export interface PicoWOptions {
    */
   cores?: 1 | 2;
   /**
-   * CPU engine: `interp` (default) is rp2040js's interpreter, `jit` translates hot Thumb code to
-   * JavaScript, `check` runs both and stops at the first difference (sim/cpu).
+   * CPU engine: `jit` (default) translates hot Thumb code to JavaScript, `interp` is rp2040js's
+   * interpreter, `check` runs both and stops at the first difference (sim/cpu).
    */
   cpu?: CpuEngineKind;
   /** Skip the waiting of polling loops (PollSkipper; default true). */
@@ -153,7 +153,7 @@ export class PicoW extends EventEmitter {
     this.devices = [...(opts.devices ?? [])];
     this.bootselPressed = opts.bootselPressed ?? false;
     this.coreCount = opts.cores ?? 2;
-    this.cpuKind = opts.cpu ?? 'interp';
+    this.cpuKind = opts.cpu ?? 'jit';
     this.skipPolls = opts.skipPolls ?? true;
     this.clock = new BoardClock();
     this.policy = new ClockPolicy(() => this.clock.nanos);
