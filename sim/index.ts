@@ -28,6 +28,10 @@ export type { ByteStream } from './repl/stream.ts';
 export type { MainEnd } from './repl/monitor.ts';
 export { FirmwareError, PicowSimError, RunFailure, UsageError } from './errors.ts';
 export { Logger } from './log.ts';
+/** Sensor models and timelines (ADC channels, DS18B20 on 1-Wire), for custom boards in tests. */
+export * as sensors from './sensors/index.ts';
+/** Scenario files: run one from a test, or parse and check one. */
+export { runScenarioFile, loadScenario, ScenarioError, type RunResult as ScenarioResult } from './scenario/index.ts';
 export type { ApConfig, ForwardRule, HostEntry, LinkFaults, MapRule };
 export { Board as PicoWBoard };
 export type { BoardEvent, ConsoleSource };
