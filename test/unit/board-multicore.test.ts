@@ -148,3 +148,20 @@ describe('second core with the translator installed', () => {
     expect(v0.readUint32(SIO + 0x070) >>> 0).toBe(14);
   });
 });
+
+describe('interpolators per core', () => {
+  it('gives each core its own INTERP0 accumulators and results', () => {
+    const { v0, v1 } = rig();
+    // INTERP0_ACCUM0 (0x080), BASE0 (0x088), CTRL_LANE0 (0x0ac) with mask 0..31; PEEK_LANE0 (0x0a0).
+    for (const [v, acc, base] of [
+      [v0, 100, 5],
+      [v1, 7, 1000],
+    ] as const) {
+      v.writeUint32(SIO + 0x0ac, 31 << 10); // MASK_MSB = 31: pass the whole accumulator
+      v.writeUint32(SIO + 0x080, acc);
+      v.writeUint32(SIO + 0x088, base);
+    }
+    expect(v0.readUint32(SIO + 0x0a0) >>> 0).toBe(105);
+    expect(v1.readUint32(SIO + 0x0a0) >>> 0).toBe(1007);
+  });
+});
