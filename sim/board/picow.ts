@@ -249,7 +249,10 @@ export class PicoW extends EventEmitter {
       warn: (name: string, msg: string) => this.logger.debug('board', `${name}: ${msg}`),
       error: (name: string, msg: string) => this.logger.warn('board', `${name}: ${msg}`),
     } as unknown as RP2040['logger'];
-    mcu.loadBootrom(this.bootrom.image); // also resets the core and fills flash with 0xFF
+    // rp2040js's loadBootrom() would reset again and refill all 16 MB of its flash array with
+    // 0xFF (the constructor just did): set the ROM and reset the core only.
+    mcu.bootrom.set(this.bootrom.image);
+    mcu.core.reset();
     mcu.flash.set(this.flash);
     const spiFlash = new SpiFlash(mcu.flash, this.uniqueId, FLASH_SIZE, (offset, length) =>
       invalidateTranslations(mcu, FLASH_BASE + offset, length),
