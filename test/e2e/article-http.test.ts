@@ -9,15 +9,15 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collect, freePort, ROOT, startCli, type Run } from '../helpers/cli.ts';
 import { e2eFirmware } from '../helpers/firmware.ts';
 
 const fw = e2eFirmware();
-const ROOT = resolve(import.meta.dirname, '../..');
 const WIFI_SETUP = join(ROOT, 'firmware/examples/wifi_setup.py');
 /** Wall-clock limits: boards share two cores with the rest of the suite. */
 const RUN_SECONDS = 240;
@@ -111,47 +111,14 @@ print(httpd.server_address[1], flush=True)
 httpd.serve_forever()
 `;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 const children = new Set<ChildProcess>();
 
-/** `picow-sim ARGS` as a child process (tsx loader in this node, so the PID is the CLI itself). */
+/** `picow-sim ARGS`; the embedded collector keeps its readings under XDG_DATA_HOME: a folder of this run. */
 function cli(args: string[], limitMs = CASE_MS - 10_000): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'sim/cli.ts'), ...args], {
-    cwd: ROOT,
-    // The embedded collector keeps its readings under XDG_DATA_HOME: a folder of this run.
-    env: { ...process.env, PICOW_OFFLINE: '1', XDG_DATA_HOME: join(dir, 'data') },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = startCli(args, { env: { XDG_DATA_HOME: join(dir, 'data') } });
   children.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
-  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-  return new Promise((res, rej) => {
-    const t = setTimeout(() => {
-      child.kill('SIGKILL');
-      rej(new Error(`picow-sim ${args.join(' ')} still running after ${limitMs} ms; stdout ${JSON.stringify(stdout)} stderr ${JSON.stringify(stderr)}`));
-    }, limitMs);
-    child.on('exit', (code) => {
-      clearTimeout(t);
-      children.delete(child);
-      res({ code, stdout, stderr });
-    });
-  });
-}
-
-/** A loopback port that was free a moment ago (for servers the CLI starts itself). */
-async function freePort(): Promise<number> {
-  const s = createNetServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+  return collect(child, `picow-sim ${args.join(' ')}`, limitMs).finally(() => children.delete(child));
 }
 
 /** Printed lines (the board's console uses CRLF). */

@@ -2,54 +2,29 @@
  * The picow-sim command as users run it: a child process with the reference firmware.
  * Each case that boots costs a few CPU seconds, so the cases are few and cover a lot each.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import tty from 'node:tty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, runCli, startCli as startCliWith, type Run } from '../helpers/cli.ts';
 import { e2eFirmware } from '../helpers/firmware.ts';
 
 const fw = e2eFirmware();
 const hasSocat = spawnSync('socat', ['-V']).status === 0;
 if (fw && !hasSocat) console.log('pty test skipped: socat is not installed (apt-get install socat)');
-const ROOT = resolve(import.meta.dirname, '../..');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** `picow-sim ARGS` (tsx loader in this node, so the PID is the CLI itself). */
 function startCli(args: string[], env: Record<string, string | undefined> = {}, stdin: 'ignore' | 'pipe' = 'ignore'): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'sim/cli.ts'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: [stdin, 'pipe', 'pipe'],
-  });
+  return startCliWith(args, { env, stdin });
 }
 
 function cli(args: string[], env: Record<string, string | undefined> = {}, limitMs = 90_000, input?: string): Promise<Run> {
-  const child = startCli(args, env, input === undefined ? 'ignore' : 'pipe');
-  if (input !== undefined) child.stdin!.end(input);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
-  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-  return new Promise((res, rej) => {
-    const t = setTimeout(() => {
-      child.kill('SIGKILL');
-      rej(new Error(`picow-sim ${args.join(' ')} still running after ${limitMs} ms; stdout ${JSON.stringify(stdout)} stderr ${JSON.stringify(stderr)}`));
-    }, limitMs);
-    child.on('exit', (code) => {
-      clearTimeout(t);
-      res({ code, stdout, stderr });
-    });
-  });
+  return runCli(args, limitMs, { env, input });
 }
 
 let dir = '';

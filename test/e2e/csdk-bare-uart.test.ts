@@ -5,15 +5,15 @@
  * returns (a BKPT with the status in r0). Assembled here from source with Debian's
  * binutils-arm-none-eabi; the test skips when the assembler is not installed.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PicoW } from '../../sim/board/picow.ts';
 import type { BoardEvent } from '../../sim/board/device.ts';
+import { runCli, type Run } from '../helpers/cli.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const haveBinutils = ['arm-none-eabi-as', 'arm-none-eabi-ld', 'arm-none-eabi-objcopy'].every(
   (tool) => spawnSync(tool, ['--version'], { stdio: 'ignore' }).status === 0,
 );
@@ -140,27 +140,7 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function cli(args: string[], limitMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'sim/cli.ts'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, PICOW_OFFLINE: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-  return new Promise((res, rej) => {
-    const t = setTimeout(() => {
-      if (child.pid) process.kill(child.pid, 'SIGKILL');
-      rej(new Error(`picow-sim ${args.join(' ')} still running after ${limitMs} ms; stdout ${JSON.stringify(stdout)} stderr ${JSON.stringify(stderr)}`));
-    }, limitMs);
-    child.on('exit', (code) => {
-      clearTimeout(t);
-      res({ code, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[], limitMs = 60_000): Promise<Run> => runCli(args, limitMs);
 
 describe.skipIf(!haveBinutils)('a bare UART-only program that returns from main', () => {
   it('streams UART0 and halts with a line that says so, exiting with the returned code', async () => {

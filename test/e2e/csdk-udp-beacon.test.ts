@@ -4,43 +4,14 @@
  * 255.255.255.255:4444 and prints `Sent packet N` on UART0. Run through `picow-sim` with the
  * broadcast mapped to a loopback UDP listener of the test.
  */
-import { spawn } from 'node:child_process';
 import { createSocket, type RemoteInfo } from 'node:dgram';
-import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.ts';
 import { cSdkProgram, e2eFirmware } from '../helpers/firmware.ts';
 
 const fw = e2eFirmware();
 const beacon = fw ? cSdkProgram('picow_udp_beacon_background.uf2') : null;
-const ROOT = resolve(import.meta.dirname, '../..');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], limitMs: number): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'sim/cli.ts'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, PICOW_OFFLINE: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-  return new Promise((res, rej) => {
-    const t = setTimeout(() => {
-      if (child.pid) process.kill(child.pid, 'SIGKILL');
-      rej(new Error(`picow-sim ${args.join(' ')} still running after ${limitMs} ms; stdout ${JSON.stringify(stdout)} stderr ${JSON.stringify(stderr)}`));
-    }, limitMs);
-    child.on('exit', (code) => {
-      clearTimeout(t);
-      res({ code, stdout, stderr });
-    });
-  });
-}
+const cli = runCli;
 
 describe.skipIf(!beacon)('picow_udp_beacon_background (C SDK) on the simulated Pico W', () => {
   it('prints Sent packet 0..3 on UART0 (--expect) and a host listener receives 0\\n .. 3\\n', async () => {
