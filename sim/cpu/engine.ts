@@ -208,6 +208,23 @@ class InterpEngine extends EngineBase implements CpuEngine {
   }
 }
 
+/**
+ * The start of `executeInstruction()` when `interruptsUpdated` is set: check for a pending
+ * interrupt. When none is taken (the flag is then clear), return false: the instruction at PC is
+ * still to be executed, by a block or the interpreter. When one is taken, finish that same
+ * `executeInstruction()` call exactly: the handler's first instruction runs on the interpreter
+ * without a second check (the flag stays set for the next instruction, as it would).
+ */
+function takeInterrupt(core: CortexM0Core): boolean {
+  const c = core as unknown as { checkForInterrupts(): boolean; interruptsUpdated: boolean; waiting: boolean };
+  if (!c.checkForInterrupts()) return false;
+  c.waiting = false;
+  c.interruptsUpdated = false;
+  core.executeInstruction();
+  c.interruptsUpdated = true;
+  return true;
+}
+
 class TranslatingEngine extends EngineBase implements CpuEngine {
   private readonly tickClock: boolean;
   private readonly keepRunning: (() => boolean) | null;
@@ -277,7 +294,19 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
     // handlers, peripheral side effects), so they are checked after those.
     while (cyc < end) {
       let forceLeader = false;
-      if (!core.interruptsUpdated) {
+      if (core.interruptsUpdated) {
+        // What executeInstruction() does first, done here so that a block can run the
+        // instruction when no interrupt is taken (the usual case after CPSIE/MSR PRIMASK).
+        core.cycles = cyc;
+        if (takeInterrupt(core)) {
+          cyc = core.cycles;
+          interpreted++;
+          leader = true;
+          if (core.waiting || this.stopped || (keep && !keep())) break;
+          continue;
+        }
+      }
+      {
         const pc = r[15];
         let blk: Block | undefined;
         if (prev !== null) {
@@ -367,7 +396,19 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
     let interpreted = 0;
     while (executed < maxCycles && !core.waiting && !this.stopped) {
       let forceLeader = false;
-      if (!core.interruptsUpdated) {
+      if (core.interruptsUpdated) {
+        const c0 = core.cycles;
+        if (takeInterrupt(core)) {
+          const c = core.cycles - c0;
+          executed += c;
+          interpreted++;
+          clock.tick(c * cn);
+          leader = true;
+          if (keep && !keep()) break;
+          continue;
+        }
+      }
+      {
         const pc = r[15];
         let blk: Block | undefined = blocks.get(pc);
         if (blk === undefined && leader) {

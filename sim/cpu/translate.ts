@@ -134,6 +134,7 @@ function staticCycles(kind: Op, op: number): number {
     case Op.DSB:
     case Op.ISB:
     case Op.MRS:
+    case Op.MSR:
       return 3;
     case Op.LDR_IMM:
     case Op.LDR_SP:
@@ -181,8 +182,10 @@ function popcount(x: number): number {
 /** Whether the translator emits code for this instruction (else the block stops before it). */
 function translatable(kind: Op, op: number, op2: number, pc: number, sramSize: number): boolean {
   switch (kind) {
-    case Op.BKPT:
     case Op.MSR:
+      // PRIMASK only (the other special registers switch stacks or modes): see the emitter.
+      return (op2 & 0xff) === 16 && (op & 0xf) < 15;
+    case Op.BKPT:
     case Op.SEV:
     case Op.SVC:
     case Op.UDF:
@@ -205,6 +208,7 @@ function translatable(kind: Op, op: number, op2: number, pc: number, sramSize: n
 }
 
 function isTerminator(kind: Op, op: number): boolean {
+  if (kind === Op.MSR) return true;
   if (BRANCHES.has(kind)) return kind !== Op.POP || (op & 0x100) !== 0;
   if (kind === Op.ADD_REG) return (((op & 0x80) >> 4) | (op & 7)) === 15;
   if (kind === Op.MOV) return (((op >> 4) & 8) | (op & 7)) === 15;
@@ -433,16 +437,15 @@ class Gen {
       // Same as below, but anything else is read through the core like the interpreter does.
       const io = `{ ${this.ioEnter(pcv)} cyc += core.cyclesIO(ra) - 1; v = core.readUint${size * 8}(ra) | 0; core.cycles -= d; io = 1; }`;
       this.ioPending = true;
+      // One copy of the peripheral path per instruction (generated code size matters).
       if (size === 4) {
-        this.out(`if (a & 3) ${io}`);
-        this.out(`else if ((o = a - ${SRAM_BASE}) >>> 0 < ${Z}) v = s32[o >> 2];`);
-        this.out(`else if ((a >>> 26) === 4) v = f32[(a & 16777215) >> 2];`);
-        this.out(`else if (a < ${ROM_SIZE}) v = b32[a >> 2] | 0;`);
+        this.out(`if ((a & 3) === 0 && (o = a - ${SRAM_BASE}) >>> 0 < ${Z}) v = s32[o >> 2];`);
+        this.out(`else if ((a & 3) === 0 && (a >>> 26) === 4) v = f32[(a & 16777215) >> 2];`);
+        this.out(`else if ((a & 3) === 0 && a < ${ROM_SIZE}) v = b32[a >> 2] | 0;`);
         this.out(`else ${io}`);
       } else if (size === 2) {
-        this.out(`if (a & 1) ${io}`);
-        this.out(`else if ((o = a - ${SRAM_BASE}) >>> 0 < ${Z}) v = s16[o >> 1];`);
-        this.out(`else if ((a >>> 26) === 4) v = f16[(a & 16777215) >> 1];`);
+        this.out(`if ((a & 1) === 0 && (o = a - ${SRAM_BASE}) >>> 0 < ${Z}) v = s16[o >> 1];`);
+        this.out(`else if ((a & 1) === 0 && (a >>> 26) === 4) v = f16[(a & 16777215) >> 1];`);
         this.out(`else ${io}`);
       } else {
         this.out(`if ((o = a - ${SRAM_BASE}) >>> 0 < ${Z}) v = s8[o];`);
@@ -536,6 +539,16 @@ class Gen {
     tail.push('r[15] = xpc; E.n = ic + XN[x]; return cyc + XC[x];');
     tail.push('};');
     return [...head, ...body, ...tail].join('\n');
+  }
+
+  /** The value of an aligned literal word in the same memory region as the code at `pcv`. */
+  private literal(la: number, pcv: number): number | null {
+    const region = codeRegion(pcv & ~1, this.sramSize);
+    if (region === null || codeRegion(la, this.sramSize) !== region || (la & 3) !== 0) return null;
+    const lo = fetch16(this.views, la);
+    const hi = fetch16(this.views, la + 2);
+    if (lo < 0 || hi < 0 || codeRegion(la + 3, this.sramSize) !== region) return null;
+    return (lo | (hi << 16)) | 0;
   }
 
   private cond(c: number): string {
@@ -735,6 +748,13 @@ class Gen {
         return;
       case Op.LDR_LIT: {
         const la = u32((((pcv + 4) & ~3) >>> 0) + (imm8 << 2));
+        const lit = this.literal(la, pcv);
+        if (lit !== null) {
+          // A word of the block's own code region: part of its ranges, so any change to it
+          // invalidates the block (a store by the block itself ends it first).
+          this.out(`${this.W(r8)} = ${lit};`);
+          return;
+        }
         this.out(`a = ${la}; ra = a;`);
         this.load(4, pcv);
         this.out(`${this.W(r8)} = v;`);
@@ -835,6 +855,12 @@ class Gen {
         this.out(`${this.W(Rd)} = core.readSpecialRegister(${op2 & 0xff}) | 0;`);
         return;
       }
+      case Op.MSR:
+        // writeSpecialRegister(PRIMASK): an interrupt may now be taken, so the block ends here
+        // and the engine checks for it before the next instruction, like the interpreter.
+        this.out(`core.PM = (${this.R(op & 0xf, pcv)} & 1) === 1; core.interruptsUpdated = true;`);
+        this.out(this.leave(next, ins.cycles));
+        return;
       case Op.MULS:
         this.out(`t = Math.imul(${this.R(rn, pcv)}, ${this.R(rd, pcv)}); ${this.W(rd)} = t;`);
         this.flagsNZ('t');
