@@ -120,6 +120,7 @@ export class TranslationCache {
       bl0: null,
       codeWrite: (addr: number, len: number) => shared.invalidate(addr, len),
       jw: () => undefined,
+      halt: () => false,
     };
   }
 

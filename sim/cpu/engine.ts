@@ -260,6 +260,8 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
     const pristine = new CoreClass(mcu).blTaken;
     this.cache.env.bl0 = String(this.core.blTaken) === String(pristine) ? this.core.blTaken : null;
     shared.caches.add(this.cache);
+    const keep = this.keepRunning;
+    this.cache.env.halt = () => this.stopped || (keep !== null && !keep());
     this.checker = kind === 'check' ? new BlockChecker(mcu, this.core, clock, shared, this.cache, logger) : null;
     logger.debug('cpu', `engine ${kind}: hot threshold ${cacheOpts.hotThreshold}, blocks ≤ ${cacheOpts.maxBlockInstructions} instructions, cache cap ${cacheOpts.maxBlocks} blocks / ${cacheOpts.maxBytes >> 20} MiB`);
   }
