@@ -294,7 +294,7 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
     if (core.waiting) return 0;
     // `waiting` and `stopped` only change inside interpreted instructions (WFI/WFE, BKPT
     // handlers, peripheral side effects), so they are checked after those.
-    while (cyc < end) {
+    outer: while (cyc < end) {
       let forceLeader = false;
       if (core.interruptsUpdated) {
         // What executeInstruction() does first, done here so that a block can run the
@@ -358,6 +358,29 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
                   continue;
                 }
                 cyc += c;
+                // Chain: while the successor is known from this block's successor cache and
+                // may run (budget, no interrupt to check), call it straight away.
+                let b: Block = blk;
+                while (cyc < end && !core.interruptsUpdated) {
+                  const npc = r[15];
+                  const s = b.succ[(npc >>> 1) & (SUCC_SIZE - 1)];
+                  if (s === null || s.pc !== npc || !s.valid) break;
+                  const left = end - cyc;
+                  if (s.cbl >= left) break;
+                  core.cycles = cyc;
+                  const c2 = s.fn(core, left);
+                  if (c2 === 0) break;
+                  translated += env.n;
+                  runs++;
+                  prev = b = s;
+                  if (env.io !== 0) {
+                    env.io = 0;
+                    cyc = core.cycles + c2;
+                    if (core.waiting || this.stopped || (keep && !keep())) break outer;
+                    continue;
+                  }
+                  cyc += c2;
+                }
                 continue;
               }
             }
