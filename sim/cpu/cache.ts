@@ -113,8 +113,11 @@ export class TranslationCache {
     this.flashRef = mcu.flash;
     this.romRef = mcu.bootrom;
     const views = shared.views;
+    const io = ioHelpers(() => this.env);
     this.env = {
       ...views,
+      ...io,
+      xc: 0,
       n: 0,
       io: 0,
       bl0: null,
@@ -267,6 +270,48 @@ export class TranslationCache {
   hasFlashBlocks(): boolean {
     return this.shared.flashCover > 0;
   }
+}
+
+interface IoCore {
+  registers: Uint32Array;
+  cycles: number;
+  cyclesIO(addr: number, write?: boolean): number;
+  readUint32(addr: number): number;
+  readUint16(addr: number): number;
+  readUint8(addr: number): number;
+  writeUint32(addr: number, value: number): void;
+  writeUint16(addr: number, value: number): void;
+  writeUint8(addr: number, value: number): void;
+}
+
+/** The peripheral accesses of translated code (see BlockEnv.rd32). */
+function ioHelpers(env: () => BlockEnv) {
+  const read = (size: 1 | 2 | 4) => (c: unknown, addr: number, pc: number, d: number): number => {
+    const core = c as IoCore;
+    core.registers[15] = pc;
+    const c0 = core.cycles;
+    core.cycles = c0 + d;
+    let x = core.cyclesIO(addr) - 1;
+    const v = (size === 4 ? core.readUint32(addr) : size === 2 ? core.readUint16(addr) : core.readUint8(addr)) | 0;
+    x += core.cycles - c0 - d;
+    core.cycles = c0;
+    env().xc = x;
+    return v;
+  };
+  const write = (size: 1 | 2 | 4) => (c: unknown, addr: number, value: number, pc: number, d: number): void => {
+    const core = c as IoCore;
+    core.registers[15] = pc;
+    const c0 = core.cycles;
+    core.cycles = c0 + d;
+    let x = core.cyclesIO(addr, true) - 1;
+    if (size === 4) core.writeUint32(addr, value);
+    else if (size === 2) core.writeUint16(addr, value);
+    else core.writeUint8(addr, value);
+    x += core.cycles - c0 - d;
+    core.cycles = c0;
+    env().xc = x;
+  };
+  return { rd32: read(4), rd16: read(2), rd8: read(1), wr32: write(4), wr16: write(2), wr8: write(1) };
 }
 
 /**

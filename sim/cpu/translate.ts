@@ -51,6 +51,21 @@ export interface BlockEnv extends MemoryViews {
   io: number;
   /** After a peripheral access (inlineIO): whether the engine's run must end (stop(), keepRunning). */
   halt(): boolean;
+  /**
+   * Peripheral accesses of translated code (inlineIO), with registers and flags already written
+   * back: `(core, address, [value,] pcAfter, cyclesBefore)`. Each makes the core look as the
+   * interpreter leaves it in the middle of that load/store — PC past it, `core.cycles` counting
+   * the instructions before it — so peripherals, the board's clock and its poll detection see
+   * the same state under both engines; then restores `core.cycles` and leaves in `xc` the
+   * cycles beyond the 2 counted statically (bus wait states, whatever the peripheral charged).
+   */
+  rd32(core: unknown, addr: number, pc: number, d: number): number;
+  rd16(core: unknown, addr: number, pc: number, d: number): number;
+  rd8(core: unknown, addr: number, pc: number, d: number): number;
+  wr32(core: unknown, addr: number, value: number, pc: number, d: number): void;
+  wr16(core: unknown, addr: number, value: number, pc: number, d: number): void;
+  wr8(core: unknown, addr: number, value: number, pc: number, d: number): void;
+  xc: number;
   /** The core's blTaken hook as rp2040js sets it (a no-op): calls to it are skipped. */
   bl0: unknown;
 }
@@ -422,21 +437,6 @@ class Gen {
   }
 
   /**
-   * Before an access that leaves plain memory: make the core look as the interpreter leaves it
-   * in the middle of this instruction — registers and flags written back, PC past the (16-bit)
-   * load/store, and `core.cycles` counting the instructions before it — so peripherals and
-   * the board's clock and poll detection see the same state under both engines. `ioLeave`
-   * restores `core.cycles` and moves whatever the peripheral itself charged (SIO divider...)
-   * into `cyc`, so the block's result counts it.
-   */
-  private ioEnter(pcv: number): string {
-    return `${this.syncAll()} r[15] = ${u32(pcv + 2)}; d = ${this.S} + cyc; c0 = core.cycles; core.cycles = c0 + d;`;
-  }
-  private ioLeave(): string {
-    return 'cyc += core.cycles - c0 - d; core.cycles = c0; io = 1;';
-  }
-
-  /**
    * After an instruction that made a peripheral access: the block goes on only when the engine
    * would run the next instructions without doing anything else in between — no interrupt to
    * check, the core not waiting, the run not stopped (`E.halt`), and the block's remaining
@@ -455,7 +455,7 @@ class Gen {
     const Z = this.sramSize;
     if (this.opts.inlineIO) {
       // Same as below, but anything else is read through the core like the interpreter does.
-      const io = `{ ${this.ioEnter(pcv)} cyc += core.cyclesIO(ra) - 1; v = core.readUint${size * 8}(ra) | 0; ${this.ioLeave()} }`;
+      const io = `{ ${this.syncAll()} v = E.rd${size * 8}(core, ra, ${u32(pcv + 2)}, ${this.S} + cyc); cyc += E.xc; io = 1; }`;
       this.ioPending = true;
       // One copy of the peripheral path per instruction (generated code size matters).
       if (size === 4) {
@@ -497,7 +497,7 @@ class Gen {
     const align = size === 4 ? 'a & 3' : size === 2 ? 'a & 1' : '0';
     if (this.opts.inlineIO) {
       this.ioPending = true;
-      this.out(`if (${align} || (o = a - ${SRAM_BASE}) >>> 0 >= ${Z}) { ${this.ioEnter(pcv)} cyc += core.cyclesIO(ra, true) - 1; core.writeUint${size * 8}(ra, (${val}) >>> 0); ${this.ioLeave()} } else {`);
+      this.out(`if (${align} || (o = a - ${SRAM_BASE}) >>> 0 >= ${Z}) { ${this.syncAll()} E.wr${size * 8}(core, ra, (${val}) >>> 0, ${u32(pcv + 2)}, ${this.S} + cyc); cyc += E.xc; io = 1; } else {`);
     } else {
       this.out(`if (${align} || (o = a - ${SRAM_BASE}) >>> 0 >= ${Z}) ${this.bail(pcv)}`);
     }
@@ -546,7 +546,7 @@ class Gen {
     for (const i of regs) head.push(`let r${i} = r[${i}] | 0;`);
     const flagsUsed = this.flagsRead || this.flagsWritten.size > 0;
     if (flagsUsed) head.push('let N = core.N, Z = core.Z, C = core.C, V = core.V;');
-    head.push('let a = 0, ra = 0, o = 0, v = 0, t = 0, cyc = 0, ic = 0, xpc = 0, x = 0, io = 0, d = 0, c0 = 0, m = s32;');
+    head.push('let a = 0, ra = 0, o = 0, v = 0, t = 0, cyc = 0, ic = 0, xpc = 0, x = 0, io = 0, d = 0, m = s32;');
     head.push('out: {');
     if (this.loops) head.push('for (;;) {');
     const tail: string[] = [];
