@@ -305,6 +305,47 @@ export function translateBlock(views: MemoryViews, pc: number, opts: TranslateOp
   return { pc: entry, instrs, cyclesBeforeLast: cbl, ranges: mergeRanges(ranges), loops: g.loops, source };
 }
 
+const FLAG_NAMES = ['N', 'Z', 'C', 'V'] as const;
+const FLAG_WRITE = FLAG_NAMES.map((f) => new RegExp(`(?<![\\w.])${f} = `));
+const FLAG_COND_WRITE = FLAG_NAMES.map((f) => new RegExp(`if \\([^)]*\\) ${f} = `));
+const FLAG_READ = FLAG_NAMES.map((f) => new RegExp(`(?<![\\w.])${f}(?![\\w])(?! = )`));
+const FLAG_ASSIGN = FLAG_NAMES.map((f) => new RegExp(`(?<![\\w.])${f} = [^;]*;`, 'g'));
+/** Text that may leave the block or let other code see the flags (then all flags are live). */
+const OBSERVES_ALL = /break out|continue;|\bcore\.|\bE\./;
+
+/**
+ * Drop flag computations nothing can observe: a flag an instruction sets is dead when every
+ * path from there sets it again before any instruction reads it and before any point where the
+ * block may leave or call out (those write all flags back to the core). `spans[k]` are the lines
+ * of instruction k; an instruction's own reads come before its writes.
+ */
+function pruneDeadFlags(lines: string[], spans: [number, number][]): void {
+  let live = 15;
+  for (let k = spans.length - 1; k >= 0; k--) {
+    const [from, to] = spans[k];
+    const text = lines.slice(from, to).join('\n');
+    if (OBSERVES_ALL.test(text)) {
+      live = 15;
+      continue;
+    }
+    let writes = 0;
+    let reads = 0;
+    for (let f = 0; f < 4; f++) {
+      if (FLAG_WRITE[f].test(text)) writes |= 1 << f;
+      if (FLAG_READ[f].test(text) || FLAG_COND_WRITE[f].test(text)) reads |= 1 << f;
+    }
+    const dead = writes & ~live;
+    if (dead) {
+      for (let i = from; i < to; i++) {
+        let l = lines[i];
+        for (let f = 0; f < 4; f++) if (dead & (1 << f)) l = l.replace(FLAG_ASSIGN[f], ';');
+        lines[i] = l;
+      }
+    }
+    live = (live & ~writes) | reads;
+  }
+}
+
 function mergeRanges(rs: [number, number][]): [number, number][] {
   const sorted = rs.filter(([a, b]) => b > a).sort((x, y) => x[0] - y[0]);
   const out: [number, number][] = [];
@@ -520,15 +561,19 @@ class Gen {
       const k = classify(ins.op, ins.op2);
       if ((k === Op.B || k === Op.B_COND) && u32(ins.pc + 4 + branchOffset(k, ins.op)) === this.entry) this.loops = true;
     }
+    const spans: [number, number][] = [];
     for (this.k = 0, this.S = 0; this.k < n; this.k++) {
       const ins = this.instrs[this.k];
+      const from = this.lines.length;
       this.emitInstr(ins);
       if (this.ioPending) {
         this.ioPending = false;
         this.out(this.ioCheck(ins));
       }
+      spans.push([from, this.lines.length]);
       this.S += ins.cycles;
     }
+    pruneDeadFlags(this.lines, spans);
     if (this.fallPC !== null) {
       // Ran off the end without a branch: continue at the next instruction.
       this.k = n - 1;
