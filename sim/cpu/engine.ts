@@ -34,11 +34,17 @@
  *    instruction the interpreter would stop at, and the board interleaves identically;
  *  - peripherals are never touched inside a block: any access that is not plain SRAM/flash/ROM
  *    ends the block before it; the engine ticks the clock up to there and the interpreter does
- *    the access at the same simulated time as in `interp` mode;
- *  - instructions that can make an interrupt pending or change the core's mode (CPSIE, MSR,
- *    SVC, exception return, WFI/WFE, BKPT...) end the block or are left to the interpreter, and a
- *    block is not entered while `interruptsUpdated` is set, so interrupts are taken at exactly
- *    the instruction boundary where the interpreter takes them.
+ *    the access at the same simulated time as in `interp` mode. (With `tickClock: false` the
+ *    clock stands still during `run`, so blocks make such accesses themselves, with the core's
+ *    registers, PC and cycles as the interpreter would have them, and go on only if the engine
+ *    would: no interrupt to check, core not waiting, run not stopped, budget left.);
+ *  - instructions that can make an interrupt pending or change the core's mode (CPSIE,
+ *    MSR PRIMASK, SVC, exception return, WFI/WFE, BKPT...) end the block or are left to the
+ *    interpreter. While `interruptsUpdated` is set, the engine first does what
+ *    `executeInstruction()` does first (`checkForInterrupts()`); when an interrupt is taken the
+ *    handler's first instruction runs on the interpreter within that same step, otherwise the
+ *    next instruction may be a block. So interrupts are taken at exactly the instruction
+ *    boundary where the interpreter takes them.
  * This holds when `cycleNanos` is an integer (8 ns at 125 MHz): the sums are then exact.
  */
 import type { RP2040 } from 'rp2040js';

@@ -102,7 +102,8 @@ export interface TranslateOptions {
   journal: boolean;
   /**
    * Perform other memory accesses (peripherals, SIO, unaligned) inside the block through the
-   * core's own read/write methods, then leave the block. Only valid when the clock does not
+   * core's own read/write methods (E.rd32...), then leave the block unless the engine would go on
+   * anyway (see ioCheck). Only valid when the clock does not
    * move during `run` (the caller ticks it): the access then sees the same time as in the
    * interpreter. Not with `journal` (check mode replays instructions; side effects would double).
    */
