@@ -36,6 +36,12 @@ export class BoardClock implements SimClock {
   private runningCore: { cycles: number } | null = null;
   private runStart = 0;
   private runCycleNanos = 0;
+  private runEnd = 0;
+  /**
+   * An alarm was set during the running stretch that falls due before the stretch's end: the
+   * run loop must stop the core early so the alarm fires on time.
+   */
+  alarmDueInRun = false;
   private head: Alarm | null = null;
   private generation = 0;
 
@@ -49,11 +55,13 @@ export class BoardClock implements SimClock {
     return c ? this.now + (c.cycles - this.runStart) * this.runCycleNanos : this.now;
   }
 
-  /** A core starts executing a stretch that will be ticked when it ends (`endRun`). */
-  beginRun(core: { cycles: number }, cycleNanos: number): void {
+  /** A core starts executing a stretch of up to `budget` cycles, ticked when it ends (`endRun`). */
+  beginRun(core: { cycles: number }, cycleNanos: number, budget: number): void {
     this.runningCore = core;
     this.runStart = core.cycles;
     this.runCycleNanos = cycleNanos;
+    this.runEnd = this.now + budget * cycleNanos;
+    this.alarmDueInRun = false;
   }
 
   endRun(): void {
@@ -86,6 +94,7 @@ export class BoardClock implements SimClock {
 
   link(alarm: Alarm, deltaNanos: number): void {
     alarm.nanos = this.nanos + deltaNanos;
+    if (this.runningCore && alarm.nanos < this.runEnd) this.alarmDueInRun = true;
     let prev: Alarm | null = null;
     let cur = this.head;
     while (cur && cur.nanos <= alarm.nanos) {

@@ -67,7 +67,7 @@ const SLICE_MS = 12;
  * events land on the instruction boundary where they are due.
  */
 const DUAL_QUANTUM = 256;
-const SINGLE_QUANTUM = 4096;
+const SINGLE_QUANTUM = 32768;
 
 interface Waiter {
   test: RegExp | string;
@@ -500,12 +500,12 @@ export class PicoW extends EventEmitter {
         core,
         tickClock: false,
         logger: this.logger,
-        keepRunning: () => this.running && !this.pendingReset && !this.poll.request,
+        keepRunning: () => this.running && !this.pendingReset && !this.poll.request && !this.clock.alarmDueInRun,
       });
       this.engines.set(core, engine);
     }
     poll.core = core;
-    this.clock.beginRun(core, this.cycleNanos);
+    this.clock.beginRun(core, this.cycleNanos, budget);
     try {
       engine.run(budget);
     } finally {
