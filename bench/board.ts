@@ -51,13 +51,15 @@ const fmt = (r: SpeedResult) => `${r.ratio.toFixed(2)}× real time (${r.simMs.to
 export async function benchBoard(firmware: string): Promise<string[]> {
   const lines: string[] = [];
   const boots: number[] = [];
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 6; i++) {
     const { wallMs, board } = await bootWallMs(firmware);
     boots.push(wallMs);
     board.dispose();
   }
-  boots.sort((a, b) => a - b);
-  lines.push(`boot to >>> (median of 3): ${boots[1]!.toFixed(0)} ms wall  [target ≤ 150 ms]`);
+  // The first boot of a process also pays for V8 compiling the simulator itself.
+  const cold = boots[0]!;
+  const warm = boots.slice(1).sort((a, b) => a - b);
+  lines.push(`boot to >>>: first in this process ${cold.toFixed(0)} ms wall; later boots median ${warm[2]!.toFixed(0)} ms  [target ≤ 150 ms]`);
   for (const cores of [2, 1] as const) {
     const { board } = await bootWallMs(firmware, { cores });
     const int = await speedOf(board, INT_LOOP);

@@ -106,7 +106,7 @@ function parseUniqueId(id: Uint8Array | string): Uint8Array {
  * A Raspberry Pi Pico W: an RP2040 (rp2040js) with 2 MB of flash loaded from a UF2, our HLE
  * bootrom, the USB CDC and UART consoles, the devices wired to its pins, and the clock policy.
  *
- * Events: 'console' (bytes, source), 'event' (BoardEvent).
+ * Events: 'console' (bytes, source), 'event' (BoardEvent), 'usb-ready' (the CDC port opened).
  */
 export class PicoW extends EventEmitter {
   readonly name: string;
@@ -302,7 +302,10 @@ export class PicoW extends EventEmitter {
     const pendingInput = this.usb ? this.usb.pending : 0;
     if (pendingInput) this.logger.debug('usb', `${pendingInput} input bytes dropped by the reset`);
     const usb = new UsbCdcHost(mcu.usbCtrl, this.logger);
-    usb.onReady = () => this.logger.debug('usb', 'CDC serial port open');
+    usb.onReady = () => {
+      this.logger.debug('usb', 'CDC serial port open');
+      this.emit('usb-ready');
+    };
     usb.onData = (buf: Uint8Array) => this.consoleOut(buf, 'usb');
     this.usb = usb;
     this.mcu = mcu;
@@ -363,6 +366,30 @@ export class PicoW extends EventEmitter {
   /** The USB CDC serial port is open (the firmware's USB device enumerated). */
   get usbReady(): boolean {
     return this.usb?.ready ?? false;
+  }
+
+  /** Resolves once the USB CDC serial port is open; rejects after `timeoutMs` or if the board halts. */
+  whenUsbReady(timeoutMs = 30_000): Promise<void> {
+    if (this.usbReady) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = (err: Error | null) => {
+        clearTimeout(timer);
+        this.off('usb-ready', ready);
+        this.off('event', halted);
+        if (err) reject(err);
+        else resolve();
+      };
+      const ready = () => done(null);
+      const halted = (e: BoardEvent) => {
+        if (e.type === 'halt' || e.type === 'bootsel') done(new BoardHaltedError(describeHalt(e)));
+      };
+      const timer = setTimeout(
+        () => done(new OutputTimeoutError(`the firmware's USB serial port did not appear within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      this.on('usb-ready', ready);
+      this.on('event', halted);
+    });
   }
 
   /** Start (or resume) running in the background of Node's event loop. */

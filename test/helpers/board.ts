@@ -12,11 +12,9 @@ export async function bootToPrompt(firmware: string, opts: Partial<PicoWOptions>
 }
 
 export async function waitUsb(board: PicoW, timeoutMs: number): Promise<void> {
-  const t0 = Date.now();
-  while (!board.usbReady) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`USB CDC never enumerated; output so far: ${JSON.stringify(board.output)}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  await board.whenUsbReady(timeoutMs).catch((e: Error) => {
+    throw new Error(`${e.message}; output so far: ${JSON.stringify(board.output)}`);
+  });
 }
 
 let seq = 0;
