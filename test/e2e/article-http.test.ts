@@ -165,30 +165,37 @@ function file(name: string, content: string): string {
   return p;
 }
 
+/**
+ * The article's script, unmodified, with the user's Wi-Fi and its hard-coded server address
+ * mapped to 127.0.0.1:`port`; checks a clean run and returns the listing's Server/Date values.
+ */
+async function runArticleScript(name: string, port: number, serverArgs: string[]): Promise<{ server: string; date: string }> {
+  const script = file(name, ARTICLE_SCRIPT);
+  const t0 = Date.now();
+  const r = await cli([
+    script,
+    '--file',
+    WIFI_SETUP,
+    '--ap',
+    `${USER_SSID}:${USER_KEY}`,
+    '--map',
+    `192.168.253.45:8080=127.0.0.1:${port}`,
+    ...serverArgs,
+    '--timeout',
+    String(RUN_SECONDS),
+    '--quiet',
+  ]);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return expectArticleListing(r.stdout, t0);
+}
+
 describe.skipIf(!fw)("the article's HTTP client, unmodified, through picow-sim", () => {
   it(
     "prints the article's listing against the embedded echo server behind --map 192.168.253.45:8080",
     async () => {
       const port = await freePort();
-      const script = file('article_client.py', ARTICLE_SCRIPT);
-      const t0 = Date.now();
-      const r = await cli([
-        script,
-        '--file',
-        WIFI_SETUP,
-        '--ap',
-        `${USER_SSID}:${USER_KEY}`,
-        '--map',
-        `192.168.253.45:8080=127.0.0.1:${port}`,
-        '--server-port',
-        String(port),
-        '--timeout',
-        String(RUN_SECONDS),
-        '--quiet',
-      ]);
-      expect(r.stderr).toBe('');
-      expect(r.code).toBe(0);
-      const { server } = expectArticleListing(r.stdout, t0);
+      const { server } = await runArticleScript('article_client.py', port, ['--server-port', String(port)]);
       expect(server).toMatch(/^picow-sim\//);
     },
     CASE_MS,
@@ -216,24 +223,7 @@ describe.skipIf(!fw)("the article's HTTP client, unmodified, through picow-sim",
           });
           py.on('exit', (code) => rej(new Error(`python3 exited with ${code}: ${pyLog}`)));
         });
-        const script = file('article_client_py.py', ARTICLE_SCRIPT);
-        const t0 = Date.now();
-        const r = await cli([
-          script,
-          '--file',
-          WIFI_SETUP,
-          '--ap',
-          `${USER_SSID}:${USER_KEY}`,
-          '--map',
-          `192.168.253.45:8080=127.0.0.1:${port}`,
-          '--no-server',
-          '--timeout',
-          String(RUN_SECONDS),
-          '--quiet',
-        ]);
-        expect(r.stderr).toBe('');
-        expect(r.code).toBe(0);
-        const { server } = expectArticleListing(r.stdout, t0);
+        const { server } = await runArticleScript('article_client_py.py', port, ['--no-server']);
         expect(server).toMatch(/^BaseHTTP\/\d+\.\d+ Python\/3\.\d+\.\d+$/);
         // Every request reached the Python server, one each, in the article's order.
         expect(pyLog.trim().split('\n')).toEqual(['GET /', 'POST /', 'PUT /', 'PATCH /', 'HEAD /', 'DELETE /']);

@@ -32,6 +32,18 @@ function body(n: number): Buffer {
 }
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
+/** A host client through a `--forward` listener: send `request`, collect the reply until the board closes. */
+function requestThroughForward(hostPort: number, request: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const s = connect(hostPort, '127.0.0.1');
+    let got = '';
+    s.on('data', (d) => (got += d.toString()));
+    s.on('end', () => resolve(got));
+    s.on('error', reject);
+    s.write(request);
+  });
+}
+
 describe.skipIf(!fw)('virtual network under the reference firmware', () => {
   let board: PicoW;
   let chip: Cyw43439;
@@ -208,14 +220,7 @@ print('served', a[0])`,
       180_000,
     );
     await board.waitForOutput(/\r\nlistening\r\n/, { from: mark, timeoutMs: 120_000 });
-    const reply = await new Promise<string>((resolve, reject) => {
-      const s = connect(fwd!.hostPort, '127.0.0.1');
-      let got = '';
-      s.on('data', (d) => (got += d.toString()));
-      s.on('end', () => resolve(got));
-      s.on('error', reject);
-      s.write('GET /hello HTTP/1.0\r\n\r\n');
-    });
+    const reply = await requestThroughForward(fwd!.hostPort, 'GET /hello HTTP/1.0\r\n\r\n');
     expect(reply).toBe('HTTP/1.0 200 OK\r\n\r\nboard saw GET /hello HTTP/1.0');
     expect((await run).trim()).toBe('listening\nserved 10.0.2.2');
   }, 240_000);
@@ -245,14 +250,7 @@ print('done')`,
       180_000,
     );
     await board.waitForOutput(/\r\nlistening\r\n/, { from: mark, timeoutMs: 120_000 });
-    const reply = await new Promise<string>((resolve, reject) => {
-      const s = connect(fwd!.hostPort, '127.0.0.1');
-      let got = '';
-      s.on('data', (d) => (got += d.toString()));
-      s.on('end', () => resolve(got));
-      s.on('error', reject);
-      s.write('GET /async HTTP/1.0\r\n\r\n');
-    });
+    const reply = await requestThroughForward(fwd!.hostPort, 'GET /async HTTP/1.0\r\n\r\n');
     expect(reply).toBe('HTTP/1.0 200 OK\r\n\r\nasyncio saw GET /async HTTP/1.0');
     expect((await run).trim()).toBe('listening\ndone');
   }, 240_000);
