@@ -42,6 +42,8 @@ export interface PicoWOptions {
    * interpreter, `check` runs both and stops at the first difference (sim/cpu).
    */
   cpu?: CpuEngineKind;
+  /** Entries of a block before the `jit`/`check` engines translate it (default: the engine's). */
+  hotThreshold?: number;
   /** Skip the waiting of polling loops (PollSkipper; default true). */
   skipPolls?: boolean;
 }
@@ -68,6 +70,8 @@ const SLICE_MS = 12;
  */
 const DUAL_QUANTUM = 256;
 const SINGLE_QUANTUM = 32768;
+/** Alarms passed in one go for a loop waiting on a register (PollSkipper.watch). */
+const MAX_WATCHED_SKIPS = 4096;
 
 interface Waiter {
   test: RegExp | string;
@@ -126,6 +130,7 @@ export class PicoW extends EventEmitter {
   multicore: MultiCore | null = null;
   readonly coreCount: 1 | 2;
   readonly cpuKind: CpuEngineKind;
+  private readonly hotThreshold: number | undefined;
   private readonly skipPolls: boolean;
   /** The CPU engine of each core of the current chip. */
   private engines = new Map<Core, CpuEngine>();
@@ -154,6 +159,7 @@ export class PicoW extends EventEmitter {
     this.bootselPressed = opts.bootselPressed ?? false;
     this.coreCount = opts.cores ?? 2;
     this.cpuKind = opts.cpu ?? 'jit';
+    this.hotThreshold = opts.hotThreshold;
     this.skipPolls = opts.skipPolls ?? true;
     this.clock = new BoardClock();
     this.policy = new ClockPolicy(() => this.clock.nanos);
@@ -524,6 +530,7 @@ export class PicoW extends EventEmitter {
     let engine = this.engines.get(core);
     if (!engine) {
       engine = createCpuEngine(this.cpuKind, core.rp2040, {
+        hotThreshold: this.hotThreshold,
         core,
         tickClock: false,
         logger: this.logger,
@@ -554,16 +561,38 @@ export class PicoW extends EventEmitter {
    */
   private skipPolling(bothBusy: boolean): void {
     const req = this.poll.request;
+    const watch = this.poll.watch;
     this.poll.request = 0;
+    this.poll.watch = null;
     if (bothBusy) return;
     const clock = this.clock;
     const next = clock.nanosToNextAlarm;
+    const limit = this.policy.limitNanos();
     let skip = req === Infinity ? (next ?? 0) : Math.min(req, next ?? req);
-    skip = Math.min(skip, this.policy.limitNanos() - clock.nanos);
-    if (skip > 0) {
-      clock.tick(skip);
+    skip = Math.min(skip, limit - clock.nanos);
+    if (skip <= 0) return;
+    clock.tick(skip);
+    this.poll.skips++;
+    if (req !== Infinity || watch === null) return;
+    // The loop waits on a register that can be read again without side effects: while it reads
+    // the same value and nothing else wants a core, the core's next pass would change nothing,
+    // so go on from alarm to alarm without running it (a DMA or PIO transfer of many words).
+    for (let i = 0; i < MAX_WATCHED_SKIPS; i++) {
+      if (watch.core.interruptsUpdated || watch.core.waiting || !this.othersAsleep(watch.core)) return;
+      if (!this.running || this.pendingReset || watch.read() !== watch.value) return;
+      const n = clock.nanosToNextAlarm;
+      if (n === null || clock.nanos + n > limit) return;
+      clock.tick(n);
       this.poll.skips++;
     }
+  }
+
+  /** Whether every core but `core` sleeps (WFI/WFE), so none loses time while `core` skips. */
+  private othersAsleep(core: Core): boolean {
+    const mc = this.multicore;
+    if (!mc?.core1Active) return true;
+    for (const c of mc.cores) if (c !== core && !c.waiting) return false;
+    return true;
   }
 
   /**

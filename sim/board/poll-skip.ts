@@ -14,6 +14,36 @@ const TIMER_SKIP_MAX = 500_000;
 /** Identical loop states in a row before a no-progress loop is skipped to the next alarm. */
 const SAME_STATE_BEFORE_SKIP = 3;
 
+/**
+ * Peripheral registers whose reads have no side effect (RP2040 datasheet), so the board may read
+ * them again on the waiting core's behalf: the DMA block (§2.5.7), IO_BANK0 (§2.19.6) and PIO
+ * (§3.7) except the RX FIFO registers RXF0..RXF3, whose reads pop the FIFO.
+ */
+const DMA_BASE = 0x50000000;
+const PIO0_BASE = 0x50200000;
+const PIO1_BASE = 0x50300000;
+const IO_BANK0_BASE = 0x40014000;
+const PIO_RXF0 = 0x020;
+const PIO_RXF3 = 0x02c;
+function rereadable(addr: number): boolean {
+  const block = addr & ~0x3fff;
+  if (block === DMA_BASE || block === IO_BANK0_BASE) return true;
+  if (block === PIO0_BASE || block === PIO1_BASE) {
+    const off = addr & 0xfff;
+    return off < PIO_RXF0 || off > PIO_RXF3;
+  }
+  return false;
+}
+
+/** The register a no-progress loop waits on, and the value it keeps reading. */
+export interface PollWatch {
+  readonly core: Core;
+  readonly addr: number;
+  readonly value: number;
+  /** Read the register now, as the core's next pass would (no side effect). */
+  read(): number;
+}
+
 interface ReadRecord {
   pc: number;
   addr: number;
@@ -51,6 +81,13 @@ export class PollSkipper {
   private timerStep = TIMER_SKIP_START;
   /** Skips granted so far, for diagnostics and benchmarks. */
   skips = 0;
+  /**
+   * Set with a no-progress request when the polled register can be read again without side
+   * effects: until its value changes, the core's next passes would be the same again, so the
+   * board may keep moving time from alarm to alarm without running the core.
+   */
+  watch: PollWatch | null = null;
+  private readonly raw = new Map<number, (offset: number) => number>();
 
   constructor(private readonly enabled: () => boolean) {}
 
@@ -69,6 +106,7 @@ export class PollSkipper {
           return v;
         };
       } else {
+        this.raw.set(base, read);
         p.readUint32 = (offset: number) => {
           const v = read(offset);
           this.onRead(base + offset, v);
@@ -100,7 +138,12 @@ export class PollSkipper {
       }
     }
     if (same) {
-      if (++r.same >= SAME_STATE_BEFORE_SKIP && this.enabled()) this.request = Infinity;
+      if (++r.same >= SAME_STATE_BEFORE_SKIP && this.enabled()) {
+        this.request = Infinity;
+        const read = this.raw.get(addr & ~0x3fff);
+        this.watch =
+          read && rereadable(addr) ? { core, addr, value, read: () => read(addr & 0x3fff) } : null;
+      }
     } else {
       r.same = 0;
       r.pc = pc;

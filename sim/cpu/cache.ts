@@ -38,6 +38,8 @@ export interface Block {
    * indirect jump (returns, computed gotos of an interpreter loop) have many successors.
    */
   readonly succ: (Block | null)[];
+  /** Index in the cache's block list (see TranslationCache.lookup). */
+  id: number;
 }
 
 /** Size of each block's successor cache (a power of two). */
@@ -56,8 +58,17 @@ export interface CacheOptions {
   inlineIO: boolean;
 }
 
+/**
+ * A translated block runs slower than the interpreter until V8 has optimized it, which takes
+ * thousands of calls, and its compilation costs about half a millisecond: code reached only a few
+ * thousand times (driver code during WLAN bring-up, most of boot) is better left interpreted.
+ */
+export const DEFAULT_HOT_THRESHOLD = 1024;
+/** Check mode translates sooner, so that more of the code run is compared. */
+export const CHECK_HOT_THRESHOLD = 64;
+
 export const DEFAULT_CACHE_OPTIONS: CacheOptions = {
-  hotThreshold: 64,
+  hotThreshold: DEFAULT_HOT_THRESHOLD,
   maxBlockInstructions: 64,
   maxBlocks: 32768,
   maxBytes: 64 * 1024 * 1024,
@@ -86,6 +97,17 @@ function physAddr(addr: number): number {
   return addr;
 }
 
+/**
+ * Direct tables indexed by the entry PC's halfword, for code in the 2 MB flash window at
+ * 0x10000000, in SRAM and in the ROM: a block lookup or a hotness count is an array access instead
+ * of a hash lookup. Entry PCs elsewhere (flash aliases, XIP SRAM) use maps.
+ */
+const FLASH_SPAN = 2 * 1024 * 1024;
+const FLASH_SLOTS = FLASH_SPAN >>> 1;
+/** Slot values: 0 never seen, 1.. arrivals counted, DECLINED, or ≤ BLOCK_ID0 a block's id. */
+const DECLINED = -1;
+const BLOCK_ID0 = -2;
+
 export interface CacheCounters {
   translations: number;
   invalidations: number;
@@ -96,6 +118,10 @@ export interface CacheCounters {
 export class TranslationCache {
   readonly blocks = new Map<number, Block>();
   private readonly hot = new Map<number, number>();
+  private readonly sramSlots: number;
+  private readonly slots: Int32Array;
+  private readonly list: (Block | null)[] = [];
+  private readonly freeIds: number[] = [];
   private readonly pages = new Map<number, Set<Block>>();
   bytes = 0;
   readonly counters: CacheCounters = { translations: 0, invalidations: 0, evictions: 0, flushes: 0 };
@@ -112,6 +138,8 @@ export class TranslationCache {
     this.sramRef = mcu.sram;
     this.flashRef = mcu.flash;
     this.romRef = mcu.bootrom;
+    this.sramSlots = mcu.sram.length >>> 1;
+    this.slots = new Int32Array(FLASH_SLOTS + this.sramSlots + (ROM_SIZE >>> 1));
     const views = shared.views;
     const io = ioHelpers(() => this.env);
     this.env = {
@@ -138,8 +166,39 @@ export class TranslationCache {
     }
   }
 
+  /** The slot of an entry PC in the direct tables, or -1 (the maps hold it). */
+  private slotOf(pc: number): number {
+    if (pc & 1) return -1; // not an instruction address: the maps keep such PCs apart
+    let o = (pc - FLASH_BASE) >>> 0;
+    if (o < FLASH_SPAN) return o >>> 1;
+    o = (pc - SRAM_BASE) >>> 0;
+    if (o >>> 1 < this.sramSlots) return FLASH_SLOTS + (o >>> 1);
+    if (pc >>> 0 < ROM_SIZE) return FLASH_SLOTS + this.sramSlots + ((pc >>> 0) >>> 1);
+    return -1;
+  }
+
+  /** The valid block translated at entry `pc`, if any. */
+  lookup(pc: number): Block | undefined {
+    const i = this.slotOf(pc);
+    if (i < 0) return this.blocks.get(pc);
+    const v = this.slots[i]!;
+    return v <= BLOCK_ID0 ? (this.list[BLOCK_ID0 - v] ?? undefined) : undefined;
+  }
+
   /** Count an arrival at a block entry; translate when hot. */
   enter(pc: number): Block | undefined {
+    const i = this.slotOf(pc);
+    if (i < 0) return this.enterMapped(pc);
+    const v = this.slots[i]!;
+    if (v < 0) return v <= BLOCK_ID0 ? (this.list[BLOCK_ID0 - v] ?? undefined) : undefined;
+    if (v + 1 < this.opts.hotThreshold) {
+      this.slots[i] = v + 1;
+      return undefined;
+    }
+    return this.translate(pc);
+  }
+
+  private enterMapped(pc: number): Block | undefined {
     const h = this.hot.get(pc);
     if (h === undefined) {
       this.hot.set(pc, 1);
@@ -155,7 +214,8 @@ export class TranslationCache {
 
   /** The translator declined the instruction at `pc` (it runs on the interpreter). */
   declined(pc: number): boolean {
-    return this.hot.get(pc) === -1;
+    const i = this.slotOf(pc);
+    return i < 0 ? this.hot.get(pc) === DECLINED : this.slots[i] === DECLINED;
   }
 
   /** Translate the block at `pc` now (null when its first instruction is left to the interpreter). */
@@ -165,11 +225,13 @@ export class TranslationCache {
       journal: this.opts.journal,
       inlineIO: this.opts.inlineIO && !this.opts.journal,
     });
+    const slot = this.slotOf(pc);
     if (!code) {
-      this.hot.set(pc, -1);
+      if (slot < 0) this.hot.set(pc, DECLINED);
+      else this.slots[slot] = DECLINED;
       return undefined;
     }
-    this.hot.delete(pc);
+    if (slot < 0) this.hot.delete(pc);
     const fn = compileBlock(code, this.env);
     const block: Block = {
       pc: pc >>> 0,
@@ -180,10 +242,14 @@ export class TranslationCache {
       bytes: estimateBytes(code),
       valid: true,
       succ: new Array<Block | null>(SUCC_SIZE).fill(null),
+      id: -1,
     };
     this.counters.translations++;
     if (this.blocks.size >= this.opts.maxBlocks || this.bytes + block.bytes > this.opts.maxBytes) this.evict();
     this.blocks.set(block.pc, block);
+    block.id = this.freeIds.pop() ?? this.list.length;
+    this.list[block.id] = block;
+    if (slot >= 0) this.slots[slot] = BLOCK_ID0 - block.id;
     this.bytes += block.bytes;
     for (const [a, b] of block.ranges) {
       for (let p = a >>> PAGE_SHIFT; p <= (b - 1) >>> PAGE_SHIFT; p++) {
@@ -200,6 +266,10 @@ export class TranslationCache {
     if (!block.valid) return;
     block.valid = false;
     if (this.blocks.get(block.pc) === block) this.blocks.delete(block.pc);
+    const slot = this.slotOf(block.pc);
+    if (slot >= 0 && this.slots[slot] === BLOCK_ID0 - block.id) this.slots[slot] = 0;
+    this.list[block.id] = null;
+    this.freeIds.push(block.id);
     this.bytes -= block.bytes;
     for (const [a, b] of block.ranges) {
       for (let p = a >>> PAGE_SHIFT; p <= (b - 1) >>> PAGE_SHIFT; p++) {
@@ -256,13 +326,31 @@ export class TranslationCache {
         const pa = physAddr(pc & ~1);
         if (pa >= start && pa < end) this.hot.delete(pc);
       }
+      this.resetCounts(start, end);
     }
     return n;
+  }
+
+  /** Forget arrivals and declines at entries in the physical range [start, end). */
+  private resetCounts(start: number, end: number): void {
+    const regions: [number, number, number][] = [
+      [FLASH_BASE, FLASH_SPAN, 0],
+      [SRAM_BASE, this.sramSlots << 1, FLASH_SLOTS],
+      [0, ROM_SIZE, FLASH_SLOTS + this.sramSlots],
+    ];
+    for (const [base, size, first] of regions) {
+      const lo = Math.max(start, base);
+      const hi = Math.min(end, base + size);
+      for (let i = first + ((lo - base) >>> 1); i < first + ((hi - base + 1) >>> 1); i++) {
+        if (this.slots[i]! > BLOCK_ID0) this.slots[i] = 0;
+      }
+    }
   }
 
   clear(): void {
     for (const b of [...this.blocks.values()]) this.remove(b);
     this.hot.clear();
+    this.slots.fill(0);
     this.counters.flushes++;
   }
 

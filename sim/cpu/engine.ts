@@ -51,7 +51,7 @@ import type { RP2040 } from 'rp2040js';
 type CortexM0Core = RP2040['core'];
 import { Logger, silentLogger } from '../log.ts';
 import { UsageError } from '../errors.ts';
-import { DEFAULT_CACHE_OPTIONS, SUCC_SIZE, TranslationCache, sharedCodeState, type Block, type CacheOptions } from './cache.ts';
+import { CHECK_HOT_THRESHOLD, DEFAULT_CACHE_OPTIONS, SUCC_SIZE, TranslationCache, sharedCodeState, type Block, type CacheOptions } from './cache.ts';
 import { BlockChecker } from './check.ts';
 
 export type CpuEngineKind = 'interp' | 'jit' | 'check';
@@ -251,7 +251,7 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
     this.keepRunning = opts.keepRunning ?? null;
     const shared = sharedCodeState(mcu);
     const cacheOpts: CacheOptions = {
-      hotThreshold: opts.hotThreshold ?? DEFAULT_CACHE_OPTIONS.hotThreshold,
+      hotThreshold: opts.hotThreshold ?? (kind === 'check' ? CHECK_HOT_THRESHOLD : DEFAULT_CACHE_OPTIONS.hotThreshold),
       maxBlockInstructions: opts.maxBlockInstructions ?? DEFAULT_CACHE_OPTIONS.maxBlockInstructions,
       maxBlocks: opts.maxBlocks ?? DEFAULT_CACHE_OPTIONS.maxBlocks,
       maxBytes: opts.maxBytes ?? DEFAULT_CACHE_OPTIONS.maxBytes,
@@ -280,7 +280,6 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
   private runUntimed(maxCycles: number): number {
     const { core, cache } = this;
     const r = core.registers;
-    const blocks = cache.blocks;
     const env = cache.env;
     const checker = this.checker;
     const keep = this.keepRunning;
@@ -323,11 +322,11 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
           const s = prev.succ[slot];
           if (s !== null && s.pc === pc && s.valid) blk = s;
           else {
-            blk = blocks.get(pc);
+            blk = cache.lookup(pc);
             if (blk !== undefined) prev.succ[slot] = blk;
           }
           prev = null;
-        } else blk = blocks.get(pc);
+        } else blk = cache.lookup(pc);
         if (blk === undefined && leader) {
           blk = cache.enter(pc);
           // An instruction the translator leaves to the interpreter (BKPT, MSR, WFE...): the
@@ -417,7 +416,6 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
     const cn = this.cycleNanos();
     const keep = this.keepRunning;
     const r = core.registers;
-    const blocks = cache.blocks;
     const env = cache.env;
     const checker = this.checker;
     cache.checkArrays();
@@ -441,7 +439,7 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
       }
       {
         const pc = r[15];
-        let blk: Block | undefined = blocks.get(pc);
+        let blk: Block | undefined = cache.lookup(pc);
         if (blk === undefined && leader) {
           blk = cache.enter(pc);
           // An instruction the translator leaves to the interpreter (BKPT, MSR, WFE...): the

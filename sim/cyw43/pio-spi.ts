@@ -34,8 +34,15 @@ const SHIFTCTRL_OUT_SHIFTDIR = 1 << 19;
 const SHIFTCTRL_FJOIN = 0xc0000000;
 const EXECCTRL_SIDE_EN = 1 << 30;
 const EXECCTRL_STATUS_SEL = 1 << 4;
-/** State-machine cycles of lookahead granted per alarm while running (about one 32-bit word). */
+/** State-machine cycles between two runs of a running state machine, at least (about one 32-bit word)... */
 const RUN_QUANTUM_CYCLES = 96;
+/** ...and at most, when it is in a shift loop whose end is known from its X/Y counter. */
+const RUN_HORIZON_MAX_CYCLES = 8192;
+/** DREQ numbers of the PIO FIFOs (RP2040 datasheet §2.5.3.1): PIOn TXm = 8n + m, RXm = 8n + 4 + m. */
+const DREQ_PIO_STRIDE = 8;
+const DREQ_PIO_RX0 = 4;
+/** Zero-delay DMA transfers run at once per FIFO change, at most (a FIFO holds at most 8 words). */
+const DMA_PUMP_LIMIT = 16;
 
 /** The fields of rp2040js's StateMachine this transport drives (public at run time). */
 interface Fifo {
@@ -66,6 +73,12 @@ interface Sm {
   step(): void;
   updateDMATx(): void;
   updateDMARx(): void;
+}
+/** The fields of rp2040js's DMA channels this transport drives (public at run time). */
+interface DmaChannel {
+  readonly treq: number;
+  readonly transferAlarm: { readonly scheduled: boolean; readonly nanos?: number; cancel(): void };
+  transfer(): void;
 }
 interface Pio {
   readonly index: number;
@@ -114,6 +127,7 @@ export class PioSpiTransport {
   private misoAcc = 0;
   private misoBits = 0;
   private csLow = false;
+  private inSync = false;
   private disposers: (() => void)[] = [];
   private warnedOp = new Set<string>();
   /** Number of state-machine instructions executed (diagnostics). */
@@ -281,7 +295,7 @@ export class PioSpiTransport {
   }
 
   private afterAccess(): void {
-    if (!this.running) return;
+    if (!this.running || this.inSync) return;
     if (this.stalled) this.sync();
     this.arm();
   }
@@ -293,7 +307,7 @@ export class PioSpiTransport {
       return;
     }
     if (this.timer) return;
-    const delay = Math.max(0, this.smTime - this.clock.nanos) + RUN_QUANTUM_CYCLES * this.cycleNanos();
+    const delay = Math.max(0, this.smTime - this.clock.nanos) + this.horizonCycles() * this.cycleNanos();
     this.timer = this.clock.schedule(delay, () => {
       this.timer = null;
       this.safe(() => {
@@ -301,6 +315,55 @@ export class PioSpiTransport {
         this.arm();
       });
     });
+  }
+
+  /**
+   * How far the state machine may run before it is next brought up to date: to the end of the
+   * shift loop it is in (the DMA keeps its FIFO fed meanwhile, see pumpDma), so that a transfer's
+   * end is seen on time; one word's worth elsewhere. Every access to the PIO block by the CPU or
+   * the DMA brings it up to date first anyway.
+   */
+  private horizonCycles(): number {
+    const { pio, sm } = this.owned!;
+    const pc = sm.pc;
+    const wrapTop = (sm.execCtrl >>> 12) & 0x1f;
+    const wrapBottom = (sm.execCtrl >>> 7) & 0x1f;
+    const a = pio.instructions[pc]! & 0xffff;
+    const b = pio.instructions[this.after(pc, wrapTop, wrapBottom)]! & 0xffff;
+    // a shift loop: `OUT/IN PINS, 1` then `JMP X--/Y--` back to it
+    if (b >>> 13 !== 0 || (b & 0x1f) !== pc || (a & 0xff) !== 1 || (a >>> 13 !== 3 && a >>> 13 !== 2)) return RUN_QUANTUM_CYCLES;
+    const cond = (b >>> 5) & 7;
+    const counter = cond === 2 ? sm.x : cond === 4 ? sm.y : -1;
+    if (counter < 0) return RUN_QUANTUM_CYCLES;
+    const sidesetCount = (sm.pinCtrl >>> 29) & 7;
+    const delayMask = (1 << (5 - sidesetCount)) - 1;
+    const perIter = 2 + (((a >>> 8) & 0x1f) & delayMask) + (((b >>> 8) & 0x1f) & delayMask);
+    const left = ((counter >>> 0) + 1) * perIter;
+    return Math.max(RUN_QUANTUM_CYCLES, Math.min(RUN_HORIZON_MAX_CYCLES, left));
+  }
+
+  /**
+   * A FIFO of the bus state machine changed inside `sync`: a DMA channel paced by its DREQ has a
+   * transfer due now (rp2040js schedules one at zero delay per DREQ). Do it at once, as the DMA
+   * does within a few cycles on hardware, so the state machine can run on with a fed FIFO instead
+   * of stopping at every word until the clock passes that zero-delay alarm.
+   */
+  private pumpDma(): void {
+    const { pio, sm } = this.owned!;
+    const channels = (this.mcu as unknown as { dma?: { channels?: DmaChannel[] } }).dma?.channels;
+    if (!channels) return;
+    const tx = pio.index * DREQ_PIO_STRIDE + sm.index;
+    const rx = tx + DREQ_PIO_RX0;
+    const now = this.clock.nanos;
+    for (const ch of channels) {
+      if (ch.treq !== tx && ch.treq !== rx) continue;
+      for (let i = 0; i < DMA_PUMP_LIMIT; i++) {
+        const alarm = ch.transferAlarm;
+        if (!alarm.scheduled || alarm.nanos === undefined || alarm.nanos > now) break;
+        alarm.cancel();
+        ch.transfer();
+      }
+    }
   }
 
   private cycleNanos(): number {
@@ -312,6 +375,18 @@ export class PioSpiTransport {
 
   /** Run the bus state machine up to the current simulated time. */
   sync(): void {
+    // A DMA transfer made by pumpDma reaches the PIO registers through the hooks: the outer
+    // sync is already running the state machine.
+    if (this.inSync || !this.running || !this.owned) return;
+    this.inSync = true;
+    try {
+      this.syncNow();
+    } finally {
+      this.inSync = false;
+    }
+  }
+
+  private syncNow(): void {
     if (!this.running || !this.owned) return;
     const { sm } = this.owned;
     if (!sm.enabled) {
@@ -509,6 +584,7 @@ export class PioSpiTransport {
           sm.inputShiftReg = 0;
           sm.inputShiftCount = 0;
           sm.updateDMARx();
+          this.pumpDma();
           pio.checkInterrupts();
         }
         break;
@@ -526,6 +602,7 @@ export class PioSpiTransport {
           sm.outputShiftReg = sm.txFIFO.pull() >>> 0;
           sm.outputShiftCount = 0;
           sm.updateDMATx();
+          this.pumpDma();
           pio.checkInterrupts();
         }
         let v: number;
@@ -571,6 +648,7 @@ export class PioSpiTransport {
           } else {
             sm.outputShiftReg = sm.txFIFO.pull() >>> 0;
             sm.updateDMATx();
+          this.pumpDma();
             pio.checkInterrupts();
           }
           sm.outputShiftCount = 0;
@@ -584,6 +662,7 @@ export class PioSpiTransport {
           } else {
             sm.rxFIFO.push(sm.inputShiftReg >>> 0);
             sm.updateDMARx();
+          this.pumpDma();
             pio.checkInterrupts();
           }
           sm.inputShiftReg = 0;

@@ -70,4 +70,30 @@ describe('PollSkipper', () => {
     }
     expect(off.skipper.request).toBe(0);
   });
+
+  it('offers a polled register for re-reading only when reading it has no side effect', () => {
+    const poll = (addr: number, before?: (mcu: RP2040) => void) => {
+      const { mcu, core, skipper } = rig();
+      before?.(mcu);
+      core.PC = 0x20000100;
+      for (let i = 0; i < 4; i++) {
+        core.cycles += 6;
+        mcu.readUint32(addr);
+      }
+      expect(skipper.request).toBe(Infinity);
+      return { mcu, skipper };
+    };
+    // DMA CH0_CTRL_TRIG: the watch reads the live register
+    const dma = poll(0x50000010);
+    expect(dma.skipper.watch?.addr).toBe(0x50000010);
+    expect(dma.skipper.watch?.read()).toBe(dma.skipper.watch?.value);
+    const addr = poll(0x50000000, (mcu) => mcu.writeUint32(0x50000000, 0x20001000)); // CH0_READ_ADDR
+    expect(addr.skipper.watch?.value).toBe(0x20001000);
+    addr.mcu.writeUint32(0x50000000, 0x20002000);
+    expect(addr.skipper.watch?.read()).toBe(0x20002000);
+    // PIO0 FSTAT can be read again; PIO0 RXF0 pops the FIFO, UART0 DR pops the RX FIFO
+    expect(poll(0x50200004).skipper.watch).not.toBeNull();
+    expect(poll(0x50200020).skipper.watch).toBeNull();
+    expect(poll(0x40034000).skipper.watch).toBeNull();
+  });
 });

@@ -31,7 +31,8 @@ describe.skipIf(!fw)('reference firmware on the CPU engines', () => {
     const logs: Record<string, string[]> = {};
     const regs: Record<string, string> = {};
     for (const kind of ['interp', 'jit'] as const) {
-      const board = await PicoW.create({ firmware: fw!, cpu: kind });
+      // Translate early, so that much of boot runs translated.
+      const board = await PicoW.create({ firmware: fw!, cpu: kind, hotThreshold: 64 });
       boards.push(board);
       const log: string[] = [];
       recordExceptions(board, log);

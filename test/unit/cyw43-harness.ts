@@ -6,6 +6,7 @@
  * from their PIO semantics; PIO block, SM and instruction offset are parameters.
  */
 import { RP2040 } from 'rp2040js';
+import { BoardClock } from '../../sim/board/board-clock.ts';
 import type { BoardContext, BoardEvent } from '../../sim/board/device.ts';
 import { Cyw43439, type Cyw43Options } from '../../sim/cyw43/chip.ts';
 import { bswap32, encodeCommand, rotate16 } from '../../sim/cyw43/gspi.ts';
@@ -67,6 +68,19 @@ const INSTR_MEM0 = 0x048;
 const SM0 = 0x0c8;
 const SM_STRIDE = 0x18;
 const FUNCSEL_SIO = 5;
+/** DMA channel 0 (RP2040 datasheet §2.5.7) and the SRAM the harness's DMA reads from. */
+const DMA_CH0 = 0x50000000;
+const DMA_READ_ADDR = 0x00;
+const DMA_WRITE_ADDR = 0x04;
+const DMA_TRANS_COUNT = 0x08;
+const DMA_CTRL_TRIG = 0x0c;
+const DMA_CTRL_EN = 1 << 0;
+const DMA_SIZE_WORD = 2 << 2;
+const DMA_INCR_READ = 1 << 4;
+const DMA_CHAIN_TO_LSB = 11;
+const DMA_TREQ_LSB = 15;
+const DMA_BUSY = 1 << 24;
+const DMA_SRC = 0x20010000;
 const PADS_BANK0 = 0x4001c000;
 const PAD_IE = 0x40;
 const PAD_PULL_DOWN = 0x04;
@@ -106,7 +120,8 @@ export interface HarnessOptions extends Cyw43Options {
 }
 
 export class PicoHost {
-  readonly mcu = new RP2040();
+  /** The board's clock (alarms report whether they are pending, as the transport relies on). */
+  readonly mcu = new RP2040(new BoardClock() as unknown as ConstructorParameters<typeof RP2040>[0]);
   readonly clock = simClockOf(this.mcu);
   readonly chip: Cyw43439;
   readonly events: BoardEvent[] = [];
@@ -210,7 +225,7 @@ export class PicoHost {
    * One bus transfer: `tx` memory words out, then (if `rxWords`) that many words in. Words are
    * byte-swapped on their way to and from the FIFOs, as the DMA channels of the Pico driver do.
    */
-  transfer(tx: number[], rxWords: number): number[] {
+  transfer(tx: number[], rxWords: number, opts: { dma?: boolean } = {}): number[] {
     const smBit = 1 << this.smIndex;
     this.w(SIO + SIO_GPIO_OUT_CLR, 1 << WL_CS);
     this.pioWrite(CTRL, this.pioRead(CTRL) & ~smBit);
@@ -234,6 +249,20 @@ export class PicoHost {
         this.pioWrite(TXF0 + 4 * this.smIndex, f);
       }
     };
+    if (opts.dma) {
+      // DMA channel 0 paced by this state machine's TX DREQ, as the Pico driver feeds the bus.
+      tx.forEach((w, k) => {
+        const f = bswap32(w);
+        this.txFifoLog.push(f);
+        this.w(DMA_SRC + 4 * k, f);
+      });
+      i = tx.length;
+      const dreq = this.pioIndex * 8 + this.smIndex;
+      this.w(DMA_CH0 + DMA_READ_ADDR, DMA_SRC);
+      this.w(DMA_CH0 + DMA_WRITE_ADDR, PIO_BASE[this.pioIndex]! + TXF0 + 4 * this.smIndex);
+      this.w(DMA_CH0 + DMA_TRANS_COUNT, tx.length);
+      this.w(DMA_CH0 + DMA_CTRL_TRIG, DMA_CTRL_EN | DMA_SIZE_WORD | DMA_INCR_READ | (0 << DMA_CHAIN_TO_LSB) | (dreq << DMA_TREQ_LSB));
+    }
     // The DMA channel is started before the state machine: the FIFO is full when it starts.
     feed();
     this.pioWrite(FDEBUG, stallBit);
@@ -245,7 +274,8 @@ export class PicoHost {
       while (rx.length < rxWords && !(this.pioRead(FSTAT) & (1 << (8 + this.smIndex)))) {
         rx.push(bswap32(this.pioRead(RXF0 + 4 * this.smIndex)));
       }
-      if (i === tx.length && (rxWords ? rx.length === rxWords : (this.pioRead(FDEBUG) & stallBit) !== 0)) break;
+      const dmaBusy = opts.dma ? (this.r(DMA_CH0 + DMA_CTRL_TRIG) & DMA_BUSY) !== 0 : false;
+      if (i === tx.length && !dmaBusy && (rxWords ? rx.length === rxWords : (this.pioRead(FDEBUG) & stallBit) !== 0)) break;
       this.advance(200);
       if (++guard > 2_000_000) throw new Error('bus transfer never completed');
     }
@@ -292,14 +322,14 @@ export class PicoHost {
     words.forEach((w, i) => dv.setUint32(i * 4, w, true));
     return out.subarray(pad, pad + len);
   }
-  writeBytes(fn: number, addr: number, data: Uint8Array): void {
+  writeBytes(fn: number, addr: number, data: Uint8Array, opts: { dma?: boolean } = {}): void {
     const n = (data.length + 3) >> 2;
     const buf = new Uint8Array(n * 4);
     buf.set(data);
     const dv = new DataView(buf.buffer);
     const words = [this.cmd(true, fn, addr, data.length)];
     for (let i = 0; i < n; i++) words.push(dv.getUint32(i * 4, true));
-    this.transfer(words, 0);
+    this.transfer(words, 0, opts);
   }
 
   // ---- backplane ----

@@ -54,4 +54,36 @@ describe('cyw43 bus transport over a PIO state machine', () => {
     expect(host.clock.nanos - t0).toBeGreaterThanOrEqual(bits * 2 * 32);
   });
 
+  it('keeps a DMA-fed state machine running: a 256-byte write takes its bit time, not two clock alarms per word', () => {
+    host = new PicoHost({ clkdiv: 4 });
+    host.busInit();
+    // Alarms the transport sets to run the state machine, and zero-delay DMA transfers that had
+    // to wait for the clock to pass them (rather than running when the FIFO asked for data).
+    let busAlarms = 0;
+    const schedule = host.clock.schedule.bind(host.clock);
+    host.clock.schedule = (delay, cb) => {
+      busAlarms++;
+      return schedule(delay, cb);
+    };
+    const alarm = (host.mcu.dma.channels[0] as unknown as { transferAlarm: { callback: () => void } }).transferAlarm;
+    const transfer = alarm.callback;
+    let dmaAlarms = 0;
+    alarm.callback = () => {
+      dmaAlarms++;
+      transfer();
+    };
+    const data = Uint8Array.from({ length: 256 }, (_, k) => (k * 7 + 3) & 0xff);
+    const t0 = host.clock.nanos;
+    host.writeBytes(1, 0x8000, data, { dma: true });
+    const elapsed = host.clock.nanos - t0;
+    host.clock.schedule = schedule;
+    alarm.callback = transfer;
+    const bits = (256 + 4) * 8;
+    expect(elapsed).toBeGreaterThanOrEqual(bits * 2 * 32);
+    expect(elapsed).toBeLessThan(bits * 2 * 32 * 1.5);
+    expect(dmaAlarms).toBeLessThanOrEqual(8); // the first FIFO fill; 65 words in all
+    expect(busAlarms).toBeLessThan(16);
+    expect(host.readBytes(1, 0x8000, 256)).toEqual(data);
+  });
+
 });
