@@ -316,7 +316,7 @@ export class PicoW extends EventEmitter {
     this.usb = usb;
     this.mcu = mcu;
     this.engines = new Map();
-    this.poll = new PollSkipper(() => this.skipPolls && !this.policy.hostIoPending);
+    this.poll = new PollSkipper(() => this.skipPolls);
     this.poll.install(mcu);
     if (this.coreCount === 2) {
       this.multicore = new MultiCore(mcu, this.bootrom.layout.park, this.logger, (core, view, code) =>
@@ -557,14 +557,17 @@ export class PicoW extends EventEmitter {
   /**
    * A core only polls (PollSkipper): move time forward instead of executing the wait — to the
    * next alarm for a loop that cannot progress before it, by the requested step for a timer
-   * poll. Not while the other core is busy (it would lose that time) or host I/O is pending.
+   * poll. Not while the other core is busy (it would lose that time).
    */
   private skipPolling(bothBusy: boolean): void {
     const req = this.poll.request;
     const watch = this.poll.watch;
     this.poll.request = 0;
     this.poll.watch = null;
-    if (bothBusy) return;
+    // A no-progress loop skips exactly to the next alarm, never past the clock policy's limit, so it
+    // is skipped while host I/O is pending too; a timer poll's growing steps may end a wait late,
+    // so not then.
+    if (bothBusy || (req !== Infinity && this.policy.hostIoPending)) return;
     const clock = this.clock;
     const next = clock.nanosToNextAlarm;
     const limit = this.policy.limitNanos();
