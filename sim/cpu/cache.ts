@@ -341,6 +341,7 @@ export class TranslationCache {
     for (const [base, size, first] of regions) {
       const lo = Math.max(start, base);
       const hi = Math.min(end, base + size);
+      if (lo >= hi) continue;
       for (let i = first + ((lo - base) >>> 1); i < first + ((hi - base + 1) >>> 1); i++) {
         if (this.slots[i]! > BLOCK_ID0) this.slots[i] = 0;
       }
