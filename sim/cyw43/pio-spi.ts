@@ -74,11 +74,44 @@ interface Sm {
   updateDMATx(): void;
   updateDMARx(): void;
 }
-/** The fields of rp2040js's DMA channels this transport drives (public at run time). */
+/**
+ * The fields of rp2040js's DMA channels this transport drives (public at run time). The alarm is
+ * the board clock's: `scheduled` is false once it has fired.
+ */
 interface DmaChannel {
   readonly treq: number;
-  readonly transferAlarm: { readonly scheduled: boolean; readonly nanos?: number; cancel(): void };
+  readonly transferAlarm: { readonly scheduled: boolean; readonly nanos: number; cancel(): void };
   transfer(): void;
+}
+
+/** A two-instruction shift loop at the state machine's PC: `OUT/IN PINS, 1` then `JMP X--/Y--` back. */
+interface ShiftLoop {
+  /** 3 = OUT, 2 = IN. */
+  readonly op: number;
+  /** JMP condition: 2 = X--, 4 = Y--. */
+  readonly cond: number;
+  readonly nextPc: number;
+  readonly wrapTop: number;
+  readonly wrapBottom: number;
+  readonly cyclesPerIter: number;
+}
+
+function shiftLoopAt(pio: Pio, sm: Sm): ShiftLoop | null {
+  const pc = sm.pc;
+  const wrapTop = (sm.execCtrl >>> 12) & 0x1f;
+  const wrapBottom = (sm.execCtrl >>> 7) & 0x1f;
+  const nextPc = pc === wrapTop ? wrapBottom : (pc + 1) & 0x1f;
+  const a = pio.instructions[pc]! & 0xffff;
+  const b = pio.instructions[nextPc]! & 0xffff;
+  if (b >>> 13 !== 0 || (b & 0x1f) !== pc) return null; // b: JMP back to a
+  if ((a & 0xff) !== 1) return null; // one bit to/from PINS
+  const op = a >>> 13;
+  const cond = (b >>> 5) & 7;
+  if (!((op === 3 && cond === 2) || (op === 2 && cond === 4))) return null;
+  const sidesetCount = (sm.pinCtrl >>> 29) & 7;
+  const delayMask = (1 << (5 - sidesetCount)) - 1;
+  const cyclesPerIter = 2 + (((a >>> 8) & 0x1f) & delayMask) + (((b >>> 8) & 0x1f) & delayMask);
+  return { op, cond, nextPc, wrapTop, wrapBottom, cyclesPerIter };
 }
 interface Pio {
   readonly index: number;
@@ -128,6 +161,7 @@ export class PioSpiTransport {
   private misoBits = 0;
   private csLow = false;
   private inSync = false;
+  private readonly dmaChannels: DmaChannel[] | null;
   private disposers: (() => void)[] = [];
   private warnedOp = new Set<string>();
   /** Number of state-machine instructions executed (diagnostics). */
@@ -141,6 +175,7 @@ export class PioSpiTransport {
     private readonly pins = { data: PIN_WL_DATA, clk: PIN_WL_CLK, cs: PIN_WL_CS },
   ) {
     this.pios = (mcu as unknown as { pio: Pio[] }).pio;
+    this.dmaChannels = (mcu as unknown as { dma?: { channels?: DmaChannel[] } }).dma?.channels ?? null;
     for (const pio of this.pios) this.hookPio(pio);
     const csPin = mcu.gpio[this.pins.cs]!;
     this.csLow = csPin.outputEnable && !csPin.outputValue;
@@ -319,39 +354,31 @@ export class PioSpiTransport {
 
   /**
    * How far the state machine may run before it is next brought up to date: to the end of the
-   * shift loop it is in (the DMA keeps its FIFO fed meanwhile, see pumpDma), so that a transfer's
+   * shift loop it is in (the DMA keeps its FIFO fed meanwhile, see fifoChanged), so that a transfer's
    * end is seen on time; one word's worth elsewhere. Every access to the PIO block by the CPU or
    * the DMA brings it up to date first anyway.
    */
   private horizonCycles(): number {
     const { pio, sm } = this.owned!;
-    const pc = sm.pc;
-    const wrapTop = (sm.execCtrl >>> 12) & 0x1f;
-    const wrapBottom = (sm.execCtrl >>> 7) & 0x1f;
-    const a = pio.instructions[pc]! & 0xffff;
-    const b = pio.instructions[this.after(pc, wrapTop, wrapBottom)]! & 0xffff;
-    // a shift loop: `OUT/IN PINS, 1` then `JMP X--/Y--` back to it
-    if (b >>> 13 !== 0 || (b & 0x1f) !== pc || (a & 0xff) !== 1 || (a >>> 13 !== 3 && a >>> 13 !== 2)) return RUN_QUANTUM_CYCLES;
-    const cond = (b >>> 5) & 7;
-    const counter = cond === 2 ? sm.x : cond === 4 ? sm.y : -1;
-    if (counter < 0) return RUN_QUANTUM_CYCLES;
-    const sidesetCount = (sm.pinCtrl >>> 29) & 7;
-    const delayMask = (1 << (5 - sidesetCount)) - 1;
-    const perIter = 2 + (((a >>> 8) & 0x1f) & delayMask) + (((b >>> 8) & 0x1f) & delayMask);
-    const left = ((counter >>> 0) + 1) * perIter;
+    const loop = shiftLoopAt(pio, sm);
+    if (!loop) return RUN_QUANTUM_CYCLES;
+    const counter = loop.cond === 2 ? sm.x : sm.y;
+    const left = ((counter >>> 0) + 1) * loop.cyclesPerIter;
     return Math.max(RUN_QUANTUM_CYCLES, Math.min(RUN_HORIZON_MAX_CYCLES, left));
   }
 
   /**
-   * A FIFO of the bus state machine changed inside `sync`: a DMA channel paced by its DREQ has a
-   * transfer due now (rp2040js schedules one at zero delay per DREQ). Do it at once, as the DMA
+   * A FIFO of the bus state machine changed inside `sync`: update its DREQs; a DMA channel paced
+   * by one of them has a transfer due now (rp2040js schedules one at zero delay per DREQ). Do it at once, as the DMA
    * does within a few cycles on hardware, so the state machine can run on with a fed FIFO instead
    * of stopping at every word until the clock passes that zero-delay alarm.
    */
-  private pumpDma(): void {
-    const { pio, sm } = this.owned!;
-    const channels = (this.mcu as unknown as { dma?: { channels?: DmaChannel[] } }).dma?.channels;
+  private fifoChanged(sm: Sm): void {
+    sm.updateDMATx();
+    sm.updateDMARx();
+    const channels = this.dmaChannels;
     if (!channels) return;
+    const pio = this.owned!.pio;
     const tx = pio.index * DREQ_PIO_STRIDE + sm.index;
     const rx = tx + DREQ_PIO_RX0;
     const now = this.clock.nanos;
@@ -359,7 +386,7 @@ export class PioSpiTransport {
       if (ch.treq !== tx && ch.treq !== rx) continue;
       for (let i = 0; i < DMA_PUMP_LIMIT; i++) {
         const alarm = ch.transferAlarm;
-        if (!alarm.scheduled || alarm.nanos === undefined || alarm.nanos > now) break;
+        if (!alarm.scheduled || alarm.nanos > now) break;
         alarm.cancel();
         ch.transfer();
       }
@@ -375,7 +402,7 @@ export class PioSpiTransport {
 
   /** Run the bus state machine up to the current simulated time. */
   sync(): void {
-    // A DMA transfer made by pumpDma reaches the PIO registers through the hooks: the outer
+    // A DMA transfer made by fifoChanged reaches the PIO registers through the hooks: the outer
     // sync is already running the state machine.
     if (this.inSync || !this.running || !this.owned) return;
     this.inSync = true;
@@ -387,8 +414,7 @@ export class PioSpiTransport {
   }
 
   private syncNow(): void {
-    if (!this.running || !this.owned) return;
-    const { sm } = this.owned;
+    const { sm } = this.owned!;
     if (!sm.enabled) {
       this.running = false;
       return;
@@ -446,24 +472,13 @@ export class PioSpiTransport {
    */
   private burst(maxCycles: number): number {
     const { pio, sm } = this.owned!;
+    const loop = shiftLoopAt(pio, sm);
+    if (!loop) return 0;
+    const { cyclesPerIter, nextPc, wrapTop, wrapBottom } = loop;
     const pc = sm.pc;
-    const wrapTop = (sm.execCtrl >>> 12) & 0x1f;
-    const wrapBottom = (sm.execCtrl >>> 7) & 0x1f;
-    const nextPc = pc === wrapTop ? wrapBottom : (pc + 1) & 0x1f;
-    const a = pio.instructions[pc]! & 0xffff;
-    const b = pio.instructions[nextPc]! & 0xffff;
-    const sidesetCount = (sm.pinCtrl >>> 29) & 7;
-    const delayMask = (1 << (5 - sidesetCount)) - 1;
-    const cyclesPerIter = 2 + (((a >>> 8) & 0x1f) & delayMask) + (((b >>> 8) & 0x1f) & delayMask);
-    // b must be JMP X-- / Y-- back to a
-    if (b >>> 13 !== 0 || (b & 0x1f) !== pc) return 0;
-    const cond = (b >>> 5) & 7;
-    const opA = a >>> 13;
-    const n = a & 0x1f;
-    if (n !== 1 || ((a >>> 5) & 7) !== 0) return 0; // one bit to/from PINS
     let iters = Math.floor(maxCycles / cyclesPerIter);
     if (iters < 2) return 0;
-    if (opA === 3 && cond === 2) {
+    if (loop.op === 3) {
       // OUT PINS, 1 ; JMP X-- : bits already in the OSR (no autopull inside the burst)
       if (!(sm.shiftCtrl & SHIFTCTRL_AUTOPULL) || sm.shiftCtrl & SHIFTCTRL_OUT_SHIFTDIR || !this.dataIsOutput) return 0;
       if ((sm.pinCtrl & 0x1f) !== this.pins.data) return 0;
@@ -482,22 +497,19 @@ export class PioSpiTransport {
       this.instructions += 2 * iters;
       return iters * cyclesPerIter;
     }
-    if (opA === 2 && cond === 4) {
-      // IN PINS, 1 ; JMP Y-- : bits until the ISR is due for an autopush
-      if (!(sm.shiftCtrl & SHIFTCTRL_AUTOPUSH) || sm.shiftCtrl & SHIFTCTRL_IN_SHIFTDIR) return 0;
-      if (((sm.pinCtrl >>> 15) & 0x1f) !== this.pins.data) return 0;
-      const room = this.pushThreshold(sm) - sm.inputShiftCount - 1; // leave the pushing bit to execOne
-      iters = Math.min(iters, room, sm.y >>> 0 === 0xffffffff ? iters : sm.y + 1);
-      if (iters < 2) return 0;
-      for (let i = 0; i < iters; i++) sm.inputShiftReg = ((sm.inputShiftReg << 1) | this.misoBit()) >>> 0;
-      sm.inputShiftCount += iters;
-      const yBefore = sm.y >>> 0;
-      sm.y = (yBefore - iters) >>> 0;
-      sm.pc = yBefore + 1 === iters ? this.after(nextPc, wrapTop, wrapBottom) : pc;
-      this.instructions += 2 * iters;
-      return iters * cyclesPerIter;
-    }
-    return 0;
+    // IN PINS, 1 ; JMP Y-- : bits until the ISR is due for an autopush
+    if (!(sm.shiftCtrl & SHIFTCTRL_AUTOPUSH) || sm.shiftCtrl & SHIFTCTRL_IN_SHIFTDIR) return 0;
+    if (((sm.pinCtrl >>> 15) & 0x1f) !== this.pins.data) return 0;
+    const room = this.pushThreshold(sm) - sm.inputShiftCount - 1; // leave the pushing bit to execOne
+    iters = Math.min(iters, room, sm.y >>> 0 === 0xffffffff ? iters : sm.y + 1);
+    if (iters < 2) return 0;
+    for (let i = 0; i < iters; i++) sm.inputShiftReg = ((sm.inputShiftReg << 1) | this.misoBit()) >>> 0;
+    sm.inputShiftCount += iters;
+    const yBefore = sm.y >>> 0;
+    sm.y = (yBefore - iters) >>> 0;
+    sm.pc = yBefore + 1 === iters ? this.after(nextPc, wrapTop, wrapBottom) : pc;
+    this.instructions += 2 * iters;
+    return iters * cyclesPerIter;
   }
 
   private after(pc: number, wrapTop: number, wrapBottom: number): number {
@@ -583,8 +595,7 @@ export class PioSpiTransport {
           sm.rxFIFO.push(sm.inputShiftReg >>> 0);
           sm.inputShiftReg = 0;
           sm.inputShiftCount = 0;
-          sm.updateDMARx();
-          this.pumpDma();
+          this.fifoChanged(sm);
           pio.checkInterrupts();
         }
         break;
@@ -601,8 +612,7 @@ export class PioSpiTransport {
           }
           sm.outputShiftReg = sm.txFIFO.pull() >>> 0;
           sm.outputShiftCount = 0;
-          sm.updateDMATx();
-          this.pumpDma();
+          this.fifoChanged(sm);
           pio.checkInterrupts();
         }
         let v: number;
@@ -647,8 +657,7 @@ export class PioSpiTransport {
             sm.outputShiftReg = sm.x;
           } else {
             sm.outputShiftReg = sm.txFIFO.pull() >>> 0;
-            sm.updateDMATx();
-          this.pumpDma();
+            this.fifoChanged(sm);
             pio.checkInterrupts();
           }
           sm.outputShiftCount = 0;
@@ -661,8 +670,7 @@ export class PioSpiTransport {
             if (block) return -1;
           } else {
             sm.rxFIFO.push(sm.inputShiftReg >>> 0);
-            sm.updateDMARx();
-          this.pumpDma();
+            this.fifoChanged(sm);
             pio.checkInterrupts();
           }
           sm.inputShiftReg = 0;
