@@ -393,14 +393,22 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
           }
         }
       }
-      const pc0 = r[15];
+      // Interpret up to the next block leader (a branch, an exception entry, or the instruction
+      // after one the translator declined): blocks are only looked up and counted at leaders.
       core.cycles = cyc;
-      core.executeInstruction();
+      for (;;) {
+        const pc0 = r[15];
+        core.executeInstruction();
+        interpreted++;
+        const d = r[15] - pc0;
+        if (core.waiting || this.stopped || (keep && !keep())) {
+          cyc = core.cycles;
+          break outer;
+        }
+        leader = forceLeader || (d !== 2 && d !== 4);
+        if (leader || core.cycles >= end) break;
+      }
       cyc = core.cycles;
-      interpreted++;
-      const d = r[15] - pc0;
-      leader = forceLeader || (d !== 2 && d !== 4);
-      if (core.waiting || this.stopped || (keep && !keep())) break;
     }
     core.cycles = cyc;
     this.interpreted += interpreted;
