@@ -17,6 +17,7 @@ export interface WorldOptions {
   uniqueId?: string | Uint8Array;
   /** CPU engine (default jit). */
   cpu?: CpuEngineKind;
+  hotThreshold?: number;
   /** Access points added to the defaults PicoW-Sim (password picowsim) and Wokwi-GUEST (open); one with a default's SSID replaces it. */
   aps?: (string | ApConfig)[];
   maps?: (string | MapRule)[];
@@ -90,6 +91,7 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
       devices: [chip, ...sensors.devices],
       logger,
       cpu: o.cpu,
+      hotThreshold: o.hotThreshold,
     });
     closers.push(() => board.dispose());
     const net = new VirtualNetwork({

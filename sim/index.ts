@@ -47,6 +47,8 @@ export interface BootOptions {
   files?: Record<string, string | Uint8Array>;
   /** CPU engine: 'jit' (default), 'interp' or 'check'. */
   cpu?: CpuEngineKind;
+  /** Entries of a code block before the jit translates it (default 1024). */
+  hotThreshold?: number;
   /** Access points as `SSID[:PASSWORD]` or objects, added to PicoW-Sim (picowsim) and Wokwi-GUEST (open). */
   aps?: (string | ApConfig)[];
   /** Virtual network: `--map`, `--host`, `--forward` specs (or parsed rules), as on the command line. */
@@ -130,6 +132,7 @@ export class PicoW {
       name: opts.name,
       uniqueId: opts.uniqueId,
       cpu: opts.cpu,
+      hotThreshold: opts.hotThreshold,
       aps: opts.aps,
       maps: opts.maps,
       hosts: opts.hosts,

@@ -98,4 +98,17 @@ describe.skipIf(!fw)('PicoW test API', () => {
     const err = await pico.waitForOutput('never printed', { timeout: 300 }).catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/timed out after 300 ms waiting for never printed/);
   });
+
+  it('passes hotThreshold to the jit: translated at once with 1, never with a threshold no block reaches', async () => {
+    const translations = async (hotThreshold: number): Promise<number> => {
+      const p = await PicoW.boot({ firmware: fw!, hotThreshold });
+      try {
+        return p.board.cpuStats().reduce((a, st) => a + st.translations, 0);
+      } finally {
+        await p.dispose();
+      }
+    };
+    expect(await translations(2 ** 30)).toBe(0);
+    expect(await translations(1)).toBeGreaterThan(100);
+  }, 120_000);
 });
