@@ -212,6 +212,13 @@ export class TranslationCache {
     return this.translate(pc);
   }
 
+  /** Code at `pc` is a block or was entered at least half as often as a block's threshold. */
+  private likely(pc: number): boolean {
+    const i = this.slotOf(pc);
+    const v = i < 0 ? (this.blocks.has(pc) ? BLOCK_ID0 : (this.hot.get(pc) ?? 0)) : this.slots[i]!;
+    return v <= BLOCK_ID0 || 2 * v >= this.opts.hotThreshold;
+  }
+
   /** The translator declined the instruction at `pc` (it runs on the interpreter). */
   declined(pc: number): boolean {
     const i = this.slotOf(pc);
@@ -224,6 +231,7 @@ export class TranslationCache {
       maxInstructions: this.opts.maxBlockInstructions,
       journal: this.opts.journal,
       inlineIO: this.opts.inlineIO && !this.opts.journal,
+      likely: (t) => this.likely(t),
     });
     const slot = this.slotOf(pc);
     if (!code) {

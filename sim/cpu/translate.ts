@@ -1,9 +1,14 @@
 /**
  * Thumb → JavaScript translation of one block.
  *
- * A block is straight-line Thumb code from an entry PC up to (and including) the first
- * control-flow instruction, or up to (excluding) the first instruction the translator leaves to
- * the interpreter, capped at `maxInstructions`. The generated function mirrors, instruction by
+ * A block is a trace: Thumb code from an entry PC along one path, up to (and including) a
+ * control-flow instruction it cannot follow, or up to (excluding) the first instruction the
+ * translator leaves to the interpreter, capped at `maxInstructions`. The trace follows B and BL;
+ * a conditional branch whose target already runs often (see `likely`) when taken, else its
+ * fall-through; and an indirect branch (`bx lr`, `pop {pc}`, a veneer's `bx r12`) to the target
+ * it predicts — the return address of a call followed in the trace, or a value loaded from a
+ * literal — with a run-time check that leaves the block when the real target differs. A write
+ * to PRIMASK (CPSIE, MSR) goes on when no exception is pending at all. The generated function mirrors, instruction by
  * instruction, what rp2040js's `CortexM0Core.executeInstruction()` does: the same register and
  * flag results (including the interpreter's own corner cases, which the exhaustive tests pin
  * down), the same cycle count per instruction.
@@ -80,6 +85,14 @@ export interface TranslatedInstr {
   cycles: number;
   /** A B/BL in the middle of a trace: execution continues with the next entry (its target). */
   followed?: boolean;
+  /**
+   * An indirect branch (BX, MOV PC, POP {PC}) in the middle of a trace: the target the trace
+   * predicted (an odd Thumb address). The generated code compares the real target with it and
+   * leaves the block when they differ; when they agree execution continues with the next entry.
+   */
+  predicted?: number;
+  /** A conditional branch the trace follows when taken (it leaves the block when not taken). */
+  takenFollowed?: boolean;
 }
 
 export interface BlockCode {
@@ -108,6 +121,12 @@ export interface TranslateOptions {
    * interpreter. Not with `journal` (check mode replays instructions; side effects would double).
    */
   inlineIO?: boolean;
+  /**
+   * Whether code at `pc` runs often (a translated block, or an entry counted at least half as
+   * often as a block's threshold): a conditional branch to it is then followed when taken, and
+   * its fall-through leaves the block.
+   */
+  likely?: (pc: number) => boolean;
 }
 
 type Region = 'sram' | 'flash' | 'rom';
@@ -137,7 +156,7 @@ export function fetch16(v: MemoryViews, addr: number): number {
   return -1;
 }
 
-const BRANCHES = new Set<Op>([Op.B, Op.B_COND, Op.BL, Op.BLX, Op.BX, Op.POP, Op.CPSIE]);
+const BRANCHES = new Set<Op>([Op.B, Op.B_COND, Op.BL, Op.BLX, Op.BX, Op.POP]);
 
 /** Base cycles the interpreter charges, for instructions the translator handles. */
 function staticCycles(kind: Op, op: number): number {
@@ -226,7 +245,6 @@ function translatable(kind: Op, op: number, op2: number, pc: number, sramSize: n
 }
 
 function isTerminator(kind: Op, op: number): boolean {
-  if (kind === Op.MSR) return true;
   if (BRANCHES.has(kind)) return kind !== Op.POP || (op & 0x100) !== 0;
   if (kind === Op.ADD_REG) return (((op & 0x80) >> 4) | (op & 7)) === 15;
   if (kind === Op.MOV) return (((op >> 4) & 8) | (op & 7)) === 15;
@@ -242,7 +260,8 @@ const i32 = (n: number): string => String(n | 0);
  */
 export function translateBlock(views: MemoryViews, pc: number, opts: TranslateOptions): BlockCode | null {
   const sramSize = views.s8.length;
-  const region = codeRegion(pc & ~1, sramSize);
+  // The memory of the current straight run (a followed branch may lead into another one).
+  let region = codeRegion(pc & ~1, sramSize);
   if (!region) return null;
   const instrs: TranslatedInstr[] = [];
   const entry = pc >>> 0;
@@ -251,6 +270,12 @@ export function translateBlock(views: MemoryViews, pc: number, opts: TranslateOp
   const ranges: [number, number][] = [];
   let runStart = (cur & ~1) >>> 0;
   const visited = new Set<number>();
+  // Indirect-branch prediction (checked at run time, so a wrong guess only ends the block):
+  // return addresses of the calls followed in this trace, and registers holding a value known
+  // at translation time (literal loads and copies of them: the long-branch veneer
+  // `ldr r0, =f; mov r12, r0; bx r12`).
+  const returns: number[] = [];
+  const known = new Map<number, number>();
   while (instrs.length < opts.maxInstructions) {
     const fa = (cur & ~1) >>> 0;
     if (codeRegion(fa, sramSize) !== region || codeRegion(fa + 1, sramSize) !== region) break;
@@ -270,11 +295,42 @@ export function translateBlock(views: MemoryViews, pc: number, opts: TranslateOp
     instrs.push({ pc: cur, op, op2, size, cycles: staticCycles(kind, op) });
     visited.add(cur);
     const next = u32(cur + size);
+    const guess = indirectTarget(kind, op, returns, known);
+    if (guess !== null) {
+      const target = u32(guess & ~1);
+      const followable =
+        (guess & 1) === 1 && target !== entry && !visited.has(target) && codeRegion(target, sramSize) !== null && instrs.length < opts.maxInstructions;
+      if (followable) {
+        region = codeRegion(target, sramSize)!;
+        ranges.push([runStart, (fa + size) >>> 0]);
+        instrs[instrs.length - 1].predicted = u32(guess);
+        cur = target;
+        runStart = cur;
+        known.clear();
+        continue;
+      }
+    }
+    if (kind === Op.B_COND && opts.likely) {
+      const target = u32(cur + 4 + branchOffset(kind, op));
+      const tr = codeRegion(target, sramSize);
+      if (target !== entry && !visited.has(target) && tr !== null && instrs.length < opts.maxInstructions && opts.likely(target)) {
+        ranges.push([runStart, (fa + size) >>> 0]);
+        const ins = instrs[instrs.length - 1];
+        ins.takenFollowed = true;
+        ins.cycles = 2;
+        region = tr;
+        cur = target;
+        runStart = cur;
+        known.clear();
+        continue;
+      }
+    }
+    trackKnown(views, kind, op, op2, cur, sramSize, region, known);
     // Unconditional direct branches and calls are followed: the trace goes on at the target.
     if (kind === Op.B || kind === Op.BL) {
       const target = u32(cur + 4 + (kind === Op.B ? branchOffset(kind, op) : blOffset(op, op2)));
       const followable =
-        target !== entry && !visited.has(target) && codeRegion(target & ~1, sramSize) === region && instrs.length < opts.maxInstructions;
+        target !== entry && !visited.has(target) && codeRegion(target & ~1, sramSize) !== null && instrs.length < opts.maxInstructions;
       if (!followable) {
         lastTerminator = true;
         cur = next;
@@ -282,6 +338,8 @@ export function translateBlock(views: MemoryViews, pc: number, opts: TranslateOp
       }
       ranges.push([runStart, (fa + size) >>> 0]);
       instrs[instrs.length - 1].followed = true;
+      if (kind === Op.BL) returns.push(u32((cur + 4) | 1));
+      region = codeRegion(target & ~1, sramSize)!;
       cur = target;
       runStart = (cur & ~1) >>> 0;
       continue;
@@ -304,6 +362,60 @@ export function translateBlock(views: MemoryViews, pc: number, opts: TranslateOp
   const g = new Gen(views, instrs, entry, lastTerminator ? null : cur, opts, cbl);
   const source = g.emit();
   return { pc: entry, instrs, cyclesBeforeLast: cbl, ranges: mergeRanges(ranges), loops: g.loops, source };
+}
+
+/**
+ * The target the trace predicts for an indirect branch, or null: `bx lr` and `pop {…, pc}`
+ * return to the innermost call followed in the trace; `bx Rm` / `mov pc, Rm` go where a known
+ * value of Rm points.
+ */
+function indirectTarget(kind: Op, op: number, returns: number[], known: Map<number, number>): number | null {
+  if (kind === Op.POP) return op & 0x100 ? (returns.pop() ?? null) : null;
+  if (kind === Op.BX) {
+    const Rm = (op >> 3) & 0xf;
+    if (Rm === 14 && returns.length > 0) return returns.pop()!;
+    return known.get(Rm) ?? null;
+  }
+  if (kind === Op.MOV && (((op >> 4) & 8) | (op & 7)) === 15) return known.get((op >> 3) & 0xf) ?? null;
+  return null;
+}
+
+/**
+ * Follow register values known at translation time through one instruction: a literal load
+ * from the code's own memory region, a move of an immediate or of a known register; any other
+ * instruction may write any register and forgets them all, except that PUSH writes none and
+ * POP only its list. (Only a prediction: the generated code checks it.)
+ */
+function trackKnown(views: MemoryViews, kind: Op, op: number, op2: number, pc: number, sramSize: number, region: Region, known: Map<number, number>): void {
+  void op2;
+  switch (kind) {
+    case Op.LDR_LIT: {
+      const la = u32((((pc & ~1) + 4) & ~3) + ((op & 0xff) << 2));
+      const lo = codeRegion(la, sramSize) === region && codeRegion(la + 3, sramSize) === region ? fetch16(views, la) : -1;
+      const hi = lo >= 0 ? fetch16(views, la + 2) : -1;
+      if (lo >= 0 && hi >= 0) known.set((op >> 8) & 7, u32(lo | (hi << 16)));
+      else known.delete((op >> 8) & 7);
+      return;
+    }
+    case Op.MOV: {
+      const Rm = (op >> 3) & 0xf;
+      const Rd = ((op >> 4) & 8) | (op & 7);
+      const v = known.get(Rm);
+      if (v !== undefined && Rm !== 15) known.set(Rd, v);
+      else known.delete(Rd);
+      return;
+    }
+    case Op.MOVS:
+      known.set((op >> 8) & 7, op & 0xff);
+      return;
+    case Op.PUSH:
+      return;
+    case Op.POP:
+      for (let i = 0; i < 8; i++) if (op & (1 << i)) known.delete(i);
+      return;
+    default:
+      known.clear();
+  }
 }
 
 const FLAG_NAMES = ['N', 'Z', 'C', 'V'] as const;
@@ -489,6 +601,21 @@ class Gen {
     return (
       `if (io) { io = 0; if (core.interruptsUpdated || core.waiting || cyc + ${this.cbl} >= budget || E.halt()) ` +
       `{ E.io = 1; ${this.leave(u32(ins.pc + ins.size), ins.cycles)} } }`
+    );
+  }
+
+  /**
+   * After CPSIE or MSR PRIMASK (which set `interruptsUpdated`): the interpreter's next
+   * instruction first runs `checkForInterrupts()`. When no exception is pending at all, that
+   * check takes nothing and only clears the flag, so the block does the same and goes on;
+   * otherwise it leaves and the engine makes the check.
+   */
+  private interruptCheck(next: number, c: number): string {
+    // As the block's last instruction it simply leaves (the flag stays set for the engine).
+    if (this.k === this.instrs.length - 1) return this.leave(next, c);
+    return (
+      'if (core.pendingNMI || core.pendingSVCall || core.pendingPendSV || core.pendingSystick || ' +
+      `(core.pendingInterrupts & core.enabledInterrupts) !== 0) ${this.leave(next, c)} else core.interruptsUpdated = false;`
     );
   }
 
@@ -712,6 +839,11 @@ class Gen {
       case Op.B_COND: {
         const c = (op >> 8) & 0xf;
         const target = u32(pcv + 4 + branchOffset(kind, op));
+        if (ins.takenFollowed) {
+          // The trace goes on at the target (its next entry); not taken leaves the block.
+          this.out(`if (!${this.cond(c)}) ${this.leave(next, 1)}`);
+          return;
+        }
         this.out(`if (${this.cond(c)}) {`);
         this.branchTo(target, 2);
         this.out('}');
@@ -750,7 +882,8 @@ class Gen {
         const src = Rm === 15 ? String(u32(pcv + 2)) : this.R(Rm, pcv);
         this.out(`a = ${src} >>> 0;`);
         this.out(`if (core.currentMode === 1 && (a >>> 28) === 15) ${this.bail(pcv)}`);
-        this.out(this.leave('(a & -2) >>> 0', 2));
+        if (ins.predicted !== undefined) this.out(`if (a !== ${ins.predicted}) ${this.leave('(a & -2) >>> 0', 2)}`);
+        else this.out(this.leave('(a & -2) >>> 0', 2));
         return;
       }
       case Op.CMN:
@@ -773,7 +906,7 @@ class Gen {
         return;
       case Op.CPSIE:
         this.out('core.PM = false; core.interruptsUpdated = true;');
-        this.out(this.leave(next, 1));
+        this.out(this.interruptCheck(next, ins.cycles));
         return;
       case Op.DMB:
       case Op.DSB:
@@ -900,7 +1033,8 @@ class Gen {
         const val = Rm === 15 ? String(u32(pcv + 4)) : this.R(Rm, pcv);
         if (Rd === 15) {
           this.out(`a = (${val} & -2) >>> 0;`);
-          this.out(this.leave('a', 2));
+          if (ins.predicted !== undefined) this.out(`if (a !== ${u32(ins.predicted & ~1)}) ${this.leave('a', 2)}`);
+          else this.out(this.leave('a', 2));
         } else if (Rd === 13) {
           this.out(`${this.W(13)} = ${val} & -4;`);
         } else {
@@ -921,10 +1055,9 @@ class Gen {
         return;
       }
       case Op.MSR:
-        // writeSpecialRegister(PRIMASK): an interrupt may now be taken, so the block ends here
-        // and the engine checks for it before the next instruction, like the interpreter.
+        // writeSpecialRegister(PRIMASK).
         this.out(`core.PM = (${this.R(op & 0xf, pcv)} & 1) === 1; core.interruptsUpdated = true;`);
-        this.out(this.leave(next, ins.cycles));
+        this.out(this.interruptCheck(next, ins.cycles));
         return;
       case Op.MULS:
         this.out(`t = Math.imul(${this.R(rn, pcv)}, ${this.R(rd, pcv)}); ${this.W(rd)} = t;`);
@@ -956,7 +1089,8 @@ class Gen {
         for (let i = 0; i < 8; i++) if (list & (1 << i)) this.out(`${this.W(i)} = s32[o + ${j++}];`);
         if (P) {
           this.out(`${this.W(13)} = (a + ${4 * cnt + 4}) & -4;`);
-          this.out(this.leave('(v & -2) >>> 0', ins.cycles));
+          if (ins.predicted !== undefined) this.out(`if (v !== ${i32(ins.predicted)}) ${this.leave('(v & -2) >>> 0', ins.cycles)}`);
+          else this.out(this.leave('(v & -2) >>> 0', ins.cycles));
         } else {
           this.out(`${this.W(13)} = (a + ${4 * cnt}) & -4;`);
         }

@@ -217,3 +217,103 @@ describe('blTaken hook', () => {
     expect(logs[1]).toEqual(logs[0]);
   });
 });
+
+/** Thumb encodings for the hand-written traces below (addresses are absolute). */
+const bl = (from: number, to: number): number[] => {
+  const off = to - (from + 4);
+  return [0xf000 | ((off >> 12) & 0x7ff), 0xf800 | ((off >> 1) & 0x7ff)];
+};
+const b = (from: number, to: number): number => 0xe000 | (((to - (from + 4)) >> 1) & 0x7ff);
+const bcond = (cond: number, from: number, to: number): number => 0xd000 | (cond << 8) | (((to - (from + 4)) >> 1) & 0xff);
+const COND_NE = 1;
+
+describe('traces through calls, returns, veneers, hot branches and PRIMASK writes', () => {
+  // 400: adds r0, #1        402: bl f            406: ldr r3, [pc, #56] (= g|1)
+  // 408: mov r12, r3        40a: bx r12 (veneer) 40c: adds r1, #1      40e: cmp r0, r5
+  // 410: bne 416            412: movs r0, #0     414: nop
+  // 416: msr PRIMASK, r4    41a: b 400
+  // f 420: push {r4, lr}; adds r2, r0, r1; str r7, [sp, #4] when r0 = 7 (a corrupted return);
+  //        pop {r4, pc}      g 430: adds r6, #1; b 40c          440: .word g|1
+  const F = BASE + 0x20;
+  const G = BASE + 0x30;
+  function image(): number[] {
+    const hw = new Array<number>(0x22).fill(0xbf00);
+    const put = (addr: number, ...h: number[]): void => h.forEach((x, i) => (hw[(addr - BASE) / 2 + i] = x));
+    put(BASE, 0x3001, ...bl(BASE + 2, F), 0x4b0e, 0x469c, 0x4760, 0x3101, 0x42a8, bcond(COND_NE, BASE + 0x10, BASE + 0x16), 0x2000, 0xbf00);
+    put(BASE + 0x16, 0xf384, 0x8810, b(BASE + 0x1a, BASE));
+    // f: push {r4, lr}; adds r2, r0, r1; cmp r0, #7; bne +2; str r7, [sp, #4]; pop {r4, pc}
+    put(F, 0xb510, 0x1842, 0x2807, 0xd100, 0x9701, 0xbd10);
+    put(G, 0x3601, b(G + 2, BASE + 0xc));
+    put(BASE + 0x40, (G | 1) & 0xffff, G >>> 16);
+    return hw;
+  }
+
+  function chip(): ReturnType<typeof quietChip> {
+    const m = quietChip();
+    writeHalfwords(m, BASE, image());
+    const r = m.core.registers;
+    r[4] = 1; // PRIMASK stays set
+    r[5] = 40;
+    r[7] = BASE + 0xc + 1; // what f's corrupted return goes to: past the veneer and g
+    r[13] = STACK;
+    r[15] = BASE;
+    return m;
+  }
+
+  it('one block follows the call, the predicted return, the veneer, the hot branch and goes on after MSR', () => {
+    const m = chip();
+    const e = createCpuEngine('jit', m, { hotThreshold: 4, tickClock: false });
+    for (let i = 0; i < 200; i++) e.run(50);
+    const cache = [...sharedCodeState(m).caches][0]!;
+    const blk = cache.blocks.get(BASE)!;
+    expect(blk).toBeDefined();
+    const pcs = blk.code.instrs.map((i) => i.pc - BASE);
+    // 400 → f → back at 406 (predicted return) → veneer → g → 40c … 410 bne taken (hot) → 416 msr → 41a
+    expect(pcs.slice(0, 9)).toEqual([0x0, 0x2, 0x20, 0x22, 0x24, 0x26, 0x28, 0x2a, 0x6]);
+    expect(pcs).toContain(0x30);
+    expect(pcs).toContain(0x16);
+    expect(pcs[pcs.length - 1]).toBe(0x1a);
+    expect(blk.code.instrs.find((i) => i.pc === F + 0xa)!.predicted).toBe(BASE + 0x7);
+    expect(blk.code.instrs.find((i) => i.pc === BASE + 0xa)!.predicted).toBe(G | 1);
+    expect(blk.code.instrs.find((i) => i.pc === BASE + 0x10)!.takenFollowed).toBe(true);
+  });
+
+  it('match the interpreter (and check mode) in random slices, including a mispredicted return and a pending interrupt', () => {
+    const rng = new Rng(0xc0ffee);
+    const chips = [chip(), chip(), chip()];
+    const engines = [
+      createCpuEngine('interp', chips[0]!, { tickClock: false }),
+      createCpuEngine('jit', chips[1]!, { hotThreshold: 3, tickClock: false }),
+      createCpuEngine('check', chips[2]!, { hotThreshold: 3, tickClock: false }),
+    ];
+    const failures: string[] = [];
+    for (let slice = 0; slice < 3000 && failures.length === 0; slice++) {
+      if (slice === 1500) {
+        // An enabled, pending (masked) interrupt: the PRIMASK write must now end the block.
+        for (const m of chips) {
+          m.core.enabledInterrupts |= 1 << 5;
+          m.core.pendingInterrupts |= 1 << 5;
+        }
+      }
+      const budget = 1 + rng.below(rng.bool() ? 30 : 600);
+      const used = engines.map((e) => e.run(budget));
+      for (const m of chips) (m.clock as unknown as { tick(n: number): void }).tick(used[0]! * 8);
+      for (const k of [1, 2]) {
+        const d = diffCores(chips[0]!.core, chips[k]!.core);
+        if (used[k] !== used[0]) d.push(`run() returned ${used[0]} vs ${used[k]}`);
+        if (Buffer.compare(Buffer.from(chips[0]!.sram.subarray(0x2000, 0x3100)), Buffer.from(chips[k]!.sram.subarray(0x2000, 0x3100))) !== 0) d.push('stack differs');
+        if (d.length) failures.push(`slice ${slice} ${engines[k]!.kind}: ${d.join('; ')}`);
+      }
+    }
+    expect(failures, failures.slice(0, 3).join('\n')).toEqual([]);
+    // Every pass counts r1; only passes through the veneer and g count r6: the corrupted
+    // returns (r0 = 7) skipped them.
+    const r = chips[0]!.core.registers;
+    expect(r[1]).toBeGreaterThan(100);
+    expect(r[6]).toBeLessThan(r[1]);
+    expect(r[6]).toBeGreaterThan(r[1] / 2);
+    const s = engines[1]!.stats();
+    expect(s.translatedInstructions).toBeGreaterThan(10 * s.interpretedInstructions);
+    expect(engines[2]!.stats().checkedBlocks).toBeGreaterThan(100);
+  });
+});
