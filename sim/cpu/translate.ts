@@ -269,6 +269,7 @@ export function translateBlock(views: MemoryViews, pc: number, opts: TranslateOp
   let lastTerminator = false;
   const ranges: [number, number][] = [];
   let runStart = (cur & ~1) >>> 0;
+  let runFirst = 0; // index of the current run's first instruction
   const visited = new Set<number>();
   // Indirect-branch prediction (checked at run time, so a wrong guess only ends the block):
   // return addresses of the calls followed in this trace, and registers holding a value known
@@ -306,6 +307,7 @@ export function translateBlock(views: MemoryViews, pc: number, opts: TranslateOp
         instrs[instrs.length - 1].predicted = u32(guess);
         cur = target;
         runStart = cur;
+        runFirst = instrs.length;
         known.clear();
         continue;
       }
@@ -321,6 +323,7 @@ export function translateBlock(views: MemoryViews, pc: number, opts: TranslateOp
         region = tr;
         cur = target;
         runStart = cur;
+        runFirst = instrs.length;
         known.clear();
         continue;
       }
@@ -342,6 +345,7 @@ export function translateBlock(views: MemoryViews, pc: number, opts: TranslateOp
       region = codeRegion(target & ~1, sramSize)!;
       cur = target;
       runStart = (cur & ~1) >>> 0;
+      runFirst = instrs.length;
       continue;
     }
     cur = next;
@@ -356,7 +360,8 @@ export function translateBlock(views: MemoryViews, pc: number, opts: TranslateOp
   }
   if (instrs.length === 0) return null;
   const lastI = instrs[instrs.length - 1];
-  ranges.push([runStart, ((lastI.pc & ~1) + lastI.size) >>> 0]);
+  // (A followed branch whose target turned out untranslatable ends the trace with an empty run.)
+  if (runFirst < instrs.length) ranges.push([runStart, ((lastI.pc & ~1) + lastI.size) >>> 0]);
   let cbl = 0;
   for (let i = 0; i < instrs.length - 1; i++) cbl += instrs[i].cycles;
   const g = new Gen(views, instrs, entry, lastTerminator ? null : cur, opts, cbl);

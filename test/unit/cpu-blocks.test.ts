@@ -278,6 +278,17 @@ describe('traces through calls, returns, veneers, hot branches and PRIMASK write
     expect(blk.code.instrs.find((i) => i.pc === BASE + 0x10)!.takenFollowed).toBe(true);
   });
 
+  it('a trace that follows a branch into an instruction left to the interpreter covers only its own code', () => {
+    const m = quietChip();
+    // 400: bkpt #0 … 480: adds r0, #1; 482: b 400 (a target below the code, like a call into the ROM)
+    writeHalfwords(m, BASE, [0xbe00]);
+    writeHalfwords(m, BASE + 0x80, [0x3001, b(BASE + 0x82, BASE)]);
+    createCpuEngine('jit', m, { hotThreshold: 1 });
+    const blk = [...sharedCodeState(m).caches][0]!.translate(BASE + 0x80)!;
+    expect(blk.code.instrs.map((i) => i.pc)).toEqual([BASE + 0x80, BASE + 0x82]);
+    expect(blk.ranges).toEqual([[BASE + 0x80, BASE + 0x84]]);
+  });
+
   it('match the interpreter (and check mode) in random slices, including a mispredicted return and a pending interrupt', () => {
     const rng = new Rng(0xc0ffee);
     const chips = [chip(), chip(), chip()];
