@@ -48,6 +48,12 @@ export const SUCC_SIZE = 16;
 export interface CacheOptions {
   /** Times a block entry must be reached before it is translated. */
   hotThreshold: number;
+  /**
+   * Translation budget: at most this many blocks are translated per TRANSLATION_WINDOW_CYCLES of
+   * the core (0: no budget). A block that is hot while the budget is spent is translated in a
+   * later window.
+   */
+  maxTranslationsPerWindow: number;
   maxBlockInstructions: number;
   /** Cap on blocks kept; the oldest quarter is evicted when it is exceeded. */
   maxBlocks: number;
@@ -67,8 +73,20 @@ export const DEFAULT_HOT_THRESHOLD = 1024;
 /** Check mode translates sooner, so that more of the code run is compared. */
 export const CHECK_HOT_THRESHOLD = 64;
 
+/**
+ * V8 optimizes each new block function on a background thread, some 10 ms of compiling for a
+ * trace; until then it runs slower than the interpreter. Code that turns hot in bulk (the network
+ * stack serving a request, the Wi-Fi driver's bring-up, a new script) would queue hundreds of
+ * them at once and run unoptimized meanwhile: translations are spread out instead, 16 per 4 M
+ * cycles (32 ms at 125 MHz), the hottest first (they reach the threshold first). A busy loop's
+ * couple of hundred blocks are all translated within its first few hundred milliseconds.
+ */
+export const TRANSLATION_WINDOW_CYCLES = 4_000_000;
+export const DEFAULT_TRANSLATIONS_PER_WINDOW = 16;
+
 export const DEFAULT_CACHE_OPTIONS: CacheOptions = {
   hotThreshold: DEFAULT_HOT_THRESHOLD,
+  maxTranslationsPerWindow: DEFAULT_TRANSLATIONS_PER_WINDOW,
   maxBlockInstructions: 64,
   maxBlocks: 32768,
   maxBytes: 64 * 1024 * 1024,
@@ -120,6 +138,9 @@ export class TranslationCache {
   private readonly hot = new Map<number, number>();
   private readonly sramSlots: number;
   private readonly slots: Int32Array;
+  /** The translation budget's current window (core cycles) and translations in it. */
+  private windowStart = 0;
+  private windowTranslations = 0;
   private readonly list: (Block | null)[] = [];
   private readonly freeIds: number[] = [];
   private readonly pages = new Map<number, Set<Block>>();
@@ -185,20 +206,34 @@ export class TranslationCache {
     return v <= BLOCK_ID0 ? (this.list[BLOCK_ID0 - v] ?? undefined) : undefined;
   }
 
-  /** Count an arrival at a block entry; translate when hot. */
-  enter(pc: number): Block | undefined {
+  /** Count an arrival at a block entry at core cycle `cycles`; translate when hot. */
+  enter(pc: number, cycles: number): Block | undefined {
     const i = this.slotOf(pc);
-    if (i < 0) return this.enterMapped(pc);
+    if (i < 0) return this.enterMapped(pc, cycles);
     const v = this.slots[i]!;
     if (v < 0) return v <= BLOCK_ID0 ? (this.list[BLOCK_ID0 - v] ?? undefined) : undefined;
     if (v + 1 < this.opts.hotThreshold) {
       this.slots[i] = v + 1;
       return undefined;
     }
-    return this.translate(pc);
+    // Hot: translated when the budget allows (the count stays at the threshold meanwhile).
+    return this.mayTranslate(cycles) ? this.translate(pc) : undefined;
   }
 
-  private enterMapped(pc: number): Block | undefined {
+  /** Whether the translation budget of the current window has room (and take one). */
+  private mayTranslate(cycles: number): boolean {
+    const max = this.opts.maxTranslationsPerWindow;
+    if (max <= 0) return true;
+    if (cycles - this.windowStart >= TRANSLATION_WINDOW_CYCLES || cycles < this.windowStart) {
+      this.windowStart = cycles;
+      this.windowTranslations = 0;
+    }
+    if (this.windowTranslations >= max) return false;
+    this.windowTranslations++;
+    return true;
+  }
+
+  private enterMapped(pc: number, cycles: number): Block | undefined {
     const h = this.hot.get(pc);
     if (h === undefined) {
       this.hot.set(pc, 1);
@@ -209,7 +244,7 @@ export class TranslationCache {
       this.hot.set(pc, h + 1);
       return undefined;
     }
-    return this.translate(pc);
+    return this.mayTranslate(cycles) ? this.translate(pc) : undefined;
   }
 
   /** Code at `pc` is a block or was entered at least half as often as a block's threshold. */

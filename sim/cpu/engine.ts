@@ -252,6 +252,7 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
     const shared = sharedCodeState(mcu);
     const cacheOpts: CacheOptions = {
       hotThreshold: opts.hotThreshold ?? (kind === 'check' ? CHECK_HOT_THRESHOLD : DEFAULT_CACHE_OPTIONS.hotThreshold),
+      maxTranslationsPerWindow: kind === 'check' ? 0 : (opts.maxTranslationsPerWindow ?? DEFAULT_CACHE_OPTIONS.maxTranslationsPerWindow),
       maxBlockInstructions: opts.maxBlockInstructions ?? DEFAULT_CACHE_OPTIONS.maxBlockInstructions,
       maxBlocks: opts.maxBlocks ?? DEFAULT_CACHE_OPTIONS.maxBlocks,
       maxBytes: opts.maxBytes ?? DEFAULT_CACHE_OPTIONS.maxBytes,
@@ -328,7 +329,7 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
           prev = null;
         } else blk = cache.lookup(pc);
         if (blk === undefined && leader) {
-          blk = cache.enter(pc);
+          blk = cache.enter(pc, cyc);
           // An instruction the translator leaves to the interpreter (BKPT, MSR, WFE...): the
           // code after it starts a block of its own.
           if (blk === undefined && cache.declined(pc)) forceLeader = true;
@@ -449,7 +450,7 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
         const pc = r[15];
         let blk: Block | undefined = cache.lookup(pc);
         if (blk === undefined && leader) {
-          blk = cache.enter(pc);
+          blk = cache.enter(pc, core.cycles);
           // An instruction the translator leaves to the interpreter (BKPT, MSR, WFE...): the
           // code after it starts a block of its own.
           if (blk === undefined && cache.declined(pc)) forceLeader = true;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MicroPythonError, PicoW } from '../../sim/index.ts';
 import { e2eFirmware } from '../helpers/firmware.ts';
+import { DEFAULT_TRANSLATIONS_PER_WINDOW } from '../../sim/cpu/cache.ts';
 
 const fw = e2eFirmware();
 
@@ -109,6 +110,7 @@ describe.skipIf(!fw)('PicoW test API', () => {
       }
     };
     expect(await translations(2 ** 30)).toBe(0);
-    expect(await translations(1)).toBeGreaterThan(100);
+    // With 1, every block is hot at once: the translation budget of each window is used up.
+    expect(await translations(1)).toBeGreaterThanOrEqual(2 * DEFAULT_TRANSLATIONS_PER_WINDOW);
   }, 120_000);
 });

@@ -5,9 +5,9 @@
  * flush). The translation cache is capped and evicts.
  */
 import { describe, expect, it } from 'vitest';
-import { invalidateTranslations } from '../../sim/cpu/cache.ts';
+import { TRANSLATION_WINDOW_CYCLES, invalidateTranslations, sharedCodeState } from '../../sim/cpu/cache.ts';
 import { createCpuEngine } from '../../sim/cpu/engine.ts';
-import { quietChip, writeHalfwords } from './cpu-harness.ts';
+import { diffCores, quietChip, writeHalfwords } from './cpu-harness.ts';
 
 const BASE = 0x20000400;
 
@@ -80,7 +80,7 @@ describe('translation invalidation', () => {
     for (let i = 0; i < 400; i++) code.push(0x2000 | (i & 0xff), 0xe7ff);
     code.push(0xe7fe);
     writeHalfwords(m, BASE, code);
-    const e = createCpuEngine('jit', m, { hotThreshold: 1, maxBlocks: 64, maxBlockInstructions: 1 });
+    const e = createCpuEngine('jit', m, { hotThreshold: 1, maxBlocks: 64, maxBlockInstructions: 1, maxTranslationsPerWindow: 0 });
     m.core.registers[15] = BASE;
     e.run(5000);
     const s = e.stats();
@@ -88,5 +88,34 @@ describe('translation invalidation', () => {
     expect(s.evictions).toBeGreaterThan(0);
     expect(s.cacheBytes).toBeGreaterThan(0);
     expect(m.core.registers[0]).toBe(399 & 0xff);
+  });
+
+  it('spreads translations over simulated time: a budget per window of core cycles, hottest first', () => {
+    const m = quietChip();
+    // A loop over 40 little blocks: movs r0, #i; b next (×40); adds r1, #1; b BASE
+    const code: number[] = [];
+    for (let i = 0; i < 40; i++) code.push(0x2000 | i, 0xe7ff);
+    code.push(0x3101, 0xe000 | (-(2 * 40 + 3) & 0x7ff));
+    writeHalfwords(m, BASE, code);
+    const e = createCpuEngine('jit', m, { hotThreshold: 2, maxBlockInstructions: 2, maxTranslationsPerWindow: 5, tickClock: false });
+    m.core.registers[15] = BASE;
+    let runs = 1;
+    e.run(100_000);
+    expect(e.stats().translations).toBe(5);
+    for (; m.core.cycles < TRANSLATION_WINDOW_CYCLES + 200_000; runs++) e.run(100_000);
+    expect(e.stats().translations).toBe(10);
+    for (; m.core.cycles < 9 * TRANSLATION_WINDOW_CYCLES; runs++) e.run(100_000);
+    // By now every entry of the loop is translated (and a few where a run() ended mid-block).
+    const cache = [...sharedCodeState(m).caches][0]!;
+    for (let k = 0; k <= 40; k++) expect(cache.lookup(BASE + 4 * k), `block ${k}`).toBeDefined();
+    expect(e.stats().translations).toBeLessThanOrEqual(9 * 5);
+    // The same run as the interpreter's.
+    const ref = quietChip();
+    writeHalfwords(ref, BASE, code);
+    ref.core.registers[15] = BASE;
+    const i = createCpuEngine('interp', ref, { tickClock: false });
+    for (let k = 0; k < runs; k++) i.run(100_000);
+    expect(diffCores(ref.core, m.core)).toEqual([]);
+    expect(m.core.registers[1]).toBeGreaterThan(100_000);
   });
 });
