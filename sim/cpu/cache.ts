@@ -46,8 +46,10 @@ export interface Block {
 export const SUCC_SIZE = 16;
 
 export interface CacheOptions {
-  /** Times a block entry must be reached before it is translated. */
+  /** Times a block entry must be reached (within one counting window) before it is translated. */
   hotThreshold: number;
+  /** Counting window in core cycles (see DEFAULT_HOT_WINDOW_CYCLES); 0: counts never expire. */
+  hotWindowCycles: number;
   /**
    * Translation budget: at most this many blocks are translated per TRANSLATION_WINDOW_CYCLES of
    * the core (0: no budget). A block that is hot while the budget is spent is translated in a
@@ -82,10 +84,19 @@ export const CHECK_HOT_THRESHOLD = 64;
  * couple of hundred blocks are all translated within its first few hundred milliseconds.
  */
 export const TRANSLATION_WINDOW_CYCLES = 4_000_000;
+/**
+ * Entries are counted per 32 M cycles (256 ms at 125 MHz) and start again from zero after that,
+ * so a block is translated when it runs often *now* (a busy loop: thousands of entries per
+ * window), not when code reached a few times per network request or per timer tick has added up
+ * to the threshold over minutes (that code would not run often enough to repay its compiling;
+ * over a simulated hour of the book's client it was most of the translations).
+ */
+export const DEFAULT_HOT_WINDOW_CYCLES = 32_000_000;
 export const DEFAULT_TRANSLATIONS_PER_WINDOW = 16;
 
 export const DEFAULT_CACHE_OPTIONS: CacheOptions = {
   hotThreshold: DEFAULT_HOT_THRESHOLD,
+  hotWindowCycles: DEFAULT_HOT_WINDOW_CYCLES,
   maxTranslationsPerWindow: DEFAULT_TRANSLATIONS_PER_WINDOW,
   maxBlockInstructions: 64,
   maxBlocks: 32768,
@@ -138,6 +149,9 @@ export class TranslationCache {
   private readonly hot = new Map<number, number>();
   private readonly sramSlots: number;
   private readonly slots: Int32Array;
+  /** The counting window's start (core cycles) and the slots counted in it. */
+  private countStart = 0;
+  private readonly counted: number[] = [];
   /** The translation budget's current window (core cycles) and translations in it. */
   private windowStart = 0;
   private windowTranslations = 0;
@@ -212,12 +226,27 @@ export class TranslationCache {
     if (i < 0) return this.enterMapped(pc, cycles);
     const v = this.slots[i]!;
     if (v < 0) return v <= BLOCK_ID0 ? (this.list[BLOCK_ID0 - v] ?? undefined) : undefined;
+    const w = this.opts.hotWindowCycles;
+    if (v > 0 && w > 0 && (cycles - this.countStart >= w || cycles < this.countStart)) {
+      this.newCountWindow(cycles);
+      return this.enter(pc, cycles);
+    }
     if (v + 1 < this.opts.hotThreshold) {
+      if (v === 0) this.counted.push(i);
       this.slots[i] = v + 1;
       return undefined;
     }
     // Hot: translated when the budget allows (the count stays at the threshold meanwhile).
     return this.mayTranslate(cycles) ? this.translate(pc) : undefined;
+  }
+
+  /** A new counting window: every entry count starts again from zero. */
+  private newCountWindow(cycles: number): void {
+    this.countStart = cycles;
+    const slots = this.slots;
+    for (const i of this.counted) if (slots[i]! > 0) slots[i] = 0;
+    this.counted.length = 0;
+    for (const [k, h] of this.hot) if (h > 0) this.hot.delete(k);
   }
 
   /** Whether the translation budget of the current window has room (and take one). */

@@ -252,6 +252,7 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
     const shared = sharedCodeState(mcu);
     const cacheOpts: CacheOptions = {
       hotThreshold: opts.hotThreshold ?? (kind === 'check' ? CHECK_HOT_THRESHOLD : DEFAULT_CACHE_OPTIONS.hotThreshold),
+      hotWindowCycles: opts.hotWindowCycles ?? DEFAULT_CACHE_OPTIONS.hotWindowCycles,
       maxTranslationsPerWindow: kind === 'check' ? 0 : (opts.maxTranslationsPerWindow ?? DEFAULT_CACHE_OPTIONS.maxTranslationsPerWindow),
       maxBlockInstructions: opts.maxBlockInstructions ?? DEFAULT_CACHE_OPTIONS.maxBlockInstructions,
       maxBlocks: opts.maxBlocks ?? DEFAULT_CACHE_OPTIONS.maxBlocks,

@@ -90,6 +90,25 @@ describe('translation invalidation', () => {
     expect(m.core.registers[0]).toBe(399 & 0xff);
   });
 
+  it('translates only what is entered often within a counting window', () => {
+    // A loop over 40 little blocks (123 cycles a pass): movs r0, #i; b over two nops (a branch,
+    // so the next block's entry is a leader) … adds r1, #1; b BASE. Each entry is reached once a pass.
+    const code: number[] = [];
+    for (let i = 0; i < 40; i++) code.push(0x2000 | i, 0xe001, 0xbf00, 0xbf00);
+    code.push(0x3101, 0xe000 | (-(4 * 40 + 3) & 0x7ff));
+    const translations = (hotWindowCycles: number): number => {
+      const m = quietChip();
+      writeHalfwords(m, BASE, code);
+      m.core.registers[15] = BASE;
+      const e = createCpuEngine('jit', m, { hotThreshold: 4, hotWindowCycles, maxBlockInstructions: 2, maxTranslationsPerWindow: 0, tickClock: false });
+      for (let k = 0; k < 20; k++) e.run(10_000);
+      return e.stats().translations;
+    };
+    expect(translations(300)).toBe(0); // at most 3 entries per window
+    expect(translations(3_000)).toBeGreaterThanOrEqual(41); // about 24
+    expect(translations(0)).toBeGreaterThanOrEqual(41);
+  });
+
   it('spreads translations over simulated time: a budget per window of core cycles, hottest first', () => {
     const m = quietChip();
     // A loop over 40 little blocks: movs r0, #i; b next (×40); adds r1, #1; b BASE
