@@ -149,6 +149,8 @@ export class TranslationCache {
   private readonly hot = new Map<number, number>();
   private readonly sramSlots: number;
   private readonly slots: Int32Array;
+  /** Set by enter(): the translator leaves the instruction at the PC entered to the interpreter. */
+  lastDeclined = false;
   /** The counting window's start (core cycles) and the slots counted in it. */
   private countStart = 0;
   private readonly counted: number[] = [];
@@ -220,12 +222,21 @@ export class TranslationCache {
     return v <= BLOCK_ID0 ? (this.list[BLOCK_ID0 - v] ?? undefined) : undefined;
   }
 
-  /** Count an arrival at a block entry at core cycle `cycles`; translate when hot. */
+  /**
+   * An arrival at a block entry (a leader) at core cycle `cycles`: the block there if there is
+   * one, else count the arrival and translate when hot. `lastDeclined` then tells whether the
+   * translator leaves the instruction at `pc` to the interpreter.
+   */
   enter(pc: number, cycles: number): Block | undefined {
+    this.lastDeclined = false;
     const i = this.slotOf(pc);
     if (i < 0) return this.enterMapped(pc, cycles);
     const v = this.slots[i]!;
-    if (v < 0) return v <= BLOCK_ID0 ? (this.list[BLOCK_ID0 - v] ?? undefined) : undefined;
+    if (v < 0) {
+      if (v <= BLOCK_ID0) return this.list[BLOCK_ID0 - v] ?? undefined;
+      this.lastDeclined = true;
+      return undefined;
+    }
     const w = this.opts.hotWindowCycles;
     if (v > 0 && w > 0 && (cycles - this.countStart >= w || cycles < this.countStart)) {
       this.newCountWindow(cycles);
@@ -237,7 +248,10 @@ export class TranslationCache {
       return undefined;
     }
     // Hot: translated when the budget allows (the count stays at the threshold meanwhile).
-    return this.mayTranslate(cycles) ? this.translate(pc) : undefined;
+    if (!this.mayTranslate(cycles)) return undefined;
+    const b = this.translate(pc);
+    if (b === undefined) this.lastDeclined = this.slots[i] === DECLINED;
+    return b;
   }
 
   /** A new counting window: every entry count starts again from zero. */
@@ -263,17 +277,23 @@ export class TranslationCache {
   }
 
   private enterMapped(pc: number, cycles: number): Block | undefined {
+    const blk = this.blocks.get(pc);
+    if (blk !== undefined) return blk;
     const h = this.hot.get(pc);
     if (h === undefined) {
       this.hot.set(pc, 1);
       if (this.opts.hotThreshold > 1) return undefined;
     } else if (h < 0) {
+      this.lastDeclined = h === DECLINED;
       return undefined;
     } else if (h + 1 < this.opts.hotThreshold) {
       this.hot.set(pc, h + 1);
       return undefined;
     }
-    return this.mayTranslate(cycles) ? this.translate(pc) : undefined;
+    if (!this.mayTranslate(cycles)) return undefined;
+    const b = this.translate(pc);
+    if (b === undefined) this.lastDeclined = this.hot.get(pc) === DECLINED;
+    return b;
   }
 
   /** Code at `pc` is a block or was entered at least half as often as a block's threshold. */
@@ -283,11 +303,6 @@ export class TranslationCache {
     return v <= BLOCK_ID0 || 2 * v >= this.opts.hotThreshold;
   }
 
-  /** The translator declined the instruction at `pc` (it runs on the interpreter). */
-  declined(pc: number): boolean {
-    const i = this.slotOf(pc);
-    return i < 0 ? this.hot.get(pc) === DECLINED : this.slots[i] === DECLINED;
-  }
 
   /** Translate the block at `pc` now (null when its first instruction is left to the interpreter). */
   translate(pc: number): Block | undefined {

@@ -321,20 +321,17 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
         if (prev !== null) {
           // Remember where each block goes on the block itself (no hash lookup next time).
           const slot = (pc >>> 1) & (SUCC_SIZE - 1);
-          const s = prev.succ[slot];
+          const s: Block | null = prev.succ[slot]!;
           if (s !== null && s.pc === pc && s.valid) blk = s;
           else {
-            blk = cache.lookup(pc);
+            blk = cache.enter(pc, cyc); // (after a block, pc is a leader)
             if (blk !== undefined) prev.succ[slot] = blk;
           }
           prev = null;
-        } else blk = cache.lookup(pc);
-        if (blk === undefined && leader) {
-          blk = cache.enter(pc, cyc);
-          // An instruction the translator leaves to the interpreter (BKPT, MSR, WFE...): the
-          // code after it starts a block of its own.
-          if (blk === undefined && cache.declined(pc)) forceLeader = true;
-        }
+        } else blk = leader ? cache.enter(pc, cyc) : cache.lookup(pc);
+        // An instruction the translator leaves to the interpreter (BKPT, MSR, WFE...): the
+        // code after it starts a block of its own.
+        if (blk === undefined && leader && cache.lastDeclined) forceLeader = true;
         if (blk !== undefined) {
           const budget = end - cyc;
           if (blk.cbl < budget) {
@@ -449,13 +446,10 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
       }
       {
         const pc = r[15];
-        let blk: Block | undefined = cache.lookup(pc);
-        if (blk === undefined && leader) {
-          blk = cache.enter(pc, core.cycles);
-          // An instruction the translator leaves to the interpreter (BKPT, MSR, WFE...): the
-          // code after it starts a block of its own.
-          if (blk === undefined && cache.declined(pc)) forceLeader = true;
-        }
+        const blk: Block | undefined = leader ? cache.enter(pc, core.cycles) : cache.lookup(pc);
+        // An instruction the translator leaves to the interpreter (BKPT, MSR, WFE...): the
+        // code after it starts a block of its own.
+        if (blk === undefined && leader && cache.lastDeclined) forceLeader = true;
         if (blk !== undefined) {
           let budget = maxCycles - executed;
           const na = clock.nextAlarm;
