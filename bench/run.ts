@@ -1,7 +1,13 @@
 /**
  * `npm run bench`: every benchmark of the project, printed as ratios and wall times for this
  * machine. Needs a firmware (PICOW_FIRMWARE, --firmware or the cache) for the board sections.
+ *
+ * With several sections, each runs in a fresh Node process, as a user's `npm run sim` or test
+ * file would: what one section leaves behind (V8's compiled code and type feedback for the boards
+ * it made, a grown heap) would otherwise change the next one's numbers.
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { resolveFirmware } from '../sim/firmware.ts';
 import { benchBoard } from './board.ts';
 import { benchCpu } from './cpu.ts';
@@ -34,10 +40,24 @@ async function main(): Promise<void> {
     console.error(`bench: ${(e as Error).message}`);
     process.exit(2);
   }
-  console.log(`picow-sim benchmarks — firmware ${firmware}`);
+  const child = process.env.PICOW_BENCH_SECTION_PROCESS === '1';
+  if (!child) console.log(`picow-sim benchmarks — firmware ${firmware}`);
+  if (sections.length === 1 || child) {
+    for (const s of sections) {
+      console.log(`\n## ${s.name}`);
+      for (const line of await s.run(firmware)) console.log(`  ${line}`);
+    }
+    return;
+  }
   for (const s of sections) {
-    console.log(`\n## ${s.name}`);
-    for (const line of await s.run(firmware)) console.log(`  ${line}`);
+    const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), s.name], {
+      stdio: 'inherit',
+      env: { ...process.env, PICOW_BENCH_SECTION_PROCESS: '1', PICOW_FIRMWARE: firmware },
+    });
+    if (r.status !== 0) {
+      console.error(`bench: section ${s.name} failed (exit ${r.status ?? r.signal})`);
+      process.exit(1);
+    }
   }
 }
 
