@@ -303,7 +303,6 @@ export class TranslationCache {
     return v <= BLOCK_ID0 || 2 * v >= this.opts.hotThreshold;
   }
 
-
   /** Translate the block at `pc` now (null when its first instruction is left to the interpreter). */
   translate(pc: number): Block | undefined {
     const code = translateBlock(this.shared.views, pc, {

@@ -321,7 +321,7 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
         if (prev !== null) {
           // Remember where each block goes on the block itself (no hash lookup next time).
           const slot = (pc >>> 1) & (SUCC_SIZE - 1);
-          const s: Block | null = prev.succ[slot]!;
+          const s: Block | null = prev.succ[slot] ?? null;
           if (s !== null && s.pc === pc && s.valid) blk = s;
           else {
             blk = cache.enter(pc, cyc); // (after a block, pc is a leader)

@@ -277,6 +277,15 @@ export function translateBlock(views: MemoryViews, pc: number, opts: TranslateOp
   // `ldr r0, =f; mov r12, r0; bx r12`).
   const returns: number[] = [];
   const known = new Map<number, number>();
+  /** The trace goes on at `target` after the instruction at `fa` (a followed branch). */
+  const follow = (target: number, fa: number, size: number): void => {
+    ranges.push([runStart, (fa + size) >>> 0]);
+    region = codeRegion(target & ~1, sramSize)!;
+    cur = target;
+    runStart = (target & ~1) >>> 0;
+    runFirst = instrs.length;
+    known.clear();
+  };
   while (instrs.length < opts.maxInstructions) {
     const fa = (cur & ~1) >>> 0;
     if (codeRegion(fa, sramSize) !== region || codeRegion(fa + 1, sramSize) !== region) break;
@@ -302,13 +311,8 @@ export function translateBlock(views: MemoryViews, pc: number, opts: TranslateOp
       const followable =
         (guess & 1) === 1 && target !== entry && !visited.has(target) && codeRegion(target, sramSize) !== null && instrs.length < opts.maxInstructions;
       if (followable) {
-        region = codeRegion(target, sramSize)!;
-        ranges.push([runStart, (fa + size) >>> 0]);
         instrs[instrs.length - 1].predicted = u32(guess);
-        cur = target;
-        runStart = cur;
-        runFirst = instrs.length;
-        known.clear();
+        follow(target, fa, size);
         continue;
       }
     }
@@ -316,19 +320,14 @@ export function translateBlock(views: MemoryViews, pc: number, opts: TranslateOp
       const target = u32(cur + 4 + branchOffset(kind, op));
       const tr = codeRegion(target, sramSize);
       if (target !== entry && !visited.has(target) && tr !== null && instrs.length < opts.maxInstructions && opts.likely(target)) {
-        ranges.push([runStart, (fa + size) >>> 0]);
         const ins = instrs[instrs.length - 1];
         ins.takenFollowed = true;
         ins.cycles = 2;
-        region = tr;
-        cur = target;
-        runStart = cur;
-        runFirst = instrs.length;
-        known.clear();
+        follow(target, fa, size);
         continue;
       }
     }
-    trackKnown(views, kind, op, op2, cur, sramSize, region, known);
+    trackKnown(views, kind, op, cur, sramSize, region, known);
     // Unconditional direct branches and calls are followed: the trace goes on at the target.
     if (kind === Op.B || kind === Op.BL) {
       const target = u32(cur + 4 + (kind === Op.B ? branchOffset(kind, op) : blOffset(op, op2)));
@@ -339,13 +338,9 @@ export function translateBlock(views: MemoryViews, pc: number, opts: TranslateOp
         cur = next;
         break;
       }
-      ranges.push([runStart, (fa + size) >>> 0]);
       instrs[instrs.length - 1].followed = true;
       if (kind === Op.BL) returns.push(u32((cur + 4) | 1));
-      region = codeRegion(target & ~1, sramSize)!;
-      cur = target;
-      runStart = (cur & ~1) >>> 0;
-      runFirst = instrs.length;
+      follow(target, fa, size);
       continue;
     }
     cur = next;
@@ -391,8 +386,7 @@ function indirectTarget(kind: Op, op: number, returns: number[], known: Map<numb
  * instruction may write any register and forgets them all, except that PUSH writes none and
  * POP only its list. (Only a prediction: the generated code checks it.)
  */
-function trackKnown(views: MemoryViews, kind: Op, op: number, op2: number, pc: number, sramSize: number, region: Region, known: Map<number, number>): void {
-  void op2;
+function trackKnown(views: MemoryViews, kind: Op, op: number, pc: number, sramSize: number, region: Region, known: Map<number, number>): void {
   switch (kind) {
     case Op.LDR_LIT: {
       const la = u32((((pc & ~1) + 4) & ~3) + ((op & 0xff) << 2));
