@@ -713,7 +713,7 @@ class Gen {
     const head: string[] = [];
     head.push('const { s32, s16, s8, f32, f16, f8, b32, cw } = E;');
     head.push(`const XP = [${this.exits.map((e) => e[0]).join(',')}], XC = [${this.exits.map((e) => e[1]).join(',')}], XN = [${this.exits.map((e) => e[2]).join(',')}];`);
-    head.push('return function blk(core, budget) {');
+    head.push(`return function blk_${(this.entry >>> 0).toString(16)}(core, budget) {`);
     head.push('const r = core.registers;');
     for (const i of regs) head.push(`let r${i} = r[${i}] | 0;`);
     const flagsUsed = this.flagsRead || this.flagsWritten.size > 0;
