@@ -554,20 +554,46 @@ export class SharedCodeState {
     const w16 = mcu.writeUint16;
     const w8 = mcu.writeUint8;
     // Plain functions, called with the view that stores: a second core's view (an object that
-    // inherits from this RP2040) must reach its own SIO and PPB, not core 0's.
+    // inherits from this RP2040) must reach its own SIO and PPB, not core 0's. A store to SRAM
+    // (most of them) is done here as rp2040js does it (no peripheral lives there), without the
+    // chain of wrappers below; anything else goes down the chain.
     const state = this;
+    type Chip = RP2040 & { sramView: DataView };
     mcu.writeUint32 = function (this: RP2040, address: number, value: number): void {
-      if (state.writeObserver) state.writeObserver(address, 4);
+      const observer = state.writeObserver;
+      if (observer !== null) observer(address, 4);
+      const so = (address >>> 0) - SRAM_BASE;
+      if (so >= 0 && so + 3 < this.sram.length) {
+        (this as Chip).sramView.setUint32(so, value, true);
+        const cw = state.views.cw;
+        if (cw[so >> 2] !== 0 || cw[(so + 3) >> 2] !== 0) state.invalidate(address, 4);
+        return;
+      }
       w32.call(this, address, value);
       state.afterWrite(address, 4);
     };
     mcu.writeUint16 = function (this: RP2040, address: number, value: number): void {
-      if (state.writeObserver) state.writeObserver(address, 2);
+      const observer = state.writeObserver;
+      if (observer !== null) observer(address, 2);
+      const so = (address >>> 0) - SRAM_BASE;
+      if (so >= 0 && so + 1 < this.sram.length) {
+        (this as Chip).sramView.setUint16(so, value, true);
+        const cw = state.views.cw;
+        if (cw[so >> 2] !== 0 || cw[(so + 1) >> 2] !== 0) state.invalidate(address, 2);
+        return;
+      }
       w16.call(this, address, value);
       state.afterWrite(address, 2);
     };
     mcu.writeUint8 = function (this: RP2040, address: number, value: number): void {
-      if (state.writeObserver) state.writeObserver(address, 1);
+      const observer = state.writeObserver;
+      if (observer !== null) observer(address, 1);
+      const so = (address >>> 0) - SRAM_BASE;
+      if (so >= 0 && so < this.sram.length) {
+        this.sram[so] = value;
+        if (state.views.cw[so >> 2] !== 0) state.invalidate(address, 1);
+        return;
+      }
       w8.call(this, address, value);
       state.afterWrite(address, 1);
     };

@@ -238,6 +238,8 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
   private readonly checker: BlockChecker | null;
   private translated = 0;
   private blockRuns = 0;
+  /** Set by interpretStretch: the run must end (the core waits, stop(), keepRunning). */
+  private stretchHalted = false;
 
   constructor(
     readonly kind: 'jit' | 'check',
@@ -289,7 +291,6 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
     this.stopped = false;
     const start = core.cycles;
     const end = start + maxCycles;
-    let leader = true;
     let interpreted = 0;
     let translated = 0;
     let runs = 0;
@@ -310,7 +311,6 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
         if (takeInterrupt(core)) {
           cyc = core.cycles;
           interpreted++;
-          leader = true;
           if (core.waiting || this.stopped || (keep && !keep())) break;
           continue;
         }
@@ -328,10 +328,10 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
             if (blk !== undefined) prev.succ[slot] = blk;
           }
           prev = null;
-        } else blk = leader ? cache.enter(pc, cyc) : cache.lookup(pc);
+        } else blk = cache.enter(pc, cyc);
         // An instruction the translator leaves to the interpreter (BKPT, MSR, WFE...): the
         // code after it starts a block of its own.
-        if (blk === undefined && leader && cache.lastDeclined) forceLeader = true;
+        if (blk === undefined && cache.lastDeclined) forceLeader = true;
         if (blk !== undefined) {
           const budget = end - cyc;
           if (blk.cbl < budget) {
@@ -342,7 +342,6 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
               if (c > 0) {
                 translated += checker.lastInstructions;
                 runs++;
-                leader = true;
                 continue;
               }
             } else {
@@ -351,7 +350,6 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
               if (c !== 0) {
                 translated += env.n;
                 runs++;
-                leader = true;
                 prev = blk;
                 if (env.io !== 0) {
                   // The block ended with a peripheral access (inlineIO): it may have added
@@ -395,19 +393,9 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
       // Interpret up to the next block leader (a branch, an exception entry, or the instruction
       // after one the translator declined): blocks are only looked up and counted at leaders.
       core.cycles = cyc;
-      for (;;) {
-        const pc0 = r[15];
-        core.executeInstruction();
-        interpreted++;
-        const d = r[15] - pc0;
-        if (core.waiting || this.stopped || (keep && !keep())) {
-          cyc = core.cycles;
-          break outer;
-        }
-        leader = forceLeader || (d !== 2 && d !== 4);
-        if (leader || core.cycles >= end) break;
-      }
+      interpreted += this.interpretStretch(core, r, end, forceLeader, keep);
       cyc = core.cycles;
+      if (this.stretchHalted) break;
     }
     core.cycles = cyc;
     this.interpreted += interpreted;
@@ -416,6 +404,30 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
     const used = cyc - start;
     this.cycles += used;
     return used;
+  }
+
+  /**
+   * Interpret from the current PC up to the next block leader (a taken branch, an exception
+   * entry, or — with `forceLeader` — the very next instruction) or until `end` cycles; returns
+   * the instructions executed. A small function of its own, so that V8 optimizes it early and
+   * keeps it optimized whatever happens to the dispatcher around it.
+   */
+  private interpretStretch(core: CortexM0Core, r: Uint32Array, end: number, forceLeader: boolean, keep: (() => boolean) | null): number {
+    let n = 0;
+    for (;;) {
+      const pc0 = r[15];
+      core.executeInstruction();
+      n++;
+      if (core.waiting || this.stopped || (keep !== null && !keep())) {
+        this.stretchHalted = true;
+        return n;
+      }
+      const d = r[15] - pc0;
+      if (forceLeader || (d !== 2 && d !== 4) || core.cycles >= end) {
+        this.stretchHalted = false;
+        return n;
+      }
+    }
   }
 
   private runTicking(maxCycles: number): number {

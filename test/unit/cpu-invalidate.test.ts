@@ -71,6 +71,17 @@ describe('translation invalidation', () => {
     expect(runFrom(BASE)).toBe(3);
     m.writeUint16(BASE, 0x2004);
     expect(runFrom(BASE)).toBe(4);
+    // Every store width into translated SRAM code, through the chip (as the interpreter stores).
+    m.writeUint8(BASE, 0x06);
+    expect(runFrom(BASE)).toBe(6);
+    m.writeUint32(BASE, 0xe7fe2008);
+    expect(runFrom(BASE)).toBe(8);
+    expect(m.readUint32(BASE)).toBe(0xe7fe2008);
+    // A halfword store into the word after the block's code leaves the translation alone.
+    const blocks = e.stats().invalidations;
+    m.writeUint16(BASE + 8, 0x1234);
+    expect(e.stats().invalidations).toBe(blocks);
+    expect(m.readUint16(BASE + 8)).toBe(0x1234);
   });
 
   it('keeps the cache under its cap by evicting old blocks', () => {
