@@ -18,6 +18,7 @@ export interface WorldOptions {
   /** CPU engine (default jit). */
   cpu?: CpuEngineKind;
   hotThreshold?: number;
+  warmupCycles?: number;
   /** Access points added to the defaults PicoW-Sim (password picowsim) and Wokwi-GUEST (open); one with a default's SSID replaces it. */
   aps?: (string | ApConfig)[];
   maps?: (string | MapRule)[];
@@ -92,6 +93,7 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
       logger,
       cpu: o.cpu,
       hotThreshold: o.hotThreshold,
+      warmupCycles: o.warmupCycles,
     });
     closers.push(() => board.dispose());
     const net = new VirtualNetwork({

@@ -49,6 +49,8 @@ export interface BootOptions {
   cpu?: CpuEngineKind;
   /** Entries of a code block before the jit translates it (default 1024). */
   hotThreshold?: number;
+  /** Cycles the jit only interprets before it starts counting and translating (default 16 M: the boot). */
+  warmupCycles?: number;
   /** Access points as `SSID[:PASSWORD]` or objects, added to PicoW-Sim (picowsim) and Wokwi-GUEST (open). */
   aps?: (string | ApConfig)[];
   /** Virtual network: `--map`, `--host`, `--forward` specs (or parsed rules), as on the command line. */
@@ -133,6 +135,7 @@ export class PicoW {
       uniqueId: opts.uniqueId,
       cpu: opts.cpu,
       hotThreshold: opts.hotThreshold,
+      warmupCycles: opts.warmupCycles,
       aps: opts.aps,
       maps: opts.maps,
       hosts: opts.hosts,

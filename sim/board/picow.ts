@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { RP2040 } from 'rp2040js';
 import { HleBootrom } from '../bootrom/hle-bootrom.ts';
-import { createCpuEngine, invalidateTranslations, type CpuEngine, type CpuEngineKind, type CpuEngineStats } from '../cpu/index.ts';
+import { DEFAULT_WARMUP_CYCLES, createCpuEngine, invalidateTranslations, type CpuEngine, type CpuEngineKind, type CpuEngineStats } from '../cpu/index.ts';
 import { FirmwareError, PicowSimError } from '../errors.ts';
 import { Logger, silentLogger } from '../log.ts';
 import type { HostIo, SimClock } from '../time.ts';
@@ -44,6 +44,8 @@ export interface PicoWOptions {
   cpu?: CpuEngineKind;
   /** Entries of a block before the `jit`/`check` engines translate it (default: the engine's). */
   hotThreshold?: number;
+  /** Cycles the `jit` engine only interprets before it counts and translates (default DEFAULT_WARMUP_CYCLES: the boot). */
+  warmupCycles?: number;
   /** Skip the waiting of polling loops (PollSkipper; default true). */
   skipPolls?: boolean;
 }
@@ -131,6 +133,7 @@ export class PicoW extends EventEmitter {
   readonly coreCount: 1 | 2;
   readonly cpuKind: CpuEngineKind;
   private readonly hotThreshold: number | undefined;
+  private readonly warmupCycles: number;
   private readonly skipPolls: boolean;
   /** The CPU engine of each core of the current chip. */
   private engines = new Map<Core, CpuEngine>();
@@ -160,6 +163,7 @@ export class PicoW extends EventEmitter {
     this.coreCount = opts.cores ?? 2;
     this.cpuKind = opts.cpu ?? 'jit';
     this.hotThreshold = opts.hotThreshold;
+    this.warmupCycles = opts.warmupCycles ?? DEFAULT_WARMUP_CYCLES;
     this.skipPolls = opts.skipPolls ?? true;
     this.clock = new BoardClock();
     this.policy = new ClockPolicy(() => this.clock.nanos);
@@ -531,6 +535,7 @@ export class PicoW extends EventEmitter {
     if (!engine) {
       engine = createCpuEngine(this.cpuKind, core.rp2040, {
         hotThreshold: this.hotThreshold,
+        warmupCycles: this.warmupCycles,
         core,
         tickClock: false,
         logger: this.logger,

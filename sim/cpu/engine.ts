@@ -72,7 +72,20 @@ export interface CpuEngineOptions extends Partial<Omit<CacheOptions, 'journal' |
   tickClock?: boolean;
   /** Checked after every interpreted instruction: `false` ends `run` (board halted, reset pending). */
   keepRunning?: () => boolean;
+  /**
+   * `jit` with `tickClock: false`: the first this many cycles are only interpreted — no block is
+   * counted or translated (default 0; the board uses DEFAULT_WARMUP_CYCLES).
+   */
+  warmupCycles?: number;
 }
+
+/**
+ * Boot code runs once: the reference firmware's boot to `>>>` took 12 M cycles, no loop in it
+ * ran more than about 11 000 times, and what the translator did there (counting every block
+ * entry, translating five loops that V8 then compiled) made the boot slower than with `interp`.
+ * The board's `jit` engine therefore starts counting after 16 M cycles (128 ms of a 125 MHz core).
+ */
+export const DEFAULT_WARMUP_CYCLES = 16_000_000;
 
 export interface CpuEngineStats {
   kind: CpuEngineKind;
@@ -147,6 +160,22 @@ abstract class EngineBase {
   stop(): void {
     this.stopped = true;
   }
+
+  /** rp2040js's interpreter for up to `maxCycles` cycles, the clock ticked by the caller. */
+  protected interpretUntimed(maxCycles: number, keep: (() => boolean) | null): number {
+    const core = this.core;
+    this.stopped = false;
+    const start = core.cycles;
+    const end = start + maxCycles;
+    let n = 0;
+    while (core.cycles < end && !core.waiting && !this.stopped && (!keep || keep())) {
+      core.executeInstruction();
+      n++;
+    }
+    this.interpreted += n;
+    this.cycles += core.cycles - start;
+    return core.cycles - start;
+  }
 }
 
 class InterpEngine extends EngineBase implements CpuEngine {
@@ -161,22 +190,8 @@ class InterpEngine extends EngineBase implements CpuEngine {
   }
 
   run(maxCycles: number): number {
-    if (!this.tickClock) {
-      // The board's own loop, verbatim in behaviour.
-      const core = this.core;
-      const keep = this.keepRunning;
-      this.stopped = false;
-      const start = core.cycles;
-      const end = start + maxCycles;
-      let n = 0;
-      while (core.cycles < end && !core.waiting && !this.stopped && (!keep || keep())) {
-        core.executeInstruction();
-        n++;
-      }
-      this.interpreted += n;
-      this.cycles += core.cycles - start;
-      return core.cycles - start;
-    }
+    // The board's own loop, verbatim in behaviour.
+    if (!this.tickClock) return this.interpretUntimed(maxCycles, this.keepRunning);
     const { core, clock } = this;
     const keep = this.keepRunning;
     const cn = this.cycleNanos();
@@ -240,6 +255,7 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
   private blockRuns = 0;
   /** Set by interpretStretch: the run must end (the core waits, stop(), keepRunning). */
   private stretchHalted = false;
+  private readonly warmupCycles: number;
 
   constructor(
     readonly kind: 'jit' | 'check',
@@ -251,6 +267,7 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
     super(mcu, clock, opts);
     this.tickClock = opts.tickClock ?? true;
     this.keepRunning = opts.keepRunning ?? null;
+    this.warmupCycles = kind === 'check' ? 0 : (opts.warmupCycles ?? 0);
     const shared = sharedCodeState(mcu);
     const cacheOpts: CacheOptions = {
       hotThreshold: opts.hotThreshold ?? (kind === 'check' ? CHECK_HOT_THRESHOLD : DEFAULT_CACHE_OPTIONS.hotThreshold),
@@ -277,7 +294,9 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
   }
 
   run(maxCycles: number): number {
-    return this.tickClock ? this.runTicking(maxCycles) : this.runUntimed(maxCycles);
+    if (this.tickClock) return this.runTicking(maxCycles);
+    if (this.cycles < this.warmupCycles) return this.interpretUntimed(Math.min(maxCycles, this.warmupCycles - this.cycles), this.keepRunning);
+    return this.runUntimed(maxCycles);
   }
 
   /** Clock ticked by the caller: the budget is on core.cycles, the clock stands still. */

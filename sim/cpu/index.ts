@@ -4,6 +4,7 @@
  */
 export {
   CPU_ENGINE_KINDS,
+  DEFAULT_WARMUP_CYCLES,
   createCpuEngine,
   formatCpuStats,
   parseCpuEngineKind,

@@ -100,9 +100,9 @@ describe.skipIf(!fw)('PicoW test API', () => {
     expect((err as Error).message).toMatch(/timed out after 300 ms waiting for never printed/);
   });
 
-  it('passes hotThreshold to the jit: translated at once with 1, never with a threshold no block reaches', async () => {
-    const translations = async (hotThreshold: number): Promise<number> => {
-      const p = await PicoW.boot({ firmware: fw!, hotThreshold });
+  it('passes hotThreshold and warmupCycles to the jit: translated at once with 1, never with a threshold no block reaches or before the warm-up ends', async () => {
+    const translations = async (hotThreshold: number, warmupCycles = 0): Promise<number> => {
+      const p = await PicoW.boot({ firmware: fw!, hotThreshold, warmupCycles });
       try {
         return p.board.cpuStats().reduce((a, st) => a + st.translations, 0);
       } finally {
@@ -110,6 +110,8 @@ describe.skipIf(!fw)('PicoW test API', () => {
       }
     };
     expect(await translations(2 ** 30)).toBe(0);
+    // The boot takes about 12 M cycles: a warm-up longer than that leaves all of it to the interpreter.
+    expect(await translations(1, 40_000_000)).toBe(0);
     // With 1, every block is hot at once: the translation budget of each window is used up.
     expect(await translations(1)).toBeGreaterThanOrEqual(2 * DEFAULT_TRANSLATIONS_PER_WINDOW);
   }, 120_000);

@@ -32,7 +32,7 @@ describe.skipIf(!fw)('reference firmware on the CPU engines', () => {
     const regs: Record<string, string> = {};
     for (const kind of ['interp', 'jit'] as const) {
       // Translate early, so that much of boot runs translated.
-      const board = await PicoW.create({ firmware: fw!, cpu: kind, hotThreshold: 64 });
+      const board = await PicoW.create({ firmware: fw!, cpu: kind, hotThreshold: 64, warmupCycles: 0 });
       boards.push(board);
       const log: string[] = [];
       recordExceptions(board, log);
