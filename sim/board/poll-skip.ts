@@ -44,6 +44,20 @@ export interface PollWatch {
   read(): number;
 }
 
+/** A PollWatch on a register read through its peripheral's own (unwrapped) read method. */
+class RegisterWatch implements PollWatch {
+  constructor(
+    readonly core: Core,
+    readonly addr: number,
+    readonly value: number,
+    private readonly readRaw: (offset: number) => number,
+  ) {}
+
+  read(): number {
+    return this.readRaw(this.addr & 0x3fff);
+  }
+}
+
 interface ReadRecord {
   pc: number;
   addr: number;
@@ -141,8 +155,7 @@ export class PollSkipper {
       if (++r.same >= SAME_STATE_BEFORE_SKIP && this.enabled()) {
         this.request = Infinity;
         const read = this.raw.get(addr & ~0x3fff);
-        this.watch =
-          read && rereadable(addr) ? { core, addr, value, read: () => read(addr & 0x3fff) } : null;
+        this.watch = read && rereadable(addr) ? new RegisterWatch(core, addr, value, read) : null;
       }
     } else {
       r.same = 0;

@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../log.ts';
 import { describeFrame } from './wire/describe.ts';
-import { isGroupMac, macToString } from './wire/ethernet.ts';
+import { isGroupMac, macKey } from './wire/ethernet.ts';
 
 export interface SwitchPortHandle {
   readonly id: number;
@@ -25,7 +25,8 @@ interface PortEntry {
 
 export class EthernetSwitch {
   private readonly ports = new Map<number, PortEntry>();
-  private readonly macTable = new Map<string, number>();
+  /** Learned MAC (macKey) → port id. */
+  private readonly macTable = new Map<number, number>();
   private nextId = 1;
   readonly taps: FrameTap[] = [];
   frames = 0;
@@ -72,10 +73,10 @@ export class EthernetSwitch {
     this.log.trace('net', () => `${from.name}: ${describeFrame(frame)}`);
     for (const tap of this.taps) tap(frame, from.name);
     const src = frame.subarray(6, 12);
-    if (!isGroupMac(src)) this.macTable.set(macToString(src), fromId);
+    if (!isGroupMac(src)) this.macTable.set(macKey(src), fromId);
     const dst = frame.subarray(0, 6);
     if (!isGroupMac(dst)) {
-      const to = this.macTable.get(macToString(dst));
+      const to = this.macTable.get(macKey(dst));
       if (to !== undefined) {
         if (to !== fromId) this.ports.get(to)?.output(frame);
         return;

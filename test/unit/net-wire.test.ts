@@ -4,7 +4,7 @@ import { checksumOk, internetChecksum } from '../../sim/net/wire/checksum.ts';
 import { describeFrame } from '../../sim/net/wire/describe.ts';
 import { buildDhcp, dhcpIpOption, dhcpMessageType, parseDhcp, u32Option } from '../../sim/net/wire/dhcp.ts';
 import { buildDnsQuery, buildDnsResponse, parseDns, RCODE_NXDOMAIN, TYPE_A } from '../../sim/net/wire/dns.ts';
-import { buildEthernet, macToString, parseEthernet, parseMac } from '../../sim/net/wire/ethernet.ts';
+import { buildEthernet, macKey, macToString, parseEthernet, parseMac } from '../../sim/net/wire/ethernet.ts';
 import { buildIcmp, buildIcmpError, parseIcmp } from '../../sim/net/wire/icmp.ts';
 import { buildIpv4, ipToString, parseIp, parseIpv4 } from '../../sim/net/wire/ipv4.ts';
 import { buildTcp, parseTcp, seqGt, seqLt, TCP_ACK, TCP_SYN } from '../../sim/net/wire/tcp.ts';
@@ -45,6 +45,13 @@ describe('Ethernet II', () => {
     expect([...p.payload]).toEqual([1, 2, 3]);
     expect(buildEthernet(p.dst, p.src, 0x0806, p.payload)[13]).toBe(0x06);
     expect(parseMac('28-cd-c1-00-00-01')).toEqual(mac('28:cd:c1:00:00:01'));
+  });
+  it('keys a MAC address by its 48 bits', () => {
+    expect(macKey(mac('ff:ff:ff:ff:ff:ff'))).toBe(2 ** 48 - 1);
+    expect(macKey(mac('28:cd:c1:00:00:01'))).toBe(0x28cdc1000001);
+    expect(macKey(mac('80:00:00:00:00:00'))).toBe(2 ** 47);
+    const keys = ['02:00:00:00:00:01', '00:00:00:00:02:01', '00:02:00:00:00:01', '01:00:00:00:00:02'].map((m) => macKey(mac(m)));
+    expect(new Set(keys).size).toBe(keys.length);
   });
   it('rejects runts and 802.3 length frames', () => {
     expect(parseEthernet(new Uint8Array(13))).toBeNull();

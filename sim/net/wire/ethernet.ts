@@ -45,6 +45,11 @@ export function macToString(mac: Uint8Array): string {
   return Array.from(mac.subarray(0, 6), (b) => b.toString(16).padStart(2, '0')).join(':');
 }
 
+/** The 48 bits of a MAC address as one number (exact in a double): a cheap map key. */
+export function macKey(mac: Uint8Array): number {
+  return (mac[0]! * 0x10000 + ((mac[1]! << 8) | mac[2]!)) * 0x1000000 + ((mac[3]! << 16) | (mac[4]! << 8) | mac[5]!);
+}
+
 export function parseMac(text: string): Uint8Array | null {
   const m = /^([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})$/i.exec(text.trim());
   if (!m) return null;
