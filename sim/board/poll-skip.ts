@@ -140,9 +140,8 @@ export class PollSkipper {
       r = { pc: -1, addr: 0, value: 0, cycles: 0, apsr: 0, regs: new Uint32Array(16), same: 0 };
       this.records.set(core, r);
     }
-    const apsr = core.APSR;
-    let same =
-      r.pc === pc && r.addr === addr && r.value === value && r.apsr === apsr && core.cycles - r.cycles < 10_000;
+    // (APSR is computed from the flags: only read when everything cheaper already matches.)
+    let same = r.pc === pc && r.addr === addr && r.value === value && core.cycles - r.cycles < 10_000 && r.apsr === core.APSR;
     if (same) {
       for (let i = 0; i < 15; i++) {
         if (regs[i] !== r.regs[i]) {
@@ -162,7 +161,7 @@ export class PollSkipper {
       r.pc = pc;
       r.addr = addr;
       r.value = value;
-      r.apsr = apsr;
+      r.apsr = core.APSR;
       r.regs.set(regs);
     }
     r.cycles = core.cycles;
