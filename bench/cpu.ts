@@ -86,7 +86,7 @@ async function engineRun(firmware: string, kind: CpuEngineKind): Promise<EngineR
 /**
  * Each engine runs in fresh Node processes, as a user's `npm run sim --cpu …` does: in one process
  * the boards of both engines would share V8's compiled code and type feedback, which slowed
- * whichever ran second (the interpreter's integer loop came out at 0.21× instead of 0.5×).
+ * whichever ran second (the interpreter's integer loop came out at 0.21×, against 0.32–0.38× alone).
  */
 function spawnEngineRun(firmware: string, kind: CpuEngineKind): EngineRun {
   const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), firmware], {
