@@ -1,6 +1,8 @@
 /**
  * CPU engines for the board's run loop: `interp` (rp2040js's interpreter, one instruction at a
- * time, exactly like `Simulator.execute()`), `jit` (hot Thumb blocks translated to JavaScript),
+ * time, exactly like `Simulator.execute()`), `jit` (hot Thumb blocks translated to JavaScript;
+ * in the board's quantum loop the rest runs on the table interpreter, `table-interp.ts`, which
+ * has exactly rp2040js's effect and hands it whatever it does not run itself),
  * `check` (the interpreter is authoritative and every translated block is first run on the side
  * and compared; the first divergence stops the run with a report).
  *
@@ -53,6 +55,7 @@ import { Logger, silentLogger } from '../log.ts';
 import { UsageError } from '../errors.ts';
 import { CHECK_HOT_THRESHOLD, DEFAULT_CACHE_OPTIONS, SUCC_SIZE, TranslationCache, sharedCodeState, type Block, type CacheOptions } from './cache.ts';
 import { BlockChecker } from './check.ts';
+import { StretchEnd, TableInterpreter } from './table-interp.ts';
 
 export type CpuEngineKind = 'interp' | 'jit' | 'check';
 export const CPU_ENGINE_KINDS: readonly CpuEngineKind[] = ['interp', 'jit', 'check'];
@@ -256,6 +259,9 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
   /** Set by interpretStretch: the run must end (the core waits, stop(), keepRunning). */
   private stretchHalted = false;
   private readonly warmupCycles: number;
+  /** `jit`: the interpreter for untranslated code (check mode keeps rp2040js's, its oracle). */
+  private readonly table: TableInterpreter | null;
+  private readonly halted: () => boolean;
 
   constructor(
     readonly kind: 'jit' | 'check',
@@ -290,13 +296,30 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
     const keep = this.keepRunning;
     this.cache.env.halt = () => this.stopped || (keep !== null && !keep());
     this.checker = kind === 'check' ? new BlockChecker(mcu, this.core, clock, shared, this.cache, logger) : null;
+    this.table = kind === 'jit' ? new TableInterpreter(this.cache.env) : null;
+    this.halted = () => this.core.waiting || this.stopped || (keep !== null && !keep());
     logger.debug('cpu', `engine ${kind}: hot threshold ${cacheOpts.hotThreshold}, blocks ≤ ${cacheOpts.maxBlockInstructions} instructions, cache cap ${cacheOpts.maxBlocks} blocks / ${cacheOpts.maxBytes >> 20} MiB`);
   }
 
   run(maxCycles: number): number {
     if (this.tickClock) return this.runTicking(maxCycles);
-    if (this.cycles < this.warmupCycles) return this.interpretUntimed(Math.min(maxCycles, this.warmupCycles - this.cycles), this.keepRunning);
+    if (this.cycles < this.warmupCycles) return this.warmUp(Math.min(maxCycles, this.warmupCycles - this.cycles));
     return this.runUntimed(maxCycles);
+  }
+
+  /** The warm-up: interpretation only, nothing counted or translated. */
+  private warmUp(maxCycles: number): number {
+    const table = this.table;
+    if (table === null) return this.interpretUntimed(maxCycles, this.keepRunning);
+    const core = this.core;
+    this.stopped = false;
+    if (core.waiting || (this.keepRunning !== null && !this.keepRunning())) return 0;
+    this.cache.checkArrays();
+    const start = core.cycles;
+    table.run(core, start + maxCycles, false, false, this.halted);
+    this.interpreted += table.count;
+    this.cycles += core.cycles - start;
+    return core.cycles - start;
   }
 
   /** Clock ticked by the caller: the budget is on core.cycles, the clock stands still. */
@@ -432,6 +455,11 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
    * keeps it optimized whatever happens to the dispatcher around it.
    */
   private interpretStretch(core: CortexM0Core, r: Uint32Array, end: number, forceLeader: boolean, keep: (() => boolean) | null): number {
+    const table = this.table;
+    if (table !== null) {
+      this.stretchHalted = table.run(core, end, true, forceLeader, this.halted) === StretchEnd.Halted;
+      return table.count;
+    }
     let n = 0;
     for (;;) {
       const pc0 = r[15];

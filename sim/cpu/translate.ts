@@ -159,7 +159,7 @@ export function fetch16(v: MemoryViews, addr: number): number {
 const BRANCHES = new Set<Op>([Op.B, Op.B_COND, Op.BL, Op.BLX, Op.BX, Op.POP]);
 
 /** Base cycles the interpreter charges, for instructions the translator handles. */
-function staticCycles(kind: Op, op: number): number {
+export function staticCycles(kind: Op, op: number): number {
   switch (kind) {
     case Op.B:
     case Op.BLX:
