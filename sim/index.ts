@@ -49,7 +49,7 @@ export interface BootOptions {
   cpu?: CpuEngineKind;
   /** Entries of a code block before the jit translates it (default 1024). */
   hotThreshold?: number;
-  /** Cycles the jit only interprets before it starts counting and translating (default 16 M: the boot). */
+  /** Cycles the jit only interprets before it starts counting and translating (default 32 M: the boot and driver bring-up). */
   warmupCycles?: number;
   /** Access points as `SSID[:PASSWORD]` or objects, added to PicoW-Sim (picowsim) and Wokwi-GUEST (open). */
   aps?: (string | ApConfig)[];

@@ -86,9 +86,13 @@ export interface CpuEngineOptions extends Partial<Omit<CacheOptions, 'journal' |
  * Boot code runs once: the reference firmware's boot to `>>>` took 12 M cycles, no loop in it
  * ran more than about 11 000 times, and what the translator did there (counting every block
  * entry, translating five loops that V8 then compiled) made the boot slower than with `interp`.
- * The board's `jit` engine therefore starts counting after 16 M cycles (128 ms of a 125 MHz core).
+ * The same holds for what usually follows it — imports, the Wi-Fi driver's bring-up (about 5 M
+ * cycles for `WLAN.active(True)`, mostly code that runs a few hundred times): translated, it took
+ * a quarter longer than on the table interpreter. The board's `jit` engine therefore starts
+ * counting after 32 M cycles (256 ms of a 125 MHz core); a CPU-bound loop then waits at most
+ * that long, interpreted, before it is translated.
  */
-export const DEFAULT_WARMUP_CYCLES = 16_000_000;
+export const DEFAULT_WARMUP_CYCLES = 32_000_000;
 
 export interface CpuEngineStats {
   kind: CpuEngineKind;
