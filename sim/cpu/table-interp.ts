@@ -31,6 +31,8 @@ interface CoreState {
   currentMode: number;
   blTaken(core: unknown, blx: boolean): void;
   executeInstruction(): number;
+  breakRewind: number;
+  rp2040: { onBreak(code: number): void };
   readUint32(address: number): number;
   readUint16(address: number): number;
   readUint8(address: number): number;
@@ -149,33 +151,27 @@ export class TableInterpreter {
           r[15] = pc + 2;
           c = HANDLERS[k](this, op, pc);
           if (c < 0) r[15] = pc;
-          else if (this.io) {
-            this.io = false;
-            n++;
-            cyc = core.cycles + c;
-            if (halted()) {
-              why = StretchEnd.Halted;
-              break;
-            }
-            if (leaders && forceLeader) {
-              why = StretchEnd.Leader;
-              break;
-            }
-            continue;
-          }
         }
       }
       n++;
-      if (c < 0) {
-        d++;
-        core.cycles = cyc;
-        core.executeInstruction();
-        cyc = core.cycles;
+      if (c >= 0 && !this.io) cyc += c;
+      else {
+        if (c < 0) {
+          d++;
+          core.cycles = cyc;
+          core.executeInstruction();
+          cyc = core.cycles;
+        } else {
+          // Through the chip: a peripheral (or a ROM routine) may have added cycles, made the
+          // core wait, stopped the run.
+          this.io = false;
+          cyc = core.cycles + c;
+        }
         if (halted()) {
           why = StretchEnd.Halted;
           break;
         }
-      } else cyc += c;
+      }
       if (leaders) {
         const step = r[15] - pc;
         if (forceLeader || (step !== 2 && step !== 4)) {
@@ -439,6 +435,15 @@ on(Op.BICS, (m, op) => {
   m.r[op & 7] = t;
   m.core.N = t < 0;
   m.core.Z = t === 0;
+  return 1;
+});
+// BKPT: the boot ROM's routines (our HLE bootrom) and debuggers answer it through the chip.
+on(Op.BKPT, (m, op) => {
+  const core = m.core;
+  core.cycles = m.cyc;
+  core.breakRewind = 2;
+  core.rp2040.onBreak(op & 0xff);
+  m.io = true;
   return 1;
 });
 on(Op.BLX, (m, op, pc) => {
