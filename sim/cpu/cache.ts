@@ -450,6 +450,7 @@ export class TranslationCache {
 interface IoCore {
   registers: Uint32Array;
   cycles: number;
+  rp2040: SioOwner;
   cyclesIO(addr: number, write?: boolean): number;
   readUint32(addr: number): number;
   readUint16(addr: number): number;
@@ -459,6 +460,20 @@ interface IoCore {
   writeUint8(addr: number, value: number): void;
 }
 
+/**
+ * SIO (RP2040 datasheet §2.3.1) is each core's own single-cycle port: spinlocks, CPUID, the
+ * divider, GPIO. The chip's word accesses there do nothing but hand the offset to the core's SIO
+ * (no code, ROM or polled peripheral lives there), so CPU engines make them directly; MicroPython
+ * takes a spinlock around every heap allocation.
+ */
+export const SIO_BASE = 0xd0000000;
+export interface SioOwner {
+  sio: { readUint32(offset: number): number; writeUint32(offset: number, value: number): void };
+}
+export function isSioWord(addr: number): boolean {
+  return addr >>> 28 === 0xd && (addr & 3) === 0;
+}
+
 /** The peripheral accesses of translated code (see BlockEnv.rd32). */
 function ioHelpers(env: () => BlockEnv) {
   const read = (size: 1 | 2 | 4) => (c: unknown, addr: number, pc: number, d: number): number => {
@@ -466,8 +481,15 @@ function ioHelpers(env: () => BlockEnv) {
     core.registers[15] = pc;
     const c0 = core.cycles;
     core.cycles = c0 + d;
-    let x = core.cyclesIO(addr) - 1;
-    const v = (size === 4 ? core.readUint32(addr) : size === 2 ? core.readUint16(addr) : core.readUint8(addr)) | 0;
+    let x: number;
+    let v: number;
+    if (size === 4 && isSioWord(addr)) {
+      x = -1; // 1 + cyclesIO(SIO) = 1 cycle: 1 less than the 2 counted statically
+      v = core.rp2040.sio.readUint32((addr >>> 0) - SIO_BASE) | 0;
+    } else {
+      x = core.cyclesIO(addr) - 1;
+      v = (size === 4 ? core.readUint32(addr) : size === 2 ? core.readUint16(addr) : core.readUint8(addr)) | 0;
+    }
     x += core.cycles - c0 - d;
     core.cycles = c0;
     env().xc = x;
@@ -478,10 +500,16 @@ function ioHelpers(env: () => BlockEnv) {
     core.registers[15] = pc;
     const c0 = core.cycles;
     core.cycles = c0 + d;
-    let x = core.cyclesIO(addr, true) - 1;
-    if (size === 4) core.writeUint32(addr, value);
-    else if (size === 2) core.writeUint16(addr, value);
-    else core.writeUint8(addr, value);
+    let x: number;
+    if (size === 4 && isSioWord(addr)) {
+      x = -1;
+      core.rp2040.sio.writeUint32((addr >>> 0) - SIO_BASE, value);
+    } else {
+      x = core.cyclesIO(addr, true) - 1;
+      if (size === 4) core.writeUint32(addr, value);
+      else if (size === 2) core.writeUint16(addr, value);
+      else core.writeUint8(addr, value);
+    }
     x += core.cycles - c0 - d;
     core.cycles = c0;
     env().xc = x;

@@ -16,6 +16,7 @@
 import type { RP2040 } from 'rp2040js';
 import { Op, classify, isWide } from './thumb.ts';
 import { ROM_SIZE, SRAM_BASE, staticCycles, type BlockEnv } from './translate.ts';
+import { SIO_BASE, isSioWord, type SioOwner } from './cache.ts';
 
 type CortexM0Core = RP2040['core'];
 
@@ -32,7 +33,7 @@ interface CoreState {
   blTaken(core: unknown, blx: boolean): void;
   executeInstruction(): number;
   breakRewind: number;
-  rp2040: { onBreak(code: number): void };
+  rp2040: SioOwner & { onBreak(code: number): void };
   readUint32(address: number): number;
   readUint16(address: number): number;
   readUint8(address: number): number;
@@ -216,7 +217,6 @@ function subFlags(core: CoreState, x: number, y: number): number {
 // else (peripherals, unaligned) through the core's own methods exactly as rp2040js does, with
 // `core.cycles` as it has it then and its bus cycles (cyclesIO: RP2040 datasheet 2.1, SIO is
 // single-cycle, APB adds wait states).
-const SIO_BASE = 0xd0000000;
 const APB_BASE = 0x40000000;
 function busCycles(addr: number, write: boolean): number {
   const a = addr >>> 0;
@@ -229,7 +229,7 @@ function ioLoad(m: TableInterpreter, addr: number, rt: number, size: 1 | 2 | 4, 
   core.cycles = m.cyc;
   const c = busCycles(addr, false);
   let v: number;
-  if (size === 4) v = core.readUint32(addr);
+  if (size === 4) v = isSioWord(addr) ? core.rp2040.sio.readUint32((addr >>> 0) - SIO_BASE) : core.readUint32(addr);
   else if (size === 2) v = signed ? (core.readUint16(addr) << 16) >> 16 : core.readUint16(addr);
   else v = signed ? (core.readUint8(addr) << 24) >> 24 : core.readUint8(addr);
   m.r[rt] = v;
@@ -240,8 +240,10 @@ function ioStore(m: TableInterpreter, addr: number, value: number, size: 1 | 2 |
   const core = m.core;
   core.cycles = m.cyc;
   const c = busCycles(addr, true);
-  if (size === 4) core.writeUint32(addr, value);
-  else if (size === 2) core.writeUint16(addr, value);
+  if (size === 4) {
+    if (isSioWord(addr)) core.rp2040.sio.writeUint32((addr >>> 0) - SIO_BASE, value);
+    else core.writeUint32(addr, value);
+  } else if (size === 2) core.writeUint16(addr, value);
   else core.writeUint8(addr, value);
   m.io = true;
   return c;
