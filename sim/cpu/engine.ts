@@ -347,7 +347,8 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
     if (keep && !keep()) return 0;
     if (core.waiting) return 0;
     // `waiting` and `stopped` only change inside interpreted instructions (WFI/WFE, BKPT
-    // handlers, peripheral side effects), so they are checked after those.
+    // handlers, peripheral side effects) or in a block that then leaves with `env.io` set, so
+    // they are checked after those.
     outer: while (cyc < end) {
       let forceLeader = false;
       if (core.interruptsUpdated) {
@@ -375,7 +376,7 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
           }
           prev = null;
         } else blk = cache.enter(pc, cyc);
-        // An instruction the translator leaves to the interpreter (BKPT, MSR, WFE...): the
+        // An instruction the translator leaves to the interpreter (SVC, MSR, WFE...): the
         // code after it starts a block of its own.
         if (blk === undefined && cache.lastDeclined) forceLeader = true;
         if (blk !== undefined) {
@@ -510,7 +511,7 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
       {
         const pc = r[15];
         const blk: Block | undefined = leader ? cache.enter(pc, core.cycles) : cache.lookup(pc);
-        // An instruction the translator leaves to the interpreter (BKPT, MSR, WFE...): the
+        // An instruction the translator leaves to the interpreter (SVC, MSR, WFE...): the
         // code after it starts a block of its own.
         if (blk === undefined && leader && cache.lastDeclined) forceLeader = true;
         if (blk !== undefined) {

@@ -217,12 +217,14 @@ function popcount(x: number): number {
 }
 
 /** Whether the translator emits code for this instruction (else the block stops before it). */
-function translatable(kind: Op, op: number, op2: number, pc: number, sramSize: number): boolean {
+function translatable(kind: Op, op: number, op2: number, pc: number, sramSize: number, inlineIO: boolean): boolean {
   switch (kind) {
+    case Op.BKPT:
+      // The chip's onBreak (the HLE ROM's routines) is called like a peripheral access.
+      return inlineIO;
     case Op.MSR:
       // PRIMASK only (the other special registers switch stacks or modes): see the emitter.
       return (op2 & 0xff) === 16 && (op & 0xf) < 15;
-    case Op.BKPT:
     case Op.SEV:
     case Op.SVC:
     case Op.UDF:
@@ -245,6 +247,7 @@ function translatable(kind: Op, op: number, op2: number, pc: number, sramSize: n
 }
 
 function isTerminator(kind: Op, op: number): boolean {
+  if (kind === Op.BKPT) return true;
   if (BRANCHES.has(kind)) return kind !== Op.POP || (op & 0x100) !== 0;
   if (kind === Op.ADD_REG) return (((op & 0x80) >> 4) | (op & 7)) === 15;
   if (kind === Op.MOV) return (((op >> 4) & 8) | (op & 7)) === 15;
@@ -296,7 +299,7 @@ export function translateBlock(views: MemoryViews, pc: number, opts: TranslateOp
       op2 = fetch16(views, fa + 2);
     }
     const kind = classify(op, op2);
-    if (!translatable(kind, op, op2, cur, sramSize)) break;
+    if (!translatable(kind, op, op2, cur, sramSize, opts.inlineIO === true)) break;
     if (kind === Op.LDR_LIT) {
       const la = u32((((cur & ~1) + 4) & ~3) + ((op & 0xff) << 2));
       if (codeRegion(la, sramSize) === region) ranges.push([la, la + 4]);
@@ -865,6 +868,19 @@ class Gen {
         // The interpreter calls the blTaken hook with LR/PC set; skipped while it is the no-op default.
         this.out(`if (core.blTaken !== E.bl0) { ${this.syncAll()} r[15] = ${target}; core.blTaken(core, false); }`);
         if (!ins.followed) this.out(this.leave(target, 3));
+        return;
+      }
+      case Op.BKPT: {
+        // As the interpreter: PC past it, core.cycles counting the instructions before it, then
+        // the chip's onBreak, which may change any register, PC, the cycles, the core's state.
+        // The block leaves after it (E.io: the engine then checks for a stop, a wait, interrupts).
+        this.out(`${this.syncAll()} r[15] = ${u32(pcv + 2)}; d = ${this.S} + cyc; a = core.cycles; core.cycles = a + d;`);
+        this.out(`core.breakRewind = 2; core.rp2040.onBreak(${op & 0xff}); cyc += core.cycles - a - d; core.cycles = a; E.io = 1;`);
+        const reload: string[] = [];
+        for (const i of new Set([...this.readRegs, ...this.writtenRegs])) reload.push(`r${i} = r[${i}] | 0;`);
+        for (const f of this.flagsWritten) reload.push(`${f} = core.${f};`);
+        if (reload.length) this.out(reload.join(' '));
+        this.out(this.leave('r[15]', 1));
         return;
       }
       case Op.BLX: {

@@ -19,7 +19,7 @@ function program(rng: Rng, n: number): number[] {
   const code: number[] = [];
   const branches: { at: number; cond: boolean }[] = [];
   while (code.length < n) {
-    switch (rng.below(14)) {
+    switch (rng.below(15)) {
       case 0: case 1: { // register ALU: 0x4000 | op << 6 | rm << 3 | rdn
         const op = rng.below(16);
         if (op === 9 && rng.bool()) break;
@@ -64,6 +64,9 @@ function program(rng: Rng, n: number): number[] {
       case 13: // extension, reverse
         code.push(0xb200 | (rng.below(4) << 6) | (lo() << 3) | lo(), 0xba00 | ([0, 1, 3][rng.below(3)] << 6) | (lo() << 3) | lo());
         break;
+      case 14: // BKPT: the chip's onBreak (set below) changes registers, flags and cycles
+        if (rng.below(3) === 0) code.push(0xbe00 | rng.below(256));
+        break;
     }
   }
   code.length = n;
@@ -92,7 +95,20 @@ describe('translated traces match the interpreter in random programs', () => {
       // Fresh chips are costly (16 MB of flash each): reuse three, telling the translators the code changed.
       // Chips 0-2: the engines tick the clock (Simulator style); 3-5: the caller ticks it after
       // each run() (the board's quantum loop).
-      if (p === 0) for (let i = 0; i < 6; i++) chips.push(quietChip());
+      if (p === 0) {
+        for (let i = 0; i < 6; i++) {
+          const m = quietChip();
+          // Like the HLE ROM: results in registers, flags, extra cycles (PC goes on after it).
+          m.onBreak = (imm: number): void => {
+            const c = m.core;
+            c.registers[imm % 6] = (c.registers[(imm + 1) % 6]! * 7 + imm) >>> 0;
+            c.Z = !c.Z;
+            c.C = (imm & 1) === 1;
+            c.cycles += imm & 7;
+          };
+          chips.push(m);
+        }
+      }
       const data = new Uint8Array(0x200);
       for (let i = 0; i < data.length; i++) data[i] = rng.u32() & 0xff;
       const regs = Array.from({ length: 6 }, () => rng.u32());

@@ -63,6 +63,14 @@ export function fuzzAgainstInterpreter(rng: Rng, A: RP2040, B: RP2040, subject: 
   for (const m of [A, B]) {
     m.sram.set(codePage, PC - 0x20000000);
     m.flash.set(flash, 0);
+    // A BKPT handler like the HLE ROM's: results in registers, a return to LR, cycles, a flag.
+    m.onBreak = (code: number): void => {
+      const c = m.core;
+      c.registers[0] = (code * 3 + c.registers[1]) >>> 0;
+      c.registers[15] = c.registers[14] & ~1;
+      c.cycles += 5;
+      c.N = !c.N;
+    };
   }
   const aw = new Int32Array(A.sram.buffer, SCRATCH - 0x100, (SCRATCH_LEN + 0x200) >> 2);
   const bw = new Int32Array(B.sram.buffer, SCRATCH - 0x100, (SCRATCH_LEN + 0x200) >> 2);

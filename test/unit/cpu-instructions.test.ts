@@ -10,14 +10,15 @@ import { Rng, quietChip } from './cpu-harness.ts';
 import { FUZZ_PC, fuzzAgainstInterpreter } from './cpu-fuzz.ts';
 
 describe('translated instructions match the interpreter', () => {
-  it('every instruction class, random operands, flags, modes and memory (> 1 000 000 cases)', () => {
+  // inlineIO: the board's mode (peripheral accesses and BKPT made from translated code).
+  it.each([false, true])('every instruction class, random operands, flags, modes and memory (> 1 000 000 cases), inlineIO %s', (inlineIO) => {
     // rp2040js reports accesses to unknown SIO registers on the console; random addresses make many.
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     const rng = new Rng(0x13c0ffee);
     const A = quietChip();
     const B = quietChip();
     const shared = sharedCodeState(B);
-    const cache = new TranslationCache(B, { ...DEFAULT_CACHE_OPTIONS, maxBlockInstructions: 1, hotThreshold: 1 }, shared);
+    const cache = new TranslationCache(B, { ...DEFAULT_CACHE_OPTIONS, maxBlockInstructions: 1, hotThreshold: 1, inlineIO }, shared);
     shared.caches.add(cache);
     let blocks: { even: Block | undefined; odd: Block | undefined } = { even: undefined, odd: undefined };
     const report = fuzzAgainstInterpreter(rng, A, B, {
@@ -45,7 +46,7 @@ describe('translated instructions match the interpreter', () => {
     expect(report.ownCases / report.cases).toBeGreaterThan(0.6);
     for (const k of [Op.ADCS, Op.ADDS_REG, Op.SUBS_REG, Op.SBCS, Op.LSLS_REG, Op.LSRS_REG, Op.ASRS_REG, Op.ROR, Op.MULS,
       Op.LDR_IMM, Op.LDRB_REG, Op.LDRSH, Op.STR_IMM, Op.STRH_REG, Op.LDMIA, Op.STMIA, Op.PUSH, Op.POP, Op.B_COND, Op.BL,
-      Op.BX, Op.BLX, Op.MOV, Op.ADD_REG, Op.CMP_HI, Op.MRS, Op.LDR_LIT, Op.REVSH]) {
+      Op.BX, Op.BLX, Op.MOV, Op.ADD_REG, Op.CMP_HI, Op.MRS, Op.LDR_LIT, Op.REVSH, ...(inlineIO ? [Op.BKPT] : [])]) {
       const st = report.perClass.get(k)!;
       expect(st.own / st.cases, `class ${k} (${st.own}/${st.cases} translated)`).toBeGreaterThan(0.05);
     }
