@@ -247,7 +247,6 @@ function translatable(kind: Op, op: number, op2: number, pc: number, sramSize: n
 }
 
 function isTerminator(kind: Op, op: number): boolean {
-  if (kind === Op.BKPT) return true;
   if (BRANCHES.has(kind)) return kind !== Op.POP || (op & 0x100) !== 0;
   if (kind === Op.ADD_REG) return (((op & 0x80) >> 4) | (op & 7)) === 15;
   if (kind === Op.MOV) return (((op >> 4) & 8) | (op & 7)) === 15;
@@ -255,6 +254,10 @@ function isTerminator(kind: Op, op: number): boolean {
 }
 
 const u32 = (n: number): number => n >>> 0;
+/** Placeholder line after a call out that may change registers: every local is reloaded there. */
+const RELOAD = '/* reload */';
+/** Placeholder before a call out: every register and flag the block writes is written back there. */
+const SYNC = '/* sync */';
 const i32 = (n: number): string => String(n | 0);
 
 /**
@@ -385,7 +388,8 @@ function indirectTarget(kind: Op, op: number, returns: number[], known: Map<numb
 
 /**
  * Follow register values known at translation time through one instruction: a literal load
- * from the code's own memory region, a move of an immediate or of a known register; any other
+ * from the code's own memory region, a word loaded through a known pointer, a move of an
+ * immediate or of a known register; any other
  * instruction may write any register and forgets them all, except that PUSH writes none and
  * POP only its list. (Only a prediction: the generated code checks it.)
  */
@@ -410,6 +414,17 @@ function trackKnown(views: MemoryViews, kind: Op, op: number, pc: number, sramSi
     case Op.MOVS:
       known.set((op >> 8) & 7, op & 0xff);
       return;
+    case Op.LDR_IMM: {
+      // A word loaded through a known pointer (a function-pointer table: the ROM's float table
+      // copied to RAM, a veneer's target): its value now, a guess the branch checks.
+      const base = known.get((op >> 3) & 7);
+      const la = base === undefined ? -1 : u32(base + (((op >> 6) & 0x1f) << 2));
+      const lo = la >= 0 && (la & 3) === 0 && codeRegion(la, sramSize) !== null && codeRegion(la + 3, sramSize) !== null ? fetch16(views, la) : -1;
+      const hi = lo >= 0 ? fetch16(views, la + 2) : -1;
+      known.clear();
+      if (lo >= 0 && hi >= 0) known.set(op & 7, u32(lo | (hi << 16)));
+      return;
+    }
     case Op.PUSH:
       return;
     case Op.POP:
@@ -562,12 +577,13 @@ class Gen {
     return `{ xpc = ${next}; x = ${this.exitId(-1, this.S + c, this.k + 1)}; break out; }`;
   }
 
-  /** Write every register and flag changed so far back to the core (before calling out). */
+  /**
+   * Write every register and flag the block changes back to the core (before calling out). A
+   * placeholder, filled in by emit() once the whole block is known: in a block that loops, a
+   * register written after this point in the body was written by the pass before.
+   */
   private syncAll(): string {
-    const parts: string[] = [];
-    for (const i of this.writtenRegs) parts.push(`r[${i}] = r${i};`);
-    for (const f of this.flagsWritten) parts.push(`core.${f} = ${f};`);
-    return parts.join(' ');
+    return SYNC;
   }
 
   private flagsNZ(t: string): void {
@@ -704,6 +720,14 @@ class Gen {
       this.S += ins.cycles;
     }
     pruneDeadFlags(this.lines, spans);
+    const regs = [...new Set([...this.readRegs, ...this.writtenRegs])].sort((a, b) => a - b);
+    const flagsUsed = this.flagsRead || this.flagsWritten.size > 0;
+    const reload = regs.map((i) => `r${i} = r[${i}] | 0;`).join(' ') + (flagsUsed ? ' N = core.N; Z = core.Z; C = core.C; V = core.V;' : '');
+    const sync = [...[...this.writtenRegs].map((i) => `r[${i}] = r${i};`), ...[...this.flagsWritten].map((f) => `core.${f} = ${f};`)].join(' ');
+    for (let i = 0; i < this.lines.length; i++) {
+      if (this.lines[i] === RELOAD) this.lines[i] = reload;
+      else if (this.lines[i].includes(SYNC)) this.lines[i] = this.lines[i].split(SYNC).join(sync);
+    }
     if (this.fallPC !== null) {
       // Ran off the end without a branch: continue at the next instruction.
       this.k = n - 1;
@@ -712,14 +736,12 @@ class Gen {
     }
     body.push(...this.lines);
 
-    const regs = [...new Set([...this.readRegs, ...this.writtenRegs])].sort((a, b) => a - b);
     const head: string[] = [];
     head.push('const { s32, s16, s8, f32, f16, f8, b32, cw } = E;');
     head.push(`const XP = [${this.exits.map((e) => e[0]).join(',')}], XC = [${this.exits.map((e) => e[1]).join(',')}], XN = [${this.exits.map((e) => e[2]).join(',')}];`);
     head.push(`return function blk_${(this.entry >>> 0).toString(16)}(core, budget) {`);
     head.push('const r = core.registers;');
     for (const i of regs) head.push(`let r${i} = r[${i}] | 0;`);
-    const flagsUsed = this.flagsRead || this.flagsWritten.size > 0;
     if (flagsUsed) head.push('let N = core.N, Z = core.Z, C = core.C, V = core.V;');
     head.push('let a = 0, ra = 0, o = 0, v = 0, t = 0, cyc = 0, ic = 0, xpc = 0, x = 0, io = 0, d = 0, m = s32;');
     head.push('out: {');
@@ -873,14 +895,14 @@ class Gen {
       case Op.BKPT: {
         // As the interpreter: PC past it, core.cycles counting the instructions before it, then
         // the chip's onBreak, which may change any register, PC, the cycles, the core's state.
-        // The block leaves after it (E.io: the engine then checks for a stop, a wait, interrupts).
+        // The block reloads every register and flag it keeps in locals (RELOAD, filled in by
+        // emit()), leaves if PC was changed, and goes on after it only as after a peripheral
+        // access (see ioCheck); when it leaves, E.io tells the engine to look at the core.
         this.out(`${this.syncAll()} r[15] = ${u32(pcv + 2)}; d = ${this.S} + cyc; a = core.cycles; core.cycles = a + d;`);
-        this.out(`core.breakRewind = 2; core.rp2040.onBreak(${op & 0xff}); cyc += core.cycles - a - d; core.cycles = a; E.io = 1;`);
-        const reload: string[] = [];
-        for (const i of new Set([...this.readRegs, ...this.writtenRegs])) reload.push(`r${i} = r[${i}] | 0;`);
-        for (const f of this.flagsWritten) reload.push(`${f} = core.${f};`);
-        if (reload.length) this.out(reload.join(' '));
-        this.out(this.leave('r[15]', 1));
+        this.out(`core.breakRewind = 2; core.rp2040.onBreak(${op & 0xff}); cyc += core.cycles - a - d; core.cycles = a; io = 1;`);
+        this.out(RELOAD);
+        this.out(`if (r[15] !== ${next}) { E.io = 1; ${this.leave('r[15]', 1)} }`);
+        this.ioPending = true;
         return;
       }
       case Op.BLX: {
