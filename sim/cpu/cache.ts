@@ -11,6 +11,7 @@
  *    `invalidateTranslations(mcu, addr, len)` (or `engine.invalidate`).
  */
 import type { RP2040 } from 'rp2040js';
+import { BranchProfile } from './branch-profile.ts';
 import {
   FLASH_BASE,
   ROM_SIZE,
@@ -310,6 +311,7 @@ export class TranslationCache {
       journal: this.opts.journal,
       inlineIO: this.opts.inlineIO && !this.opts.journal,
       likely: (t) => this.likely(t),
+      bias: (b) => this.shared.branches.bias(b),
     });
     const slot = this.slotOf(pc);
     if (!code) {
@@ -528,9 +530,12 @@ export class SharedCodeState {
   romCover = 0;
   /** Check mode: observer of every store the chip performs through its write methods. */
   writeObserver: ((addr: number, size: number) => void) | null = null;
+  /** Which way conditional branches went on the table interpreter (both cores run the same code). */
+  readonly branches: BranchProfile;
 
   constructor(readonly mcu: RP2040) {
     this.views = makeViews(mcu, new Uint8Array(mcu.sram.length >> 2));
+    this.branches = new BranchProfile(mcu.sram.length);
     this.installHooks();
   }
 

@@ -300,7 +300,7 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
     const keep = this.keepRunning;
     this.cache.env.halt = () => this.stopped || (keep !== null && !keep());
     this.checker = kind === 'check' ? new BlockChecker(mcu, this.core, clock, shared, this.cache, logger) : null;
-    this.table = kind === 'jit' ? new TableInterpreter(this.cache.env) : null;
+    this.table = kind === 'jit' ? new TableInterpreter(this.cache.env, shared.branches) : null;
     this.halted = () => this.core.waiting || this.stopped || (keep !== null && !keep());
     logger.debug('cpu', `engine ${kind}: hot threshold ${cacheOpts.hotThreshold}, blocks ≤ ${cacheOpts.maxBlockInstructions} instructions, cache cap ${cacheOpts.maxBlocks} blocks / ${cacheOpts.maxBytes >> 20} MiB`);
   }

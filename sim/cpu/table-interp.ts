@@ -17,6 +17,7 @@ import type { RP2040 } from 'rp2040js';
 import { Op, classify, isWide } from './thumb.ts';
 import { ROM_SIZE, SRAM_BASE, staticCycles, type BlockEnv } from './translate.ts';
 import { SIO_BASE, isSioWord, type SioOwner } from './cache.ts';
+import type { BranchProfile } from './branch-profile.ts';
 
 type CortexM0Core = RP2040['core'];
 
@@ -85,7 +86,11 @@ export class TableInterpreter {
   /** Set by a handler that went through the chip (a peripheral may have changed core.cycles or more). */
   io = false;
 
-  constructor(readonly env: BlockEnv) {
+  constructor(
+    readonly env: BlockEnv,
+    /** Where conditional branches went (for the translator), or null. */
+    readonly branches: BranchProfile | null = null,
+  ) {
     this.s32 = env.s32;
     this.s16 = env.s16;
     this.s8 = env.s8;
@@ -424,7 +429,9 @@ on(Op.ASRS_REG, (m, op) => {
   return 1;
 });
 on(Op.B_COND, (m, op, pc) => {
-  if (!condition(m.core, (op >> 8) & 0xf)) return 1;
+  const taken = condition(m.core, (op >> 8) & 0xf);
+  if (m.branches !== null) m.branches.record(pc, taken);
+  if (!taken) return 1;
   m.r[15] = pc + 4 + (((op & 0xff) << 24) >> 23);
   return 2;
 });

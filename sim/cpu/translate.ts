@@ -127,7 +127,16 @@ export interface TranslateOptions {
    * its fall-through leaves the block.
    */
   likely?: (pc: number) => boolean;
+  /**
+   * How consistently the conditional branch at `pc` went one way while interpreted (−127 never
+   * taken … 127 always taken; see BranchProfile): beyond ±BIAS_FOLLOW the trace follows that
+   * way, whatever `likely` says.
+   */
+  bias?: (pc: number) => number;
 }
+
+/** A branch profile this strong decides which way a trace goes at a conditional branch. */
+export const BIAS_FOLLOW = 32;
 
 type Region = 'sram' | 'flash' | 'rom';
 
@@ -325,7 +334,9 @@ export function translateBlock(views: MemoryViews, pc: number, opts: TranslateOp
     if (kind === Op.B_COND && opts.likely) {
       const target = u32(cur + 4 + branchOffset(kind, op));
       const tr = codeRegion(target, sramSize);
-      if (target !== entry && !visited.has(target) && tr !== null && instrs.length < opts.maxInstructions && opts.likely(target)) {
+      const b = opts.bias ? opts.bias(cur) : 0;
+      const taken = b >= BIAS_FOLLOW || (b > -BIAS_FOLLOW && opts.likely(target));
+      if (target !== entry && !visited.has(target) && tr !== null && instrs.length < opts.maxInstructions && taken) {
         const ins = instrs[instrs.length - 1];
         ins.takenFollowed = true;
         ins.cycles = 2;
