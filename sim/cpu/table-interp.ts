@@ -68,19 +68,9 @@ export class TableInterpreter {
   /** Instructions executed by the last `run`, and how many of them rp2040js ran. */
   count = 0;
   delegated = 0;
-  // The state handlers work on, set by `run`.
+  // The state handlers work on, set by `run` (memory views: `env`, kept current by the cache).
   core: CoreState = null as unknown as CoreState;
   r: Uint32Array = new Uint32Array(16);
-  s32: Int32Array;
-  s16: Uint16Array;
-  s8: Uint8Array;
-  f32: Int32Array;
-  f16: Uint16Array;
-  f8: Uint8Array;
-  b32: Uint32Array;
-  cw: Uint8Array;
-  sramSize: number;
-  bl0: unknown;
   /** Cycles before the running instruction (what `core.cycles` holds in rp2040js meanwhile). */
   cyc = 0;
   /** Set by a handler that went through the chip (a peripheral may have changed core.cycles or more). */
@@ -90,18 +80,7 @@ export class TableInterpreter {
     readonly env: BlockEnv,
     /** Where conditional branches went (for the translator), or null. */
     readonly branches: BranchProfile | null = null,
-  ) {
-    this.s32 = env.s32;
-    this.s16 = env.s16;
-    this.s8 = env.s8;
-    this.f32 = env.f32;
-    this.f16 = env.f16;
-    this.f8 = env.f8;
-    this.b32 = env.b32;
-    this.cw = env.cw;
-    this.sramSize = env.s8.length;
-    this.bl0 = env.bl0;
-  }
+  ) {}
 
   private classify(op: number): number {
     const k = isWide(op) ? WIDE : classify(op, 0);
@@ -117,23 +96,11 @@ export class TableInterpreter {
    */
   run(coreIn: CortexM0Core, end: number, leaders: boolean, forceLeader: boolean, halted: () => boolean): StretchEnd {
     const core = coreIn as unknown as CoreState;
-    const E = this.env;
-    if (this.s8 !== E.s8 || this.b32 !== E.b32 || this.f8 !== E.f8) {
-      this.s32 = E.s32;
-      this.s16 = E.s16;
-      this.s8 = E.s8;
-      this.f32 = E.f32;
-      this.f16 = E.f16;
-      this.f8 = E.f8;
-      this.b32 = E.b32;
-      this.cw = E.cw;
-      this.sramSize = E.s8.length;
-    }
-    this.bl0 = E.bl0;
     this.core = core;
     const r = (this.r = core.registers);
-    const { s16, f16, b32, table } = this;
-    const sramSize = this.sramSize;
+    const { s16, f16, b32, s8 } = this.env;
+    const table = this.table;
+    const sramSize = s8.length;
     let cyc = core.cycles;
     let n = 0;
     let d = 0;
@@ -257,9 +224,9 @@ function loadWord(m: TableInterpreter, addr: number, rt: number): number {
   const a = addr >>> 0;
   const o = a - SRAM_BASE;
   if (a & 3) return ioLoad(m, addr, rt, 4, false);
-  if (o >>> 0 < m.sramSize) m.r[rt] = m.s32[o >> 2];
-  else if (a >>> 26 === 4) m.r[rt] = m.f32[(a & 0xffffff) >> 2];
-  else if (a < ROM_SIZE) m.r[rt] = m.b32[a >> 2];
+  if (o >>> 0 < m.env.s8.length) m.r[rt] = m.env.s32[o >> 2];
+  else if (a >>> 26 === 4) m.r[rt] = m.env.f32[(a & 0xffffff) >> 2];
+  else if (a < ROM_SIZE) m.r[rt] = m.env.b32[a >> 2];
   else return ioLoad(m, addr, rt, 4, false);
   return 2;
 }
@@ -268,8 +235,8 @@ function loadHalf(m: TableInterpreter, addr: number, rt: number, signed: boolean
   const o = a - SRAM_BASE;
   let v: number;
   if (a & 1) return ioLoad(m, addr, rt, 2, signed);
-  if (o >>> 0 < m.sramSize) v = m.s16[o >> 1];
-  else if (a >>> 26 === 4) v = m.f16[(a & 0xffffff) >> 1];
+  if (o >>> 0 < m.env.s8.length) v = m.env.s16[o >> 1];
+  else if (a >>> 26 === 4) v = m.env.f16[(a & 0xffffff) >> 1];
   else return ioLoad(m, addr, rt, 2, signed);
   m.r[rt] = signed ? (v << 16) >> 16 : v;
   return 2;
@@ -278,8 +245,8 @@ function loadByte(m: TableInterpreter, addr: number, rt: number, signed: boolean
   const a = addr >>> 0;
   const o = a - SRAM_BASE;
   let v: number;
-  if (o >>> 0 < m.sramSize) v = m.s8[o];
-  else if (a >>> 26 === 4) v = m.f8[a & 0xffffff];
+  if (o >>> 0 < m.env.s8.length) v = m.env.s8[o];
+  else if (a >>> 26 === 4) v = m.env.f8[a & 0xffffff];
   else return ioLoad(m, addr, rt, 1, signed);
   m.r[rt] = signed ? (v << 24) >> 24 : v;
   return 2;
@@ -287,31 +254,31 @@ function loadByte(m: TableInterpreter, addr: number, rt: number, signed: boolean
 function storeWord(m: TableInterpreter, addr: number, value: number): number {
   const a = addr >>> 0;
   const o = a - SRAM_BASE;
-  if (a & 3 || o >>> 0 >= m.sramSize) return ioStore(m, addr, value, 4);
-  m.s32[o >> 2] = value;
-  if (m.cw[o >> 2]) m.env.codeWrite(a, 4);
+  if (a & 3 || o >>> 0 >= m.env.s8.length) return ioStore(m, addr, value, 4);
+  m.env.s32[o >> 2] = value;
+  if (m.env.cw[o >> 2]) m.env.codeWrite(a, 4);
   return 2;
 }
 function storeHalf(m: TableInterpreter, addr: number, value: number): number {
   const a = addr >>> 0;
   const o = a - SRAM_BASE;
-  if (a & 1 || o >>> 0 >= m.sramSize) return ioStore(m, addr, value, 2);
-  m.s16[o >> 1] = value;
-  if (m.cw[o >> 2]) m.env.codeWrite(a, 2);
+  if (a & 1 || o >>> 0 >= m.env.s8.length) return ioStore(m, addr, value, 2);
+  m.env.s16[o >> 1] = value;
+  if (m.env.cw[o >> 2]) m.env.codeWrite(a, 2);
   return 2;
 }
 function storeByte(m: TableInterpreter, addr: number, value: number): number {
   const a = addr >>> 0;
   const o = a - SRAM_BASE;
-  if (o >>> 0 >= m.sramSize) return ioStore(m, addr, value, 1);
-  m.s8[o] = value;
-  if (m.cw[o >> 2]) m.env.codeWrite(a, 1);
+  if (o >>> 0 >= m.env.s8.length) return ioStore(m, addr, value, 1);
+  m.env.s8[o] = value;
+  if (m.env.cw[o >> 2]) m.env.codeWrite(a, 1);
   return 2;
 }
 /** After a block store of `words` words at SRAM word index `w`: invalidate translated code there. */
 function storedWords(m: TableInterpreter, w: number, words: number, addr: number): void {
   for (let i = 0; i < words; i++) {
-    if (m.cw[w + i]) {
+    if (m.env.cw[w + i]) {
       m.env.codeWrite(addr, 4 * words);
       return;
     }
@@ -459,7 +426,7 @@ on(Op.BLX, (m, op, pc) => {
   const r = m.r;
   r[14] = (pc + 2) | 1;
   r[15] = r[(op >> 3) & 0xf] & -2;
-  if (m.core.blTaken !== m.bl0) {
+  if (m.core.blTaken !== m.env.bl0) {
     m.core.cycles = m.cyc;
     m.core.blTaken(m.core, true);
   }
@@ -502,11 +469,11 @@ on(Op.LDMIA, (m, op) => {
   const a = r[b];
   if (cnt > 0) {
     if (a & 3) return -1;
-    let mem = m.s32;
+    let mem = m.env.s32;
     let o = a - SRAM_BASE;
-    if (o >>> 0 <= m.sramSize - 4 * cnt) o >>= 2;
+    if (o >>> 0 <= m.env.s8.length - 4 * cnt) o >>= 2;
     else if (a >>> 26 === 4 && (a & 0xffffff) <= 0x1000000 - 4 * cnt) {
-      mem = m.f32;
+      mem = m.env.f32;
       o = (a & 0xffffff) >> 2;
     } else return -1;
     for (let i = 0; i < 8; i++) if (list & (1 << i)) r[i] = mem[o++];
@@ -616,10 +583,10 @@ on(Op.POP, (m, op) => {
   const a = r[13];
   let o = 0;
   if (words > 0) {
-    if (a & 3 || (o = a - SRAM_BASE) >>> 0 > m.sramSize - 4 * words) return -1;
+    if (a & 3 || (o = a - SRAM_BASE) >>> 0 > m.env.s8.length - 4 * words) return -1;
     o >>= 2;
   }
-  const s32 = m.s32;
+  const s32 = m.env.s32;
   let v = 0;
   if (P) {
     v = s32[o + cnt];
@@ -637,10 +604,10 @@ on(Op.PUSH, (m, op) => {
   if (words === 0) return 1;
   const a = r[13] - 4 * words;
   let o = a - SRAM_BASE;
-  if (a & 3 || o >>> 0 > m.sramSize - 4 * words) return -1;
+  if (a & 3 || o >>> 0 > m.env.s8.length - 4 * words) return -1;
   o >>= 2;
   const w = o;
-  const s32 = m.s32;
+  const s32 = m.env.s32;
   for (let i = 0; i < 8; i++) if (list & (1 << i)) s32[o++] = r[i];
   if (op & 0x100) s32[o] = r[14];
   r[13] = a & -4;
@@ -692,10 +659,10 @@ on(Op.STMIA, (m, op) => {
   if (cnt === 0) return 1;
   const a = r[b];
   let o = a - SRAM_BASE;
-  if (a & 3 || o >>> 0 > m.sramSize - 4 * cnt) return -1;
+  if (a & 3 || o >>> 0 > m.env.s8.length - 4 * cnt) return -1;
   o >>= 2;
   const w = o;
-  const s32 = m.s32;
+  const s32 = m.env.s32;
   for (let i = 0; i < 8; i++) if (list & (1 << i)) s32[o++] = r[i];
   if (!(list & (1 << b))) r[b] = a + 4 * cnt;
   storedWords(m, w, cnt, a);
@@ -751,8 +718,8 @@ on(WIDE, (m, op, pc) => {
   const a = pc - (pc & 1) + 2;
   const so = a - SRAM_BASE;
   let op2: number;
-  if (so >= 0 && so < m.sramSize) op2 = m.s16[so >>> 1];
-  else if (a >>> 26 === 4) op2 = m.f16[(a & 0xffffff) >>> 1];
+  if (so >= 0 && so < m.env.s8.length) op2 = m.env.s16[so >>> 1];
+  else if (a >>> 26 === 4) op2 = m.env.f16[(a & 0xffffff) >>> 1];
   else return -1;
   // (the BL test is classify's: no test before it there matches a first halfword 0xf000-0xf7ff)
   if (op >> 11 !== 0x1e || op2 >> 14 !== 3 || ((op2 >> 12) & 1) !== 1) {
@@ -768,7 +735,7 @@ on(WIDE, (m, op, pc) => {
   const r = m.r;
   r[14] = (pc + 4) | 1;
   r[15] = pc + 4 + off;
-  if (m.core.blTaken !== m.bl0) {
+  if (m.core.blTaken !== m.env.bl0) {
     m.core.cycles = m.cyc;
     m.core.blTaken(m.core, false);
   }

@@ -5,6 +5,7 @@
  * flags, mode, memory — comparing registers, flags, core state, cycles and memory.
  */
 import type { RP2040 } from 'rp2040js';
+import { expect } from 'vitest';
 import { Op, classify, disassemble, isWide } from '../../sim/cpu/thumb.ts';
 import { Rng, copyCore, diffCores, writeHalfwords, type Core } from './cpu-harness.ts';
 
@@ -159,4 +160,20 @@ export function fuzzAgainstInterpreter(rng: Rng, A: RP2040, B: RP2040, subject: 
   for (const sysm of [0, 8, 9, 16, 20]) for (let rn = 0; rn < 15; rn++) runOpcode(0xf380 | rn, 0x8800 | sysm, 64);
   for (let i = 0; i < 64; i++) runOpcode(0xf7f0 | (i & 15), 0xa000 | (rng.u32() & 0xfff), 16);
   return report;
+}
+
+/**
+ * What both fuzz tests require: no difference at all (untouched memory outside the data area
+ * included), over a million cases, the subject running at least `minOwn` of them itself and a
+ * share of every class in `classes`.
+ */
+export function expectAgreement(report: FuzzReport, A: RP2040, B: RP2040, minOwn: number, classes: Op[]): void {
+  expect(Buffer.compare(Buffer.from(A.sram), Buffer.from(B.sram))).toBe(0);
+  expect(report.failures, report.failures.join('\n')).toEqual([]);
+  expect(report.cases).toBeGreaterThanOrEqual(1_000_000);
+  expect(report.ownCases / report.cases).toBeGreaterThan(minOwn);
+  for (const k of classes) {
+    const st = report.perClass.get(k)!;
+    expect(st.own / st.cases, `class ${k} (${st.own}/${st.cases} run by the subject)`).toBeGreaterThan(0.05);
+  }
 }
