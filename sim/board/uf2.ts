@@ -84,7 +84,7 @@ export function parseUf2(data: Uint8Array, name: string): Uf2Image {
   let used = 0;
   for (let i = 0; i < nblocks; i++) {
     const at = i * UF2_BLOCK_SIZE;
-    const where = `block ${i} (byte offset ${at})`;
+    const where = (): string => `block ${i} (byte offset ${at})`;
     const m0 = view.getUint32(at, true);
     const m1 = view.getUint32(at + 4, true);
     const mEnd = view.getUint32(at + UF2_BLOCK_SIZE - 4, true);
@@ -92,14 +92,14 @@ export function parseUf2(data: Uint8Array, name: string): Uf2Image {
       fail(
         i === 0
           ? 'not a UF2 file (bad magic numbers at the start of the first block)'
-          : `${where}: bad start magic numbers`,
+          : `${where()}: bad start magic numbers`,
       );
     }
-    if (mEnd !== UF2_MAGIC_END) fail(`${where}: bad end magic number`);
+    if (mEnd !== UF2_MAGIC_END) fail(`${where()}: bad end magic number`);
     const flags = view.getUint32(at + 8, true);
-    if (flags & ~UF2_KNOWN_FLAGS) fail(`${where}: unknown flags 0x${flags.toString(16)}`);
+    if (flags & ~UF2_KNOWN_FLAGS) fail(`${where()}: unknown flags 0x${flags.toString(16)}`);
     if (flags & UF2_FLAG_NOT_MAIN_FLASH) continue; // comments/metadata: not written to flash
-    if (flags & UF2_FLAG_FILE_CONTAINER) fail(`${where}: a file-container UF2, not a firmware image`);
+    if (flags & UF2_FLAG_FILE_CONTAINER) fail(`${where()}: a file-container UF2, not a firmware image`);
     const target = view.getUint32(at + 12, true);
     const size = view.getUint32(at + 16, true);
     const blockNo = view.getUint32(at + 20, true);
@@ -108,28 +108,28 @@ export function parseUf2(data: Uint8Array, name: string): Uf2Image {
     if (flags & UF2_FLAG_FAMILY_ID_PRESENT) {
       if (family !== FAMILY_RP2040) {
         fail(
-          `${where}: firmware for ${familyName(family)}, not for the RP2040 (0xe48bff56) ` +
+          `${where()}: firmware for ${familyName(family)}, not for the RP2040 (0xe48bff56) ` +
             `of the Pico W — download the RPI_PICO_W build`,
         );
       }
       familyId = family;
     }
-    if (size === 0 || size > UF2_MAX_PAYLOAD) fail(`${where}: payload size ${size} (must be 1..476)`);
+    if (size === 0 || size > UF2_MAX_PAYLOAD) fail(`${where()}: payload size ${size} (must be 1..476)`);
     if (target < FLASH_BASE || target + size > FLASH_BASE + FLASH_SIZE) {
       fail(
-        `${where}: target address 0x${target.toString(16)}+${size} lies outside the ` +
+        `${where()}: target address 0x${target.toString(16)}+${size} lies outside the ` +
           `2 MB flash window 0x10000000-0x10200000`,
       );
     }
-    if (total === 0) fail(`${where}: block count is 0`);
+    if (total === 0) fail(`${where()}: block count is 0`);
     if (numBlocks === -1) {
       numBlocks = total;
       seen = new Uint8Array(total);
     } else if (total !== numBlocks) {
-      fail(`${where}: block count ${total} differs from the first block's ${numBlocks}`);
+      fail(`${where()}: block count ${total} differs from the first block's ${numBlocks}`);
     }
-    if (blockNo >= total) fail(`${where}: block number ${blockNo} is not below the block count ${total}`);
-    if (seen![blockNo]) fail(`${where}: duplicate block number ${blockNo}`);
+    if (blockNo >= total) fail(`${where()}: block number ${blockNo} is not below the block count ${total}`);
+    if (seen![blockNo]) fail(`${where()}: duplicate block number ${blockNo}`);
     seen![blockNo] = 1;
     seenCount++;
     flash.set(data.subarray(at + 32, at + 32 + size), target - FLASH_BASE);
