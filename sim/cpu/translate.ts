@@ -265,8 +265,12 @@ function isTerminator(kind: Op, op: number): boolean {
 const u32 = (n: number): number => n >>> 0;
 /** Placeholder line after a call out that may change registers: every local is reloaded there. */
 const RELOAD = '/* reload */';
-/** Placeholder before a call out: every register and flag the block writes is written back there. */
-const SYNC = '/* sync */';
+/**
+ * Placeholder before a call out, filled in by emit(): every register and flag the block writes is
+ * written back there — in a block that loops, a later instruction of the body wrote them in the
+ * pass before; otherwise those written so far.
+ */
+const SYNC = /\/\* sync (\d+) \*\//g;
 const i32 = (n: number): string => String(n | 0);
 
 /**
@@ -594,8 +598,15 @@ class Gen {
    * register written after this point in the body was written by the pass before.
    */
   private syncAll(): string {
-    return SYNC;
+    // In a block that does not loop, registers written after this point still hold their entry
+    // values here: what was written so far is enough (and keeps the code short).
+    const parts: string[] = [];
+    for (const i of this.writtenRegs) parts.push(`r[${i}] = r${i};`);
+    for (const f of this.flagsWritten) parts.push(`core.${f} = ${f};`);
+    this.syncSoFar.push(parts.join(' '));
+    return `/* sync ${this.syncSoFar.length - 1} */`;
   }
+  private readonly syncSoFar: string[] = [];
 
   private flagsNZ(t: string): void {
     this.out(`N = ${t} < 0; Z = ${t} === 0;`);
@@ -737,7 +748,7 @@ class Gen {
     const sync = [...[...this.writtenRegs].map((i) => `r[${i}] = r${i};`), ...[...this.flagsWritten].map((f) => `core.${f} = ${f};`)].join(' ');
     for (let i = 0; i < this.lines.length; i++) {
       if (this.lines[i] === RELOAD) this.lines[i] = reload;
-      else if (this.lines[i].includes(SYNC)) this.lines[i] = this.lines[i].split(SYNC).join(sync);
+      else this.lines[i] = this.lines[i].replace(SYNC, (_m, k: string) => (this.loops ? sync : this.syncSoFar[+k]!));
     }
     if (this.fallPC !== null) {
       // Ran off the end without a branch: continue at the next instruction.
