@@ -458,6 +458,52 @@ export class PioSpiTransport {
     return b;
   }
 
+  /** `n` (≤ 32) bits out of the top of the OSR, as `n` mosiBit calls would do them. */
+  private mosiBitsFrom(sm: Sm, n: number): void {
+    let osr = sm.outputShiftReg >>> 0;
+    while (n > 0) {
+      const k = Math.min(n, 32 - this.mosiBits);
+      if (this.csLow) {
+        const bits = k === 32 ? osr : osr >>> (32 - k);
+        this.mosiAcc = k === 32 ? bits : ((this.mosiAcc << k) | bits) >>> 0;
+        this.mosiBits += k;
+        if (this.mosiBits === 32) {
+          this.target.mosiWord(this.mosiAcc >>> 0);
+          this.mosiAcc = 0;
+          this.mosiBits = 0;
+        }
+      }
+      osr = k === 32 ? 0 : (osr << k) >>> 0;
+      n -= k;
+    }
+    sm.outputShiftReg = osr;
+  }
+
+  /** `n` (≤ 32) bits from the chip shifted into the ISR, as `n` misoBit calls would. */
+  private misoBitsInto(sm: Sm, n: number): void {
+    let isr = sm.inputShiftReg >>> 0;
+    while (n > 0) {
+      let k: number;
+      let bits: number;
+      if (!this.csLow) {
+        k = n;
+        bits = 0;
+      } else {
+        if (this.misoBits === 0) {
+          this.misoAcc = this.target.misoWord() >>> 0;
+          this.misoBits = 32;
+        }
+        k = Math.min(n, this.misoBits);
+        bits = k === 32 ? this.misoAcc : this.misoAcc >>> (32 - k);
+        this.misoAcc = k === 32 ? 0 : (this.misoAcc << k) >>> 0;
+        this.misoBits -= k;
+      }
+      isr = k === 32 ? bits : ((isr << k) | bits) >>> 0;
+      n -= k;
+    }
+    sm.inputShiftReg = isr;
+  }
+
   private unsupported(what: string): void {
     if (this.warnedOp.has(what)) return;
     this.warnedOp.add(what);
@@ -485,10 +531,7 @@ export class PioSpiTransport {
       const avail = this.pullThreshold(sm) - sm.outputShiftCount;
       iters = Math.min(iters, avail, sm.x >>> 0 === 0xffffffff ? iters : sm.x + 1);
       if (iters < 2) return 0;
-      for (let i = 0; i < iters; i++) {
-        this.mosiBit(sm.outputShiftReg >>> 31);
-        sm.outputShiftReg = (sm.outputShiftReg << 1) >>> 0;
-      }
+      this.mosiBitsFrom(sm, iters);
       sm.outputShiftCount += iters;
       const xBefore = sm.x >>> 0;
       sm.x = (xBefore - iters) >>> 0;
@@ -503,7 +546,7 @@ export class PioSpiTransport {
     const room = this.pushThreshold(sm) - sm.inputShiftCount - 1; // leave the pushing bit to execOne
     iters = Math.min(iters, room, sm.y >>> 0 === 0xffffffff ? iters : sm.y + 1);
     if (iters < 2) return 0;
-    for (let i = 0; i < iters; i++) sm.inputShiftReg = ((sm.inputShiftReg << 1) | this.misoBit()) >>> 0;
+    this.misoBitsInto(sm, iters);
     sm.inputShiftCount += iters;
     const yBefore = sm.y >>> 0;
     sm.y = (yBefore - iters) >>> 0;
