@@ -8,10 +8,12 @@
  * itself. Here each opcode is classified once (`classify`: the same order of tests as rp2040js,
  * so the same instruction wins) into a 64 K table, and a small function per class runs it —
  * small functions V8 optimizes one by one, early. Each has exactly rp2040js's effect: registers,
- * flags, memory, cycles (the translator's `staticCycles`). Anything else — peripheral and
- * unaligned accesses, exception return, system instructions, a pending interrupt check, an odd
- * PC after exception entry — is handed to `executeInstruction()` before any state is touched.
- * `test/unit/cpu-table-interp.test.ts` compares the two on every opcode with random states.
+ * flags, memory, cycles (the translator's `staticCycles`). Peripheral and unaligned accesses and
+ * BKPT go through the core's and the chip's own methods, as rp2040js makes them; the rest —
+ * exception return, system instructions, a pending interrupt check — is handed to
+ * `executeInstruction()` before any state is touched. Conditional branches are counted for the
+ * translator (BranchProfile). `test/unit/cpu-table-interp.test.ts` compares the two on every
+ * opcode with random states.
  */
 import type { RP2040 } from 'rp2040js';
 import { Op, classify, isWide } from './thumb.ts';
