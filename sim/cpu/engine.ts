@@ -55,7 +55,7 @@ import { Logger, silentLogger } from '../log.ts';
 import { UsageError } from '../errors.ts';
 import { CHECK_HOT_THRESHOLD, DEFAULT_CACHE_OPTIONS, SUCC_SIZE, TranslationCache, sharedCodeState, type Block, type CacheOptions } from './cache.ts';
 import { BlockChecker } from './check.ts';
-import { StretchEnd, TableInterpreter } from './table-interp.ts';
+import { LeaderAction, StretchEnd, TableInterpreter } from './table-interp.ts';
 
 export type CpuEngineKind = 'interp' | 'jit' | 'check';
 export const CPU_ENGINE_KINDS: readonly CpuEngineKind[] = ['interp', 'jit', 'check'];
@@ -266,6 +266,12 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
   /** `jit`: the interpreter for untranslated code (check mode keeps rp2040js's, its oracle). */
   private readonly table: TableInterpreter | null;
   private readonly halted: () => boolean;
+  /**
+   * Asked by the table interpreter at each block leader it reaches: what the dispatcher would do
+   * there (count the entry, translate a block that turned hot), without leaving the
+   * interpreter unless a block is there to run or an interrupt is to be checked.
+   */
+  private readonly atLeader: (pc: number, cycles: number) => LeaderAction;
 
   constructor(
     readonly kind: 'jit' | 'check',
@@ -302,6 +308,12 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
     this.checker = kind === 'check' ? new BlockChecker(mcu, this.core, clock, shared, this.cache, logger) : null;
     this.table = kind === 'jit' ? new TableInterpreter(this.cache.env, shared.branches) : null;
     this.halted = () => this.core.waiting || this.stopped || (keep !== null && !keep());
+    this.atLeader = (pc: number, cycles: number): LeaderAction => {
+      if (this.core.interruptsUpdated) return LeaderAction.Stop;
+      const cache = this.cache;
+      if (cache.enter(pc, cycles) !== undefined) return LeaderAction.Stop;
+      return cache.lastDeclined ? LeaderAction.Declined : LeaderAction.GoOn;
+    };
     logger.debug('cpu', `engine ${kind}: hot threshold ${cacheOpts.hotThreshold}, blocks ≤ ${cacheOpts.maxBlockInstructions} instructions, cache cap ${cacheOpts.maxBlocks} blocks / ${cacheOpts.maxBytes >> 20} MiB`);
   }
 
@@ -462,7 +474,7 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
   private interpretStretch(core: CortexM0Core, r: Uint32Array, end: number, forceLeader: boolean, keep: (() => boolean) | null): number {
     const table = this.table;
     if (table !== null) {
-      this.stretchHalted = table.run(core, end, true, forceLeader, this.halted) === StretchEnd.Halted;
+      this.stretchHalted = table.run(core, end, true, forceLeader, this.halted, this.atLeader) === StretchEnd.Halted;
       return table.count;
     }
     let n = 0;

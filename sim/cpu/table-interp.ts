@@ -55,6 +55,16 @@ export const enum StretchEnd {
   Halted = 2,
 }
 
+/** What the engine says at a block leader reached while interpreting (see `run`). */
+export const enum LeaderAction {
+  /** Stop: the engine takes over here (a translated block, an interrupt to check). */
+  Stop = 0,
+  /** Go on interpreting. */
+  GoOn = 1,
+  /** Go on interpreting; the instruction here is left to the interpreter, the next is a leader. */
+  Declined = 2,
+}
+
 /**
  * Runs one instruction (PC already advanced past it, as rp2040js does first): its cycles, or
  * -1 when rp2040js must run it (nothing changed but PC, which the caller puts back).
@@ -93,10 +103,19 @@ export class TableInterpreter {
   /**
    * Run instructions of `core` while `core.cycles < end`. With `leaders`, also stop after an
    * instruction that did not simply go on to the next one (and after the first, with
-   * `forceLeader`). `halted` is asked after each instruction rp2040js ran (only those can make
-   * the core wait, stop the engine or the board).
+   * `forceLeader`) — unless `atLeader` (asked there with the next PC and the cycles) says to go
+   * on (GoOn, or Declined: the next instruction is a leader too). `halted` is asked after each
+   * instruction that went through rp2040js or the chip (only those can make the core wait, stop
+   * the engine or the board).
    */
-  run(coreIn: CortexM0Core, end: number, leaders: boolean, forceLeader: boolean, halted: () => boolean): StretchEnd {
+  run(
+    coreIn: CortexM0Core,
+    end: number,
+    leaders: boolean,
+    forceLeader: boolean,
+    halted: () => boolean,
+    atLeader: ((pc: number, cycles: number) => LeaderAction) | null = null,
+  ): StretchEnd {
     const core = coreIn as unknown as CoreState;
     this.core = core;
     const r = (this.r = core.registers);
@@ -150,8 +169,13 @@ export class TableInterpreter {
       if (leaders) {
         const step = r[15] - pc;
         if (forceLeader || (step !== 2 && step !== 4)) {
-          why = StretchEnd.Leader;
-          break;
+          // (at the end of the budget the engine's next run meets this leader itself)
+          const a = atLeader === null || cyc >= end ? LeaderAction.Stop : atLeader(r[15], cyc);
+          if (a === LeaderAction.Stop) {
+            why = StretchEnd.Leader;
+            break;
+          }
+          forceLeader = a === LeaderAction.Declined;
         }
       }
     }
