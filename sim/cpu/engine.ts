@@ -449,8 +449,9 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
           }
         }
       }
-      // Interpret up to the next block leader (a branch, an exception entry, or the instruction
-      // after one the translator declined): blocks are only looked up and counted at leaders.
+      // Interpret up to the next block leader that has a block to run (a branch, an exception
+      // entry, or the instruction after one the translator declined): blocks are only looked up
+      // and counted at leaders.
       core.cycles = cyc;
       interpreted += this.interpretStretch(core, r, end, forceLeader, keep);
       cyc = core.cycles;
@@ -468,8 +469,10 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
   /**
    * Interpret from the current PC up to the next block leader (a taken branch, an exception
    * entry, or — with `forceLeader` — the very next instruction) or until `end` cycles; returns
-   * the instructions executed. A small function of its own, so that V8 optimizes it early and
-   * keeps it optimized whatever happens to the dispatcher around it.
+   * the instructions executed. The table interpreter goes on past leaders where `atLeader` finds
+   * nothing to run (it counts the entry there, as the dispatcher would). A small function of its
+   * own, so that V8 optimizes it early and keeps it optimized whatever happens to the
+   * dispatcher around it.
    */
   private interpretStretch(core: CortexM0Core, r: Uint32Array, end: number, forceLeader: boolean, keep: (() => boolean) | null): number {
     const table = this.table;
