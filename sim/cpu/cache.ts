@@ -562,6 +562,20 @@ export class SharedCodeState {
   }
 
   invalidate(addr: number, len: number): number {
+    // A small SRAM range (the ROM's memset/memcpy on heap blocks) that no translated code
+    // covers: the coverage counts say so without looking at any block.
+    const so = (addr >>> 0) - SRAM_BASE;
+    if (len > 0 && len <= SMALL_RANGE && so >= 0 && so + len <= this.views.s8.length) {
+      const cw = this.views.cw;
+      let covered = false;
+      for (let w = so >> 2; w <= (so + len - 1) >> 2; w++) {
+        if (cw[w] !== 0) {
+          covered = true;
+          break;
+        }
+      }
+      if (!covered) return 0;
+    }
     let n = 0;
     for (const c of this.caches) n += c.invalidateRange(addr, len);
     return n;
@@ -655,6 +669,9 @@ function makeViews(mcu: RP2040, cw: Uint8Array): MemoryViews {
     cw,
   };
 }
+
+/** Up to this many bytes, an SRAM invalidation first checks the per-word coverage counts. */
+const SMALL_RANGE = 4096;
 
 /**
  * Keyed by the SRAM array: a second core's view of the chip (an object inheriting from the

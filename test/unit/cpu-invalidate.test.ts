@@ -82,6 +82,12 @@ describe('translation invalidation', () => {
     m.writeUint16(BASE + 8, 0x1234);
     expect(e.stats().invalidations).toBe(blocks);
     expect(m.readUint16(BASE + 8)).toBe(0x1234);
+    // Changed behind the chip's back and announced (as the ROM's memcpy does): a range next to
+    // the code changes nothing, one over it drops the translation.
+    writeHalfwords(m, BASE, [0x2011, 0xe7fe]);
+    expect(invalidateTranslations(m, BASE + 8, 16)).toBe(0);
+    expect(invalidateTranslations(m, BASE + 2, 2)).toBeGreaterThan(0);
+    expect(runFrom(BASE)).toBe(0x11);
   });
 
   it('keeps the cache under its cap by evicting old blocks', () => {
