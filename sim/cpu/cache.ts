@@ -186,6 +186,7 @@ export class TranslationCache {
       xc: 0,
       n: 0,
       io: 0,
+      removals: 0,
       bl0: null,
       codeWrite: (addr: number, len: number) => shared.invalidate(addr, len),
       jw: () => undefined,
@@ -353,6 +354,7 @@ export class TranslationCache {
   private remove(block: Block): void {
     if (!block.valid) return;
     block.valid = false;
+    this.env.removals++;
     if (this.blocks.get(block.pc) === block) this.blocks.delete(block.pc);
     const slot = this.slotOf(block.pc);
     if (slot >= 0 && this.slots[slot] === BLOCK_ID0 - block.id) this.slots[slot] = 0;

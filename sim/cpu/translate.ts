@@ -54,6 +54,11 @@ export interface BlockEnv extends MemoryViews {
   jw(offset: number, len: number): void;
   /** Set to 1 by a block that left after a peripheral access (inlineIO). */
   io: number;
+  /**
+   * Blocks removed from this cache so far: a block that calls out to code that may change
+   * memory (BKPT: the ROM's memcpy) leaves when it changed, as it may be one of them.
+   */
+  removals: number;
   /** After a peripheral access (inlineIO): whether the engine's run must end (stop(), keepRunning). */
   halt(): boolean;
   /**
@@ -633,13 +638,14 @@ class Gen {
   /**
    * After an instruction that made a peripheral access: the block goes on only when the engine
    * would run the next instructions without doing anything else in between — no interrupt to
-   * check, the core not waiting, the run not stopped (`E.halt`), and the block's remaining
+   * check, the core not waiting, no translated code dropped meanwhile (`E.removals`: this block
+   * may be one), the run not stopped (`E.halt`), and the block's remaining
    * instructions up to its last one still starting before `budget` with the cycles the access
    * added. Otherwise it leaves, as before, right after the instruction.
    */
   private ioCheck(ins: TranslatedInstr): string {
     return (
-      `if (io) { io = 0; if (core.interruptsUpdated || core.waiting || cyc + ${this.cbl} >= budget || E.halt()) ` +
+      `if (io) { io = 0; if (core.interruptsUpdated || core.waiting || E.removals !== g || cyc + ${this.cbl} >= budget || E.halt()) ` +
       `{ E.io = 1; ${this.leave(u32(ins.pc + ins.size), ins.cycles)} } }`
     );
   }
@@ -664,7 +670,7 @@ class Gen {
     const Z = this.sramSize;
     if (this.opts.inlineIO) {
       // Same as below, but anything else is read through the core like the interpreter does.
-      const io = `{ ${this.syncAll()} v = E.rd${size * 8}(core, ra, ${u32(pcv + 2)}, ${this.S} + cyc); cyc += E.xc; io = 1; }`;
+      const io = `{ ${this.syncAll()} g = E.removals; v = E.rd${size * 8}(core, ra, ${u32(pcv + 2)}, ${this.S} + cyc); cyc += E.xc; io = 1; }`;
       this.ioPending = true;
       // One copy of the peripheral path per instruction (generated code size matters).
       if (size === 4) {
@@ -706,7 +712,7 @@ class Gen {
     const align = size === 4 ? 'a & 3' : size === 2 ? 'a & 1' : '0';
     if (this.opts.inlineIO) {
       this.ioPending = true;
-      this.out(`if (${align} || (o = a - ${SRAM_BASE}) >>> 0 >= ${Z}) { ${this.syncAll()} E.wr${size * 8}(core, ra, (${val}) >>> 0, ${u32(pcv + 2)}, ${this.S} + cyc); cyc += E.xc; io = 1; } else {`);
+      this.out(`if (${align} || (o = a - ${SRAM_BASE}) >>> 0 >= ${Z}) { ${this.syncAll()} g = E.removals; E.wr${size * 8}(core, ra, (${val}) >>> 0, ${u32(pcv + 2)}, ${this.S} + cyc); cyc += E.xc; io = 1; } else {`);
     } else {
       this.out(`if (${align} || (o = a - ${SRAM_BASE}) >>> 0 >= ${Z}) ${this.bail(pcv)}`);
     }
@@ -765,7 +771,7 @@ class Gen {
     head.push('const r = core.registers;');
     for (const i of regs) head.push(`let r${i} = r[${i}] | 0;`);
     if (flagsUsed) head.push('let N = core.N, Z = core.Z, C = core.C, V = core.V;');
-    head.push('let a = 0, ra = 0, o = 0, v = 0, t = 0, cyc = 0, ic = 0, xpc = 0, x = 0, io = 0, d = 0, m = s32;');
+    head.push('let a = 0, ra = 0, o = 0, v = 0, t = 0, cyc = 0, ic = 0, xpc = 0, x = 0, io = 0, d = 0, g = 0, m = s32;');
     head.push('out: {');
     if (this.loops) head.push('for (;;) {');
     const tail: string[] = [];
@@ -918,12 +924,14 @@ class Gen {
         // As the interpreter: PC past it, core.cycles counting the instructions before it, then
         // the chip's onBreak, which may change any register, PC, the cycles, the core's state.
         // The block reloads every register and flag it keeps in locals (RELOAD, filled in by
-        // emit()), leaves if PC was changed, and goes on after it only as after a peripheral
-        // access (see ioCheck); when it leaves, E.io tells the engine to look at the core.
-        this.out(`${this.syncAll()} r[15] = ${u32(pcv + 2)}; d = ${this.S} + cyc; a = core.cycles; core.cycles = a + d;`);
+        // emit()), leaves if PC was changed or translated code was dropped meanwhile (the
+        // routine wrote memory holding code: maybe this block's own), and goes on after it only
+        // as after a peripheral access (see ioCheck); when it leaves, E.io tells the engine to
+        // look at the core.
+        this.out(`${this.syncAll()} r[15] = ${u32(pcv + 2)}; d = ${this.S} + cyc; a = core.cycles; core.cycles = a + d; g = E.removals;`);
         this.out(`core.breakRewind = 2; core.rp2040.onBreak(${op & 0xff}); cyc += core.cycles - a - d; core.cycles = a; io = 1;`);
         this.out(RELOAD);
-        this.out(`if (r[15] !== ${next}) { E.io = 1; ${this.leave('r[15]', 1)} }`);
+        this.out(`if (r[15] !== ${next} || E.removals !== g) { E.io = 1; ${this.leave('r[15]', 1)} }`);
         this.ioPending = true;
         return;
       }

@@ -37,6 +37,50 @@ describe('translation invalidation', () => {
     expect(results[0]![0]).toBe(1 + 2 * 999);
   });
 
+  it('a BKPT routine that rewrites the code after it (as the ROM memcpy can) is not followed by the old translation', () => {
+    const results: number[] = [];
+    for (const kind of ['interp', 'jit'] as const) {
+      const m = quietChip();
+      // bkpt #1; movs r0, #5; b .   — the routine turns the movs into movs r0, #7.
+      writeHalfwords(m, BASE, [0xbe01, 0x2005, 0xe7fe]);
+      m.onBreak = (): void => {
+        writeHalfwords(m, BASE + 2, [0x2007]);
+        invalidateTranslations(m, BASE + 2, 2);
+      };
+      m.core.registers[15] = BASE;
+      const e = createCpuEngine(kind, m, { hotThreshold: 1, tickClock: false });
+      e.run(50);
+      if (kind === 'jit') expect(e.stats().translatedInstructions).toBeGreaterThan(0);
+      results.push(m.core.registers[0]!);
+    }
+    expect(results).toEqual([7, 7]);
+  });
+
+  it('a peripheral store whose side effect rewrites the code after it is not followed by the old translation', () => {
+    const results: number[] = [];
+    for (const kind of ['interp', 'jit'] as const) {
+      const m = quietChip();
+      // str r1, [r2, #0]; movs r0, #5; b .   — r2: a peripheral register whose write (like a
+      // DMA transfer it starts) turns the movs into movs r0, #7.
+      writeHalfwords(m, BASE, [0x6011, 0x2005, 0xe7fe]);
+      const write = m.writeUint32;
+      m.writeUint32 = function (this: typeof m, address: number, value: number): void {
+        write.call(this, address, value);
+        if (address >>> 0 === 0x40058000) {
+          writeHalfwords(m, BASE + 2, [0x2007]);
+          invalidateTranslations(m, BASE + 2, 2);
+        }
+      };
+      m.core.registers[2] = 0x40058000;
+      m.core.registers[15] = BASE;
+      const e = createCpuEngine(kind, m, { hotThreshold: 1, tickClock: false });
+      e.run(50);
+      if (kind === 'jit') expect(e.stats().translatedInstructions).toBeGreaterThan(0);
+      results.push(m.core.registers[0]!);
+    }
+    expect(results).toEqual([7, 7]);
+  });
+
   it('code patched through the chip write methods or announced as changed (flash program) is retranslated', () => {
     const m = quietChip();
     // Flash: movs r0, #5; b .   (XIP alias 0x10000000)
