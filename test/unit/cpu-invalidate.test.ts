@@ -4,6 +4,7 @@
  * flash behind rp2040js's back announced with `invalidateTranslations` (erase/program, XIP
  * flush). The translation cache is capped and evicts.
  */
+import type { RP2040 } from 'rp2040js';
 import { describe, expect, it } from 'vitest';
 import { TRANSLATION_WINDOW_CYCLES, invalidateTranslations, sharedCodeState } from '../../sim/cpu/cache.ts';
 import { createCpuEngine } from '../../sim/cpu/engine.ts';
@@ -37,48 +38,44 @@ describe('translation invalidation', () => {
     expect(results[0]![0]).toBe(1 + 2 * 999);
   });
 
-  it('a BKPT routine that rewrites the code after it (as the ROM memcpy can) is not followed by the old translation', () => {
-    const results: number[] = [];
-    for (const kind of ['interp', 'jit'] as const) {
+  /**
+   * `first; movs r0, #5; b .` at BASE, where running `first` (set up by `arm`) turns the movs into
+   * `movs r0, #7` behind the chip's back and announces it: r0 under interp and under jit.
+   */
+  const afterRewrite = (first: number, arm: (m: RP2040, rewrite: () => void) => void): number[] =>
+    (['interp', 'jit'] as const).map((kind) => {
       const m = quietChip();
-      // bkpt #1; movs r0, #5; b .   — the routine turns the movs into movs r0, #7.
-      writeHalfwords(m, BASE, [0xbe01, 0x2005, 0xe7fe]);
-      m.onBreak = (): void => {
+      writeHalfwords(m, BASE, [first, 0x2005, 0xe7fe]);
+      arm(m, () => {
         writeHalfwords(m, BASE + 2, [0x2007]);
         invalidateTranslations(m, BASE + 2, 2);
-      };
+      });
       m.core.registers[15] = BASE;
       const e = createCpuEngine(kind, m, { hotThreshold: 1, tickClock: false });
       e.run(50);
       if (kind === 'jit') expect(e.stats().translatedInstructions).toBeGreaterThan(0);
-      results.push(m.core.registers[0]!);
-    }
-    expect(results).toEqual([7, 7]);
+      return m.core.registers[0]!;
+    });
+
+  it('a BKPT routine that rewrites the code after it (as the ROM memcpy can) is not followed by the old translation', () => {
+    const r0 = afterRewrite(0xbe01, (m, rewrite) => {
+      m.onBreak = rewrite;
+    });
+    expect(r0).toEqual([7, 7]);
   });
 
   it('a peripheral store whose side effect rewrites the code after it is not followed by the old translation', () => {
-    const results: number[] = [];
-    for (const kind of ['interp', 'jit'] as const) {
-      const m = quietChip();
-      // str r1, [r2, #0]; movs r0, #5; b .   — r2: a peripheral register whose write (like a
-      // DMA transfer it starts) turns the movs into movs r0, #7.
-      writeHalfwords(m, BASE, [0x6011, 0x2005, 0xe7fe]);
+    // str r1, [r2, #0] with r2 a peripheral register whose write (like a DMA transfer it starts)
+    // rewrites the code.
+    const r0 = afterRewrite(0x6011, (m, rewrite) => {
       const write = m.writeUint32;
-      m.writeUint32 = function (this: typeof m, address: number, value: number): void {
+      m.writeUint32 = function (this: RP2040, address: number, value: number): void {
         write.call(this, address, value);
-        if (address >>> 0 === 0x40058000) {
-          writeHalfwords(m, BASE + 2, [0x2007]);
-          invalidateTranslations(m, BASE + 2, 2);
-        }
+        if (address >>> 0 === 0x40058000) rewrite();
       };
       m.core.registers[2] = 0x40058000;
-      m.core.registers[15] = BASE;
-      const e = createCpuEngine(kind, m, { hotThreshold: 1, tickClock: false });
-      e.run(50);
-      if (kind === 'jit') expect(e.stats().translatedInstructions).toBeGreaterThan(0);
-      results.push(m.core.registers[0]!);
-    }
-    expect(results).toEqual([7, 7]);
+    });
+    expect(r0).toEqual([7, 7]);
   });
 
   it('code patched through the chip write methods or announced as changed (flash program) is retranslated', () => {
