@@ -36,6 +36,7 @@ interface CoreState {
   blTaken(core: unknown, blx: boolean): void;
   executeInstruction(): number;
   breakRewind: number;
+  cyclesIO(addr: number, write?: boolean): number;
   rp2040: SioOwner & { onBreak(code: number): void };
   readUint32(address: number): number;
   readUint16(address: number): number;
@@ -213,19 +214,12 @@ function subFlags(core: CoreState, x: number, y: number): number {
 
 // Loads and stores. Plain memory (SRAM, flash through XIP, ROM for words) directly; anything
 // else (peripherals, unaligned) through the core's own methods exactly as rp2040js does, with
-// `core.cycles` as it has it then and its bus cycles (cyclesIO: RP2040 datasheet 2.1, SIO is
+// `core.cycles` as it has it then and rp2040js's bus cycles (`cyclesIO`: RP2040 datasheet 2.1, SIO is
 // single-cycle, APB adds wait states).
-const APB_BASE = 0x40000000;
-function busCycles(addr: number, write: boolean): number {
-  const a = addr >>> 0;
-  if (a >= SIO_BASE && a < SIO_BASE + 0x10000000) return 1;
-  if (a >= APB_BASE && a < APB_BASE + 0x10000000) return write ? 5 : 4;
-  return 2;
-}
 function ioLoad(m: TableInterpreter, addr: number, rt: number, size: 1 | 2 | 4, signed: boolean): number {
   const core = m.core;
   core.cycles = m.cyc;
-  const c = busCycles(addr, false);
+  const c = 1 + core.cyclesIO(addr, false);
   let v: number;
   if (size === 4) v = isSioWord(addr) ? core.rp2040.sio.readUint32((addr >>> 0) - SIO_BASE) : core.readUint32(addr);
   else if (size === 2) v = signed ? (core.readUint16(addr) << 16) >> 16 : core.readUint16(addr);
@@ -237,7 +231,7 @@ function ioLoad(m: TableInterpreter, addr: number, rt: number, size: 1 | 2 | 4, 
 function ioStore(m: TableInterpreter, addr: number, value: number, size: 1 | 2 | 4): number {
   const core = m.core;
   core.cycles = m.cyc;
-  const c = busCycles(addr, true);
+  const c = 1 + core.cyclesIO(addr, true);
   if (size === 4) {
     if (isSioWord(addr)) core.rp2040.sio.writeUint32((addr >>> 0) - SIO_BASE, value);
     else core.writeUint32(addr, value);
