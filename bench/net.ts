@@ -7,7 +7,7 @@
  */
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
-import type { PicoW } from '../sim/board/picow.ts';
+import type { PicoWBoard } from '../sim/board/picow.ts';
 import { Cyw43439 } from '../sim/cyw43/chip.ts';
 import { VirtualNetwork } from '../sim/net/network.ts';
 import { ManualClock } from '../sim/time.ts';
@@ -118,7 +118,7 @@ async function withFirmware(firmware: string): Promise<string[]> {
   const sourcePort = await listen(source);
 
   const chip = new Cyw43439({ identity: 'bench-net' });
-  let board: PicoW | null = null;
+  let board: PicoWBoard | null = null;
   let net: VirtualNetwork | null = null;
   try {
     board = await bootToPrompt(firmware, { devices: [chip], name: 'bench-net' });

@@ -3,7 +3,7 @@
  * CYW43439 on a virtual radio, the sensors (die temperature on ADC4, a DS18B20 on GP22), the
  * virtual network with its maps, names and forwards, and optionally the embedded echo server.
  */
-import type { PicoW as Board } from './board/picow.ts';
+import type { PicoWBoard as Board } from './board/picow.ts';
 import type { Uf2Image } from './board/uf2.ts';
 import type { CpuEngineKind } from './cpu/index.ts';
 import type { ApConfig } from './cyw43/radio.ts';
@@ -48,7 +48,7 @@ export interface World {
 }
 
 export async function buildWorld(o: WorldOptions): Promise<World> {
-  const [{ PicoW }, { Cyw43439 }, { VirtualRadio, parseApSpec }, { VirtualNetwork }, { createSensors }] = await Promise.all([
+  const [{ PicoWBoard }, { Cyw43439 }, { VirtualRadio, parseApSpec }, { VirtualNetwork }, { createSensors }] = await Promise.all([
     import('./board/picow.ts'),
     import('./cyw43/chip.ts'),
     import('./cyw43/radio.ts'),
@@ -85,7 +85,7 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
     const radio = new VirtualRadio({ aps });
     const chip = new Cyw43439({ radio, logger, identity: o.name ?? 'picow' });
     const sensors = createSensors({ ds18b20: [{ pin: 22 }], logger });
-    const board = await PicoW.create({
+    const board = await PicoWBoard.create({
       firmware: o.firmware,
       name: o.name,
       uniqueId: o.uniqueId,

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PicoW as Board, ConsoleSource, ConsoleTarget } from './board/picow.ts';
+import type { PicoWBoard as Board, ConsoleSource, ConsoleTarget } from './board/picow.ts';
 import type { BoardEvent } from './board/device.ts';
 import { helpText, parseArgs } from './cli-options.ts';
 import { buildWorld } from './cli-world.ts';

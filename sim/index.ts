@@ -10,7 +10,7 @@
  */
 import type { BoardEvent } from './board/device.ts';
 import type { CpuEngineKind } from './cpu/index.ts';
-import { PicoW as Board, type ConsoleSource, type ConsoleTarget } from './board/picow.ts';
+import { PicoWBoard as Board, type ConsoleSource, type ConsoleTarget } from './board/picow.ts';
 import { PicowSimError, RunFailure } from './errors.ts';
 import { findFirmware, FirmwareMissingError, missingFirmwareAdvice } from './firmware.ts';
 import { silentLogger, type Logger } from './log.ts';

@@ -21,7 +21,7 @@ import { UsbCdcHost } from './usb-cdc-host.ts';
 export type ConsoleSource = 'usb' | 'uart0' | 'uart1';
 export type ConsoleTarget = ConsoleSource | 'auto';
 
-export interface PicoWOptions {
+export interface PicoWBoardOptions {
   /** A UF2 path, its bytes, or an already parsed image. */
   firmware: string | Uint8Array | Uf2Image;
   /** Board name: seeds the flash unique ID (and so the MAC) unless `uniqueId` is given. */
@@ -114,7 +114,7 @@ function parseUniqueId(id: Uint8Array | string): Uint8Array {
  *
  * Events: 'console' (bytes, source), 'event' (BoardEvent), 'usb-ready' (the CDC port opened).
  */
-export class PicoW extends EventEmitter {
+export class PicoWBoard extends EventEmitter {
   readonly name: string;
   readonly logger: Logger;
   readonly uniqueId: Uint8Array;
@@ -153,7 +153,7 @@ export class PicoW extends EventEmitter {
   private readonly waiters = new Set<Waiter>();
   private disposed = false;
 
-  private constructor(image: Uf2Image, opts: PicoWOptions) {
+  private constructor(image: Uf2Image, opts: PicoWBoardOptions) {
     super();
     this.name = opts.name ?? 'picow';
     this.logger = opts.logger ?? silentLogger();
@@ -187,11 +187,11 @@ export class PicoW extends EventEmitter {
   }
 
   /** Load a firmware image and build the board (powered, not yet running). */
-  static async create(opts: PicoWOptions): Promise<PicoW> {
+  static async create(opts: PicoWBoardOptions): Promise<PicoWBoard> {
     const fw = opts.firmware;
     const image =
       typeof fw === 'string' ? loadUf2File(fw) : fw instanceof Uint8Array ? parseUf2(fw, '<firmware bytes>') : fw;
-    return new PicoW(image, opts);
+    return new PicoWBoard(image, opts);
   }
 
   get hostIo(): HostIo {

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BoardEvent } from '../board/device.ts';
-import type { ConsoleSource, PicoW as Board } from '../board/picow.ts';
+import type { ConsoleSource, PicoWBoard as Board } from '../board/picow.ts';
 import { UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { remotePath, type ReplClient } from './client.ts';

@@ -1,5 +1,5 @@
 /**
- * The real world of a scenario: a `PicoW` board running the firmware, its CYW43439 on a virtual
+ * The real world of a scenario: a `PicoWBoard` board running the firmware, its CYW43439 on a virtual
  * radio with the scenario's access points, the virtual network with maps/hosts/forwards, the
  * embedded servers, and the sensor models — plus the faults the runner applies.
  */
@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import { statSync } from 'node:fs';
 import { HostServer } from '../../server/index.ts';
 import type { BoardEvent } from '../board/device.ts';
-import { PicoW, describeHalt, type ConsoleSource } from '../board/picow.ts';
+import { PicoWBoard, describeHalt, type ConsoleSource } from '../board/picow.ts';
 import { Cyw43439 } from '../cyw43/chip.ts';
 import { VirtualRadio, type ApConfig } from '../cyw43/radio.ts';
 import { UsageError } from '../errors.ts';
@@ -71,7 +71,7 @@ export function boardWorld(opts: BoardWorldOptions = {}): WorldFactory {
 
     // Servers first: their ports feed the network's map rules.
     const servers = new Map<string, RunningServer>();
-    let board: PicoW | null = null;
+    let board: PicoWBoard | null = null;
     // Scenario time 0 is when the program starts: power-on without a script, otherwise the moment
     // main.py starts after the upload (whose length depends on the host, not on the scenario).
     let originNanos: number | null = s.script ? null : 0;
@@ -138,7 +138,7 @@ export function boardWorld(opts: BoardWorldOptions = {}): WorldFactory {
     let net: VirtualNetwork | null = null;
     let link: NetAttachment | null = null;
     try {
-      board = await PicoW.create({ firmware, devices: [chip, ...sensors.devices], logger });
+      board = await PicoWBoard.create({ firmware, devices: [chip, ...sensors.devices], logger });
       net = new VirtualNetwork({
         clock: board.simClock,
         hostIo: board.hostIo,
@@ -263,7 +263,7 @@ export function boardWorld(opts: BoardWorldOptions = {}): WorldFactory {
 
 /** Boot to the prompt, upload the files through the raw REPL, and start main.py. */
 async function loadProgram(
-  board: PicoW,
+  board: PicoWBoard,
   uploads: UploadItem[],
   logger: Logger,
   timeoutMs: number,

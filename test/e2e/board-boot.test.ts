@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PicoW } from '../../sim/board/picow.ts';
+import type { PicoWBoard } from '../../sim/board/picow.ts';
 import { bootToPrompt, runPy } from '../helpers/board.ts';
 import { e2eFirmware } from '../helpers/firmware.ts';
 
@@ -33,7 +33,7 @@ function ulpDiff(a: string, b: string): number {
 }
 
 describe.skipIf(!fw)('reference firmware boots and computes', () => {
-  let board: PicoW;
+  let board: PicoWBoard;
   beforeAll(async () => {
     board = await bootToPrompt(fw!);
   }, 120_000);

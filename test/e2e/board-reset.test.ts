@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { BoardEvent } from '../../sim/board/device.ts';
-import type { PicoW } from '../../sim/board/picow.ts';
+import type { PicoWBoard } from '../../sim/board/picow.ts';
 import { bootToPrompt, runPy } from '../helpers/board.ts';
 import { e2eFirmware } from '../helpers/firmware.ts';
 
 const fw = e2eFirmware();
 
-function nextEvent(board: PicoW, type: BoardEvent['type'], timeoutMs = 30_000): Promise<BoardEvent> {
+function nextEvent(board: PicoWBoard, type: BoardEvent['type'], timeoutMs = 30_000): Promise<BoardEvent> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`no '${type}' event within ${timeoutMs} ms`)), timeoutMs);
     const on = (e: BoardEvent) => {

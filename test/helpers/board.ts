@@ -1,8 +1,8 @@
-import { PicoW, type PicoWOptions } from '../../sim/board/picow.ts';
+import { PicoWBoard, type PicoWBoardOptions } from '../../sim/board/picow.ts';
 
 /** Boot a board from `firmware` and wait for the friendly REPL prompt on USB. */
-export async function bootToPrompt(firmware: string, opts: Partial<PicoWOptions> = {}, timeoutMs = 60_000): Promise<PicoW> {
-  const board = await PicoW.create({ firmware, ...opts });
+export async function bootToPrompt(firmware: string, opts: Partial<PicoWBoardOptions> = {}, timeoutMs = 60_000): Promise<PicoWBoard> {
+  const board = await PicoWBoard.create({ firmware, ...opts });
   board.start();
   await waitUsb(board, timeoutMs);
   const mark = board.output.length;
@@ -11,7 +11,7 @@ export async function bootToPrompt(firmware: string, opts: Partial<PicoWOptions>
   return board;
 }
 
-export async function waitUsb(board: PicoW, timeoutMs: number): Promise<void> {
+export async function waitUsb(board: PicoWBoard, timeoutMs: number): Promise<void> {
   await board.whenUsbReady(timeoutMs).catch((e: Error) => {
     throw new Error(`${e.message}; output so far: ${JSON.stringify(board.output)}`);
   });
@@ -22,7 +22,7 @@ let seq = 0;
  * Run Python code at the friendly REPL through paste mode (Ctrl-E ... Ctrl-D) and return what
  * it printed between two unique markers.
  */
-export async function runPy(board: PicoW, code: string, timeoutMs = 60_000): Promise<string> {
+export async function runPy(board: PicoWBoard, code: string, timeoutMs = 60_000): Promise<string> {
   const id = ++seq;
   const begin = `<<B${id}>>`;
   const end = `<<E${id}>>`;
