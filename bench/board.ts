@@ -4,7 +4,8 @@
  * cores modelled and with the single-core build, so the cost of the second core shows.
  */
 import { PicoWBoard } from '../sim/board/picow.ts';
-import { bootToPrompt, runPy } from '../test/helpers/board.ts';
+import { pasteRun as runPy } from '../sim/repl/board-link.ts';
+import { bootBoard } from '../sim/session/program.ts';
 
 export const INT_LOOP = `
 def _bench():
@@ -42,7 +43,7 @@ export async function speedOf(board: PicoWBoard, code: string): Promise<SpeedRes
 
 export async function bootWallMs(firmware: string, opts: Parameters<typeof PicoWBoard.create>[0] extends infer O ? Partial<O> : never = {}): Promise<{ wallMs: number; board: PicoWBoard }> {
   const wall0 = performance.now();
-  const board = await bootToPrompt(firmware, opts);
+  const board = await bootBoard({ firmware, ...opts });
   return { wallMs: performance.now() - wall0, board };
 }
 

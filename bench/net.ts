@@ -11,7 +11,8 @@ import type { PicoWBoard } from '../sim/board/picow.ts';
 import { Cyw43439 } from '../sim/cyw43/chip.ts';
 import { VirtualNetwork } from '../sim/net/network.ts';
 import { ManualClock } from '../sim/time.ts';
-import { bootToPrompt, runPy } from '../test/helpers/board.ts';
+import { pasteRun as runPy } from '../sim/repl/board-link.ts';
+import { bootBoard } from '../sim/session/program.ts';
 import { FakeBoard, pumpUntil } from '../test/helpers/net-board.ts';
 
 const median = (xs: number[]) => {
@@ -121,7 +122,7 @@ async function withFirmware(firmware: string): Promise<string[]> {
   let board: PicoWBoard | null = null;
   let net: VirtualNetwork | null = null;
   try {
-    board = await bootToPrompt(firmware, { devices: [chip], name: 'bench-net' });
+    board = await bootBoard({ firmware, devices: [chip], name: 'bench-net' });
     net = new VirtualNetwork({ clock: board.clock, hostIo: board.hostIo });
     net.attach(chip.port);
     await runPy(board, JOIN, 120_000);

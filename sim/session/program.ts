@@ -8,7 +8,8 @@
  *  - `watchMain`: pass the program's console on, and tell when it ended (returned, raised, or
  *    rebooted), through `MainRunMonitor`.
  */
-import { OutputTimeoutError, type ConsoleSource, type PicoWBoard } from '../board/picow.ts';
+import { OutputTimeoutError, PicoWBoard, type ConsoleSource, type PicoWBoardOptions } from '../board/picow.ts';
+import { RunFailure } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { readLocalFile, usbStream, type UploadItem } from '../repl/board-link.ts';
 import { ReplClient } from '../repl/client.ts';
@@ -56,6 +57,26 @@ export async function bootToPrompt(board: PicoWBoard, o: BootOptions): Promise<B
 
 /** A file for the board: a local file (`UploadItem`) or contents given inline. */
 export type ProgramFile = UploadItem | { remote: string; data: string | Uint8Array };
+
+/**
+ * A board without a world (the caller wires its devices: tests, benchmarks), created and booted
+ * to the prompt. Rejects with the output so far when USB or the prompt does not come.
+ */
+export async function bootBoard(opts: PicoWBoardOptions, timeoutMs = 60_000): Promise<PicoWBoard> {
+  const board = await PicoWBoard.create(opts);
+  const booted = await bootToPrompt(board, { timeoutMs }).catch((e: Error) => {
+    board.dispose();
+    throw e;
+  });
+  if (!booted.prompt) {
+    const output = board.output;
+    board.dispose();
+    throw new RunFailure(
+      `${booted.usb ? 'no MicroPython prompt' : "the firmware's USB serial port did not appear"} within ${timeoutMs} ms; output so far: ${JSON.stringify(output)}`,
+    );
+  }
+  return board;
+}
 
 export interface StartMainOptions {
   logger: Logger;
