@@ -35,14 +35,10 @@ export interface BoardWorldOptions {
 
 const NANOS = 1e9;
 
+/** The radio's configuration of a scenario AP (without the scenario's `up`). */
 function apConfig(a: ApSpec): ApConfig {
-  return {
-    ssid: a.ssid,
-    password: a.password,
-    security: a.security === 'open' ? 'open' : a.security === 'wpa2' ? 'wpa2-psk' : 'wpa3-sae',
-    channel: a.channel,
-    rssi: a.rssi,
-  };
+  const { up: _up, ...config } = a;
+  return config;
 }
 
 /** Local files and folders of the scenario as upload items (checked before booting). */

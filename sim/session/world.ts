@@ -12,10 +12,11 @@ import { PicoWBoard } from '../board/picow.ts';
 import type { Uf2Image } from '../board/uf2.ts';
 import type { CpuEngineKind } from '../cpu/index.ts';
 import { Cyw43439 } from '../cyw43/chip.ts';
-import { parseApSpec, VirtualRadio, type ApConfig } from '../cyw43/radio.ts';
+import { VirtualRadio, type ApConfig } from '../cyw43/radio.ts';
 import type { Logger } from '../log.ts';
 import { VirtualNetwork, type NetAttachment } from '../net/network.ts';
 import type { ForwardRule, HostEntry, LinkFaults, MapRule } from '../net/policy.ts';
+import { parseAll, parseApSpec, parseForwardSpec, parseHostSpec, parseMapSpec } from './specs.ts';
 import { createSensors, DEFAULT_ONEWIRE_PIN, type SensorRig, type SensorSetup } from '../sensors/index.ts';
 
 /** One board of the world. */
@@ -37,7 +38,7 @@ export interface BoardSpec {
   sensors?: Omit<SensorSetup, 'logger'>;
 }
 
-/** The virtual LAN and its way out to the host. */
+/** The virtual LAN and its way out to the host; rules parsed or in their one-line forms (specs.ts). */
 export interface NetworkSpec {
   maps?: (string | MapRule)[];
   hosts?: (string | HostEntry)[];
@@ -109,10 +110,10 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
   const close = async (): Promise<void> => {
     for (const c of closers.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
   };
-  const maps = [...(o.maps ?? [])];
+  const maps = parseAll(o.maps, (s) => parseMapSpec(s));
   try {
     const serverPort = await startServer(o, maps, closers);
-    const aps = (o.aps ?? []).map((a) => (typeof a === 'string' ? parseApSpec(a) : a));
+    const aps = parseAll(o.aps, (s) => parseApSpec(s));
     const radio = new VirtualRadio({ defaults: o.defaultAps ?? true, aps });
     const spec = o.board;
     const name = spec.name ?? DEFAULT_BOARD_NAME;
@@ -136,8 +137,8 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
       hostIo: board.hostIo,
       logger,
       maps,
-      hosts: o.hosts,
-      forwards: o.forwards,
+      hosts: parseAll(o.hosts, (s) => parseHostSpec(s)),
+      forwards: parseAll(o.forwards, (s) => parseForwardSpec(s)),
       allowInternet: o.allowInternet,
       pcapFile: o.pcapFile,
       faults: o.faults,
@@ -155,7 +156,7 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
 }
 
 /** Start the embedded server if asked; its port, or null. A port fallback adds a map rule. */
-async function startServer(o: WorldOptions, maps: (string | MapRule)[], closers: (() => Promise<void> | void)[]): Promise<number | null> {
+async function startServer(o: WorldOptions, maps: MapRule[], closers: (() => Promise<void> | void)[]): Promise<number | null> {
   const spec = o.server;
   if (!spec) return null;
   const { startEmbeddedServer } = await import('../../server/index.ts');
@@ -166,7 +167,7 @@ async function startServer(o: WorldOptions, maps: (string | MapRule)[], closers:
   if (!started.started && spec.fallback) {
     started = await startEmbeddedServer({ port: 0, logger, accessLogger });
     if (started.started) {
-      maps.push(`10.0.2.2:${spec.port}=127.0.0.1:${started.server.port}`);
+      maps.push(parseMapSpec(`10.0.2.2:${spec.port}=127.0.0.1:${started.server.port}`));
       o.status?.(`${started.message} (the board's 10.0.2.2:${spec.port} goes there)`);
     }
   }

@@ -12,6 +12,7 @@ import { Cyw43439 } from '../../sim/cyw43/chip.ts';
 import { VirtualNetwork } from '../../sim/net/network.ts';
 import { bootToPrompt, runPy } from '../helpers/board.ts';
 import { e2eFirmware } from '../helpers/firmware.ts';
+import { parseForwardSpec, parseHostSpec, parseMapSpec } from '../../sim/session/specs.ts';
 
 const fw = e2eFirmware();
 
@@ -89,9 +90,9 @@ describe.skipIf(!fw)('virtual network under the reference firmware', () => {
     net = new VirtualNetwork({
       clock: board.clock,
       hostIo: board.hostIo,
-      hosts: ['collector.lan=10.0.2.2', 'collector.local=10.0.2.2'],
-      maps: [`192.168.253.45:8080=127.0.0.1:${httpPort}`],
-      forwards: ['0:80'],
+      hosts: [parseHostSpec('collector.lan=10.0.2.2'), parseHostSpec('collector.local=10.0.2.2')],
+      maps: [parseMapSpec(`192.168.253.45:8080=127.0.0.1:${httpPort}`)],
+      forwards: [parseForwardSpec('0:80')],
     });
     await net.start();
     net.attach(chip.port);
