@@ -18,7 +18,7 @@ import { folderItems, type UploadItem } from '../repl/board-link.ts';
 import type { Timeline } from '../sensors/index.ts';
 import { ConsoleDecoder } from '../session/console.ts';
 import { bootToPrompt, startMain } from '../session/program.ts';
-import { buildWorld, type BoardSpec, type World } from '../session/world.ts';
+import { asSimError, buildWorld, type BoardSpec, type World } from '../session/world.ts';
 import type { ScenarioWorld, WorldFactory, WorldHooks, WorldTimer } from './runner.ts';
 import type { ApSpec, FaultAction, Scenario, ServerSpec } from './schema.ts';
 
@@ -117,7 +117,7 @@ class ScenarioServers {
       accessLogger: this.logger,
     });
     server.on('reading', (reading) => this.onReading(reading, r.spec.name));
-    await server.start();
+    await server.start().catch((e: unknown) => Promise.reject(asSimError(e)));
     r.server = server;
     r.port = server.port;
   }

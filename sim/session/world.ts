@@ -13,6 +13,7 @@ import type { Uf2Image } from '../board/uf2.ts';
 import type { CpuEngineKind } from '../cpu/index.ts';
 import { Cyw43439 } from '../cyw43/chip.ts';
 import { VirtualRadio, type ApConfig } from '../cyw43/radio.ts';
+import { PicowSimError, UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { VirtualNetwork, type NetAttachment } from '../net/network.ts';
 import type { ForwardRule, HostEntry, LinkFaults, MapRule } from '../net/policy.ts';
@@ -162,10 +163,11 @@ async function startServer(o: WorldOptions, maps: MapRule[], closers: (() => Pro
   const { startEmbeddedServer } = await import('../../server/index.ts');
   const logger = o.logger;
   const accessLogger = spec.accessLog ? logger : undefined;
-  let started = await startEmbeddedServer({ port: spec.port, logger, accessLogger });
+  const start = (port: number) => startEmbeddedServer({ port, logger, accessLogger }).catch((e: unknown) => Promise.reject(asSimError(e)));
+  let started = await start(spec.port);
   o.status?.(started.message);
   if (!started.started && spec.fallback) {
-    started = await startEmbeddedServer({ port: 0, logger, accessLogger });
+    started = await start(0);
     if (started.started) {
       maps.push(parseMapSpec(`10.0.2.2:${spec.port}=127.0.0.1:${started.server.port}`));
       o.status?.(`${started.message} (the board's 10.0.2.2:${spec.port} goes there)`);
@@ -177,3 +179,13 @@ async function startServer(o: WorldOptions, maps: MapRule[], closers: (() => Pro
   return server.port;
 }
 
+
+/**
+ * An error of the servers (server/ stands alone, with its own error base) as the simulator's own:
+ * the same message and exit code, so the front ends print one line and exit as for any other.
+ */
+export function asSimError(e: unknown): unknown {
+  if (!(e instanceof Error) || typeof (e as { exitCode?: unknown }).exitCode !== 'number' || e instanceof PicowSimError) return e;
+  const code = (e as Error & { exitCode: number }).exitCode;
+  return code === 2 ? new UsageError(e.message) : new PicowSimError(e.message, code);
+}
