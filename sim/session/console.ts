@@ -1,10 +1,13 @@
 /**
  * Watching a board's console: bytes to text per source, `--expect` (every text of a set, in any
  * order), and waiters for a text or a RegExp after the previous match (the test API's
- * `waitForOutput`).
+ * `waitForOutput`, on the board's `TextWaiters`).
  */
 import type { ConsoleSource } from '../board/picow.ts';
+import { TextWaiters } from '../board/text-waiters.ts';
 import { RunFailure } from '../errors.ts';
+
+export { matchEnd } from '../board/text-waiters.ts';
 
 /** UTF-8 decoding of each console source apart (a character split across chunks stays whole). */
 export class ConsoleDecoder {
@@ -50,23 +53,6 @@ export class ExpectSet {
 
 export class OutputTimeout extends RunFailure {}
 
-interface Waiter {
-  test: string | RegExp;
-  resolve: (text: string) => void;
-  reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
-/** Where `test` ends in `hay` (-1: not there). A RegExp's `g` flag is ignored. */
-export function matchEnd(hay: string, test: string | RegExp): number {
-  if (typeof test === 'string') {
-    const i = hay.indexOf(test);
-    return i < 0 ? -1 : i + test.length;
-  }
-  const m = new RegExp(test.source, test.flags.replace('g', '')).exec(hay);
-  return m ? m.index + m[0].length : -1;
-}
-
 /**
  * The console text shown so far, and waiters that each resolve with the text from the previous
  * match (or the start) to the end of theirs.
@@ -74,8 +60,11 @@ export function matchEnd(hay: string, test: string | RegExp): number {
 export class OutputLog {
   private text = '';
   private cursor = 0;
-  private readonly waiters = new Set<Waiter>();
   private failure: Error | null = null;
+  private readonly waiters = new TextWaiters(
+    () => this.text,
+    (test, timeoutMs) => new OutputTimeout(`timed out after ${timeoutMs} ms waiting for ${String(test)}; recent output: ${JSON.stringify(this.text.slice(-300))}`),
+  );
 
   get output(): string {
     return this.text;
@@ -89,50 +78,19 @@ export class OutputLog {
   append(s: string): void {
     if (!s) return;
     this.text += s;
-    this.check();
+    this.waiters.check();
   }
 
   /** Wait for `test` after the previous match; rejects after `timeoutMs` or on `fail`. */
   waitFor(test: string | RegExp, timeoutMs: number): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const w: Waiter = {
-        test,
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          this.reject(
-            w,
-            new OutputTimeout(`timed out after ${timeoutMs} ms waiting for ${String(test)}; recent output: ${JSON.stringify(this.text.slice(-300))}`),
-          );
-        }, timeoutMs),
-      };
-      this.waiters.add(w);
-      this.check();
-      if (this.waiters.has(w) && this.failure) this.reject(w, this.failure);
-    });
+    const p = this.waiters.add(test, timeoutMs, () => this.cursor, (end) => (this.cursor += end));
+    if (this.failure) this.waiters.failAll(this.failure);
+    return p;
   }
 
   /** Reject every waiter, and (when `sticky`) every later one, with `e`. */
   fail(e: Error, sticky = true): void {
     if (sticky) this.failure = e;
-    for (const w of this.waiters) this.reject(w, e);
-  }
-
-  private check(): void {
-    for (const w of this.waiters) {
-      const hay = this.text.slice(this.cursor);
-      const end = matchEnd(hay, w.test);
-      if (end < 0) continue;
-      this.waiters.delete(w);
-      clearTimeout(w.timer);
-      this.cursor += end;
-      w.resolve(hay.slice(0, end));
-    }
-  }
-
-  private reject(w: Waiter, e: Error): void {
-    if (!this.waiters.delete(w)) return;
-    clearTimeout(w.timer);
-    w.reject(e);
+    this.waiters.failAll(e);
   }
 }
