@@ -7,7 +7,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import { PicowSimError } from '../errors.ts';
 import type { LinkFaults } from '../net/policy.ts';
-import { parseForwardSpec, parseHostSpec, parseMapSpec } from '../session/specs.ts';
+import { parseApSpec, parseForwardSpec, parseHostSpec, parseMapSpec } from '../session/specs.ts';
 import { parseIp } from '../net/wire/ipv4.ts';
 import { DEFAULT_ONEWIRE_PIN } from '../sensors/onewire-bus.ts';
 import { parseRom, type Resolution } from '../sensors/ds18b20.ts';
@@ -277,12 +277,9 @@ export function parseScenario(text: string, file = 'scenario.yaml', opts: ParseO
 
 function parseAp(c: Checker, v: Val): ApSpec {
   if (!c.isMap(v)) {
-    // Shorthand: "SSID" or "SSID:PASSWORD", like --ap.
-    const s = c.nonEmpty(v);
-    const i = s.indexOf(':');
-    const ssid = i < 0 ? s : s.slice(0, i);
-    const password = i < 0 ? '' : s.slice(i + 1);
-    return checkAp(c, v, { ssid, password, security: password ? DEFAULT_AP.security : 'open', channel: DEFAULT_AP.channel, rssi: DEFAULT_AP.rssi, up: true });
+    // Shorthand: "SSID" or "SSID:PASSWORD", like --ap (the same grammar).
+    const ap = c.wrap(v, () => parseApSpec(c.nonEmpty(v), ''));
+    return checkAp(c, v, { ssid: ap.ssid, password: ap.password ?? '', security: ap.security ?? 'open', channel: DEFAULT_AP.channel, rssi: DEFAULT_AP.rssi, up: true });
   }
   const f = c.fields(v, ['ssid', 'password', 'security', 'channel', 'rssi', 'up']);
   if (!f['ssid']) c.fail(v, 'an access point needs an ssid');
