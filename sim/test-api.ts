@@ -10,18 +10,18 @@ import { PicowSimError, RunFailure } from './errors.ts';
 import { findFirmware, FirmwareMissingError, missingFirmwareAdvice } from './firmware.ts';
 import { silentLogger, type Logger } from './log.ts';
 import type { ApConfig } from './cyw43/radio.ts';
-import type { ForwardRule, HostEntry, LinkFaults, MapRule } from './net/policy.ts';
 import { folderItems, readLocalFile, usbStream } from './repl/board-link.ts';
 import { ReplClient, type RemoteEntry } from './repl/client.ts';
 import { MicroPythonError } from './repl/errors.ts';
 import { MainRunMonitor, type MainEnd } from './repl/monitor.ts';
 import { ConsoleDecoder, OutputLog, OutputTimeout } from './session/console.ts';
 import { bootToPrompt, startMain } from './session/program.ts';
-import { buildWorld, type BoardSpec, type World } from './session/world.ts';
+import { buildWorld, type BoardSpec, type NetworkSpec, type World } from './session/world.ts';
 
 export { OutputTimeout };
 
-export interface BootOptions {
+/** Virtual network (`NetworkSpec`): `maps`, `hosts`, `forwards` as `--map`, `--host`, `--forward` specs or parsed rules, `allowInternet`, `pcapFile`, `faults`. */
+export interface BootOptions extends NetworkSpec {
   /** UF2 path or bytes. Default: env PICOW_FIRMWARE, then the cache folder (never downloads). */
   firmware?: string | Uint8Array;
   /** Board name; seeds the unique ID and so the MAC address. */
@@ -38,13 +38,6 @@ export interface BootOptions {
   warmupCycles?: number;
   /** Access points as `SSID[:PASSWORD]` or objects, added to PicoW-Sim (picowsim) and Wokwi-GUEST (open). */
   aps?: (string | ApConfig)[];
-  /** Virtual network: `--map`, `--host`, `--forward` specs (or parsed rules), as on the command line. */
-  maps?: (string | MapRule)[];
-  hosts?: (string | HostEntry)[];
-  forwards?: (string | ForwardRule)[];
-  allowInternet?: boolean;
-  pcapFile?: string;
-  faults?: LinkFaults;
   /**
    * Start the embedded echo server: a port, or 0 for any free one (see `serverPort`; the board
    * reaches it at 10.0.2.2:port). Default: none.
