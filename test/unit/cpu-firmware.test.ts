@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { PicoWBoard } from '../../sim/board/picow.ts';
 import { formatCpuStats } from '../../sim/cpu/engine.ts';
-import { bootToPrompt, runPy } from '../helpers/board.ts';
+import { backToPrompt, bootToPrompt, runPy } from '../helpers/board.ts';
 import { e2eFirmware } from '../helpers/firmware.ts';
 
 const fw = e2eFirmware();
@@ -61,10 +61,7 @@ describe.skipIf(!fw)('reference firmware on the CPU engines', () => {
   it('boots to the REPL and runs a workload in check mode with zero divergences', async () => {
     const board = await PicoWBoard.create({ firmware: fw!, cpu: 'check' });
     boards.push(board);
-    board.start();
-    const mark = board.output.length;
-    await new Promise((r) => setTimeout(r, 0));
-    const b2 = await bootToPromptOn(board, mark);
+    const b2 = await backToPrompt(board, 240_000);
     const out = await runPy(
       b2,
       [
@@ -104,14 +101,4 @@ describe.skipIf(!fw)('reference firmware on the CPU engines', () => {
   }, 300_000);
 });
 
-async function bootToPromptOn(board: PicoWBoard, mark: number): Promise<PicoWBoard> {
-  const t0 = Date.now();
-  while (!board.usbReady) {
-    if (Date.now() - t0 > 240_000) throw new Error('USB never enumerated');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  board.writeConsole('\r');
-  await board.waitForOutput('>>> ', { from: mark, timeoutMs: 240_000 });
-  return board;
-}
 void bootToPrompt;
