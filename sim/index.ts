@@ -26,6 +26,8 @@ export * as sensors from './sensors/index.ts';
 export { runScenarioFile, loadScenario, ScenarioError, type RunResult as ScenarioResult } from './scenario/index.ts';
 export type { ApConfig, ForwardRule, HostEntry, LinkFaults, MapRule };
 export { PicoWBoard } from './board/picow.ts';
+/** Several boards on one radio and LAN: `const lan = new Lan(); await PicoW.boot({ lan, name: 'hub' })`. */
+export { Lan, type LanOptions } from './session/lan.ts';
 /** The session layer: build a world, boot it, run a program on it (for further front ends). */
 export * as session from './session/index.ts';
 export type { BoardEvent, ConsoleSource };

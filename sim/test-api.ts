@@ -16,6 +16,7 @@ import { MicroPythonError } from './repl/errors.ts';
 import { MainRunMonitor, type MainEnd } from './repl/monitor.ts';
 import { ConsoleDecoder, OutputLog, OutputTimeout } from './session/console.ts';
 import { bootToPrompt, startMain } from './session/program.ts';
+import type { Lan } from './session/lan.ts';
 import { buildWorld, type BoardSpec, type NetworkSpec, type World } from './session/world.ts';
 
 export { OutputTimeout };
@@ -43,6 +44,8 @@ export interface BootOptions extends NetworkSpec {
    * reaches it at 10.0.2.2:port). Default: none.
    */
   server?: number;
+  /** Join this shared radio and LAN (several boards; each with its own `name`) instead of one of the board's own. */
+  lan?: Lan;
   /** Wait for MicroPython's REPL after power-on (default true; false for firmware without one). */
   repl?: boolean;
   /** Milliseconds to wait for the REPL after power-on. Default 60 000. */
@@ -116,6 +119,7 @@ export class PicoW {
       pcapFile: opts.pcapFile,
       faults: opts.faults,
       server: opts.server === undefined ? null : { port: opts.server },
+      lan: opts.lan,
     });
     const pico = new PicoW(world, logger);
     try {

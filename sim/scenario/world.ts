@@ -292,7 +292,7 @@ class BoardScenarioWorld implements ScenarioWorld {
   }
 
   async apply(a: FaultAction): Promise<void> {
-    const link = this.world.boards[0]!.link;
+    const link = this.world.boards[0]!.member.link;
     switch (a.kind) {
       case 'ap-down':
         this.world.radio.removeAp(a.ssid);

@@ -12,12 +12,15 @@ import { PicoWBoard } from '../board/picow.ts';
 import type { Uf2Image } from '../board/uf2.ts';
 import type { CpuEngineKind } from '../cpu/index.ts';
 import { Cyw43439 } from '../cyw43/chip.ts';
-import { VirtualRadio, type ApConfig } from '../cyw43/radio.ts';
+import type { VirtualRadio } from '../cyw43/radio.ts';
 import { PicowSimError, UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { VirtualNetwork, type NetAttachment } from '../net/network.ts';
-import type { ForwardRule, HostEntry, LinkFaults, MapRule } from '../net/policy.ts';
-import { parseAll, parseApSpec, parseForwardSpec, parseHostSpec, parseMapSpec } from './specs.ts';
+import type { VirtualNetwork } from '../net/network.ts';
+import type { MapRule } from '../net/policy.ts';
+import { Lan, type LanMember, type LanOptions } from './lan.ts';
+import { parseAll, parseMapSpec } from './specs.ts';
+
+export type { NetworkSpec } from './lan.ts';
 import { createSensors, DEFAULT_ONEWIRE_PIN, type SensorRig, type SensorSetup } from '../sensors/index.ts';
 
 /** One board of the world. */
@@ -39,16 +42,6 @@ export interface BoardSpec {
   sensors?: Omit<SensorSetup, 'logger'>;
 }
 
-/** The virtual LAN and its way out to the host; rules parsed or in their one-line forms (specs.ts). */
-export interface NetworkSpec {
-  maps?: (string | MapRule)[];
-  hosts?: (string | HostEntry)[];
-  forwards?: (string | ForwardRule)[];
-  allowInternet?: boolean;
-  pcapFile?: string;
-  faults?: LinkFaults;
-}
-
 /** The embedded echo server (with the temperature collector). */
 export interface EmbeddedServerSpec {
   /** Port on 127.0.0.1; 0 for any free one. The board reaches it at 10.0.2.2:port. */
@@ -62,13 +55,14 @@ export interface EmbeddedServerSpec {
   accessLog?: boolean;
 }
 
-export interface WorldOptions extends NetworkSpec {
+export interface WorldOptions extends Omit<LanOptions, 'logger'> {
   logger: Logger;
   board: BoardSpec;
-  /** Access points added to the defaults PicoW-Sim (password picowsim) and Wokwi-GUEST (open); one with a default's SSID replaces it. */
-  aps?: (string | ApConfig)[];
-  /** Whether the default access points are on the air (default true). */
-  defaultAps?: boolean;
+  /**
+   * Put the board on this shared radio and LAN (several boards, one world each) instead of a radio
+   * and network of its own; the LAN's options then replace `aps`, `defaultAps` and the `NetworkSpec` fields.
+   */
+  lan?: Lan;
   server?: EmbeddedServerSpec | null;
   /** Told what was started (one line each). */
   status?: (line: string) => void;
@@ -79,11 +73,12 @@ export interface WorldBoard {
   board: PicoWBoard;
   chip: Cyw43439;
   sensors: SensorRig;
-  /** Its port on the virtual switch (link faults, link up/down). */
-  link: NetAttachment;
+  /** Its place on the LAN: address, switch port (link faults, link up/down). */
+  member: LanMember;
 }
 
 export interface World {
+  lan: Lan;
   radio: VirtualRadio;
   network: VirtualNetwork;
   /** The boards on the LAN, in the order of their addresses (10.0.2.15, .16, …). */
@@ -104,21 +99,32 @@ export function sensorSetup(spec: BoardSpec['sensors'], logger: Logger): SensorS
   return { ...spec, ds18b20: spec?.ds18b20 ?? [{ pin: DEFAULT_ONEWIRE_PIN }], logger };
 }
 
+/** The LAN options a world's own LAN is built from (those a shared `lan` takes instead). */
+const LAN_KEYS = ['aps', 'defaultAps', 'maps', 'hosts', 'forwards', 'allowInternet', 'pcapFile', 'faults'] as const;
+
 /** Build the world, not yet running (the caller starts the board: see `program.ts`). */
 export async function buildWorld(o: WorldOptions): Promise<World> {
   const logger = o.logger;
+  if (o.lan) {
+    const given = LAN_KEYS.filter((k) => o[k] !== undefined);
+    if (given.length) throw new UsageError(`${given.join(', ')}: a board on a shared LAN takes these from the Lan, not from its own options`);
+  }
   const closers: (() => Promise<void> | void)[] = [];
   const close = async (): Promise<void> => {
     for (const c of closers.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
   };
-  const maps = parseAll(o.maps, (s) => parseMapSpec(s));
   try {
+    const maps = parseAll(o.maps, (s) => parseMapSpec(s));
     const serverPort = await startServer(o, maps, closers);
-    const aps = parseAll(o.aps, (s) => parseApSpec(s));
-    const radio = new VirtualRadio({ defaults: o.defaultAps ?? true, aps });
+    let lan = o.lan;
+    if (!lan) {
+      const own = new Lan({ ...o, maps, logger });
+      closers.push(() => own.close());
+      lan = own;
+    }
     const spec = o.board;
     const name = spec.name ?? DEFAULT_BOARD_NAME;
-    const chip = new Cyw43439({ radio, logger, identity: name });
+    const chip = new Cyw43439({ radio: lan.radio, logger, identity: name });
     const sensors = createSensors(sensorSetup(spec.sensors, logger));
     const board = await PicoWBoard.create({
       firmware: spec.firmware,
@@ -131,25 +137,10 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
       warmupCycles: spec.warmupCycles,
     });
     closers.push(() => board.dispose());
-    // The network runs on the board's clock: several boards on one LAN need one clock for all
-    // of them, which the board does not offer yet — hence one board per world for now.
-    const network = new VirtualNetwork({
-      clock: board.simClock,
-      hostIo: board.hostIo,
-      logger,
-      maps,
-      hosts: parseAll(o.hosts, (s) => parseHostSpec(s)),
-      forwards: parseAll(o.forwards, (s) => parseForwardSpec(s)),
-      allowInternet: o.allowInternet,
-      pcapFile: o.pcapFile,
-      faults: o.faults,
-    });
-    closers.push(() => network.close());
-    const forwards = await network.start();
-    const link = network.attach(chip.port, board.name);
-    for (const f of forwards) logger.info('net', `forward ${JSON.stringify(f)}`);
-    const boards: WorldBoard[] = [{ board, chip, sensors, link }];
-    return { radio, network, boards, board, serverPort, close };
+    const member = await lan.join(board, chip.port);
+    closers.push(() => member.leave());
+    const boards: WorldBoard[] = [{ board, chip, sensors, member }];
+    return { lan, radio: lan.radio, network: lan.network!, boards, board, serverPort, close };
   } catch (e) {
     await close();
     throw e;
@@ -166,7 +157,7 @@ async function startServer(o: WorldOptions, maps: MapRule[], closers: (() => Pro
   const start = (port: number) => startEmbeddedServer({ port, logger, accessLogger }).catch((e: unknown) => Promise.reject(asSimError(e)));
   let started = await start(spec.port);
   o.status?.(started.message);
-  if (!started.started && spec.fallback) {
+  if (!started.started && spec.fallback && !o.lan) {
     started = await start(0);
     if (started.started) {
       maps.push(parseMapSpec(`10.0.2.2:${spec.port}=127.0.0.1:${started.server.port}`));
