@@ -4,18 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Lan, PicoW } from '../../sim/index.ts';
+import { JOIN_PICOW_SIM } from '../helpers/board.ts';
 import { e2eFirmware } from '../helpers/firmware.ts';
 
 const fw = e2eFirmware();
 
-const JOIN = `import network, time
-w = network.WLAN(network.STA_IF)
-w.active(True)
-w.connect('PicoW-Sim', 'picowsim')
-t0 = time.ticks_ms()
-while w.status() != 3 and time.ticks_diff(time.ticks_ms(), t0) < 30000:
-    time.sleep_ms(50)
-print(w.ifconfig()[0], ':'.join('%02x' % b for b in w.config('mac')))`;
+const JOIN = `${JOIN_PICOW_SIM}print(w.ifconfig()[0], ':'.join('%02x' % b for b in w.config('mac')))`;
 
 describe.skipIf(!fw)('boards on one LAN', () => {
   it('get addresses in the order they joined and reach each other', async () => {

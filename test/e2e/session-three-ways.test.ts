@@ -8,19 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PicoW } from '../../sim/index.ts';
+import { JOIN_PICOW_SIM } from '../helpers/board.ts';
 import { runCli } from '../helpers/cli.ts';
 import { e2eFirmware } from '../helpers/firmware.ts';
 
 const fw = e2eFirmware();
 
 /** Joins the default AP, then prints what identifies the board and what its sensors read. */
-const SCRIPT = `import machine, network, onewire, ds18x20, time
-w = network.WLAN(network.STA_IF)
-w.active(True)
-w.connect('PicoW-Sim', 'picowsim')
-t0 = time.ticks_ms()
-while w.status() != 3 and time.ticks_diff(time.ticks_ms(), t0) < 30000:
-    time.sleep_ms(100)
+const SCRIPT = `${JOIN_PICOW_SIM}import machine, onewire, ds18x20
 print('MAC', ':'.join('%02x' % b for b in w.config('mac')))
 print('IP', w.ifconfig()[0])
 print('ADC4', machine.ADC(4).read_u16() >> 4)

@@ -14,3 +14,13 @@ export async function backToPrompt(board: PicoWBoard, timeoutMs = 60_000): Promi
   if (!booted.prompt) throw new Error(`no prompt within ${timeoutMs} ms (usb ${booted.usb}); output so far: ${JSON.stringify(board.output.slice(-300))}`);
   return board;
 }
+
+/** MicroPython that joins the default access point PicoW-Sim (up to 30 s) as `w`. */
+export const JOIN_PICOW_SIM = `import network, time
+w = network.WLAN(network.STA_IF)
+w.active(True)
+w.connect('PicoW-Sim', 'picowsim')
+t0 = time.ticks_ms()
+while w.status() != 3 and time.ticks_diff(time.ticks_ms(), t0) < 30000:
+    time.sleep_ms(50)
+`;
