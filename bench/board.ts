@@ -3,8 +3,9 @@
  * time for a CPU-bound integer loop and a float loop (1.0 = a real 125 MHz Pico W), with both
  * cores modelled and with the single-core build, so the cost of the second core shows.
  */
-import { PicoW } from '../sim/board/picow.ts';
-import { bootToPrompt, runPy } from '../test/helpers/board.ts';
+import { PicoWBoard } from '../sim/board/picow.ts';
+import { pasteRun as runPy } from '../sim/repl/board-link.ts';
+import { bootBoard } from '../sim/session/program.ts';
 
 export const INT_LOOP = `
 def _bench():
@@ -31,7 +32,7 @@ export interface SpeedResult {
 }
 
 /** Simulated time ÷ wall time while the board runs `code` at the REPL. */
-export async function speedOf(board: PicoW, code: string): Promise<SpeedResult> {
+export async function speedOf(board: PicoWBoard, code: string): Promise<SpeedResult> {
   const sim0 = board.clock.nanos;
   const wall0 = performance.now();
   await runPy(board, code, 600_000);
@@ -40,9 +41,9 @@ export async function speedOf(board: PicoW, code: string): Promise<SpeedResult> 
   return { ratio: simMs / wallMs, simMs, wallMs };
 }
 
-export async function bootWallMs(firmware: string, opts: Parameters<typeof PicoW.create>[0] extends infer O ? Partial<O> : never = {}): Promise<{ wallMs: number; board: PicoW }> {
+export async function bootWallMs(firmware: string, opts: Parameters<typeof PicoWBoard.create>[0] extends infer O ? Partial<O> : never = {}): Promise<{ wallMs: number; board: PicoWBoard }> {
   const wall0 = performance.now();
-  const board = await bootToPrompt(firmware, opts);
+  const board = await bootBoard({ firmware, ...opts });
   return { wallMs: performance.now() - wall0, board };
 }
 

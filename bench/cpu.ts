@@ -8,9 +8,10 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { RP2040 } from 'rp2040js';
-import { PicoW } from '../sim/board/picow.ts';
+import type { PicoWBoard } from '../sim/board/picow.ts';
 import { createCpuEngine, formatCpuStats, type CpuEngineKind, type CpuEngineStats } from '../sim/cpu/engine.ts';
-import { runPy } from '../test/helpers/board.ts';
+import { pasteRun as runPy } from '../sim/repl/board-link.ts';
+import { bootBoard } from '../sim/session/program.ts';
 import { FLOAT_LOOP, INT_LOOP } from './board.ts';
 
 const QUIET = { debug() {}, info() {}, warn() {}, error() {} };
@@ -41,18 +42,13 @@ function syntheticRatio(kind: CpuEngineKind, code: number[], cycles: number): { 
   return { ratio: done / 125e6 / (wall / 1000), stats: e.stats() };
 }
 
-async function bootWith(firmware: string, kind: CpuEngineKind): Promise<{ board: PicoW; wallMs: number; simMs: number }> {
+async function bootWith(firmware: string, kind: CpuEngineKind): Promise<{ board: PicoWBoard; wallMs: number; simMs: number }> {
   const wall0 = performance.now();
-  const board = await PicoW.create({ firmware, cpu: kind });
-  board.start();
-  while (!board.usbReady) await new Promise((r) => setTimeout(r, 2));
-  const mark = board.output.length;
-  board.writeConsole('\r');
-  await board.waitForOutput('>>> ', { from: mark, timeoutMs: 600_000 });
+  const board = await bootBoard({ firmware, cpu: kind }, 600_000);
   return { board, wallMs: performance.now() - wall0, simMs: board.clock.nanos / 1e6 };
 }
 
-async function loopRatio(board: PicoW, code: string): Promise<number> {
+async function loopRatio(board: PicoWBoard, code: string): Promise<number> {
   const sim0 = board.clock.nanos;
   const wall0 = performance.now();
   await runPy(board, code, 900_000);

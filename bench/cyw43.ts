@@ -5,7 +5,8 @@
  * of wall time.
  */
 import { Cyw43439 } from '../sim/cyw43/chip.ts';
-import { bootToPrompt, runPy } from '../test/helpers/board.ts';
+import { pasteRun as runPy } from '../sim/repl/board-link.ts';
+import { bootBoard } from '../sim/session/program.ts';
 
 const ACTIVE_TARGET_MS = 300;
 const CONNECT_TARGET_MS = 500;
@@ -19,7 +20,7 @@ async function timed(fn: () => Promise<string>, clock: () => number): Promise<{ 
 
 export async function benchCyw43(firmware: string): Promise<string[]> {
   const chip = new Cyw43439();
-  const board = await bootToPrompt(firmware, { devices: [chip] });
+  const board = await bootBoard({ firmware, devices: [chip] });
   const lines: string[] = [];
   const fmt = (what: string, r: { wallMs: number; simMs: number }, target: number): string =>
     `${what}: ${r.wallMs.toFixed(0)} ms wall (${r.simMs.toFixed(0)} ms simulated; target ${target} ms wall${r.wallMs <= target ? '' : ', MISSED'})`;

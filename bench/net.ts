@@ -7,11 +7,12 @@
  */
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
-import type { PicoW } from '../sim/board/picow.ts';
+import type { PicoWBoard } from '../sim/board/picow.ts';
 import { Cyw43439 } from '../sim/cyw43/chip.ts';
 import { VirtualNetwork } from '../sim/net/network.ts';
 import { ManualClock } from '../sim/time.ts';
-import { bootToPrompt, runPy } from '../test/helpers/board.ts';
+import { pasteRun as runPy } from '../sim/repl/board-link.ts';
+import { bootBoard } from '../sim/session/program.ts';
 import { FakeBoard, pumpUntil } from '../test/helpers/net-board.ts';
 
 const median = (xs: number[]) => {
@@ -118,10 +119,10 @@ async function withFirmware(firmware: string): Promise<string[]> {
   const sourcePort = await listen(source);
 
   const chip = new Cyw43439({ identity: 'bench-net' });
-  let board: PicoW | null = null;
+  let board: PicoWBoard | null = null;
   let net: VirtualNetwork | null = null;
   try {
-    board = await bootToPrompt(firmware, { devices: [chip], name: 'bench-net' });
+    board = await bootBoard({ firmware, devices: [chip], name: 'bench-net' });
     net = new VirtualNetwork({ clock: board.clock, hostIo: board.hostIo });
     net.attach(chip.port);
     await runPy(board, JOIN, 120_000);

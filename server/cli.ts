@@ -1,11 +1,10 @@
 /**
  * `npm run server`: the echo server and temperature collector in the foreground until Ctrl-C.
  */
-import { PicowSimError } from '../sim/errors.ts';
-import { Logger } from '../sim/log.ts';
 import { parseServerArgs, SERVER_USAGE } from './cli-args.ts';
-import { PortInUseError } from './errors.ts';
+import { PortInUseError, ServerError } from './errors.ts';
 import { HostServer } from './host-server.ts';
+import { stderrLogger } from './log.ts';
 
 async function main(argv: readonly string[]): Promise<number> {
   const opts = parseServerArgs(argv);
@@ -13,7 +12,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(SERVER_USAGE);
     return 0;
   }
-  const logger = new Logger({ level: 'info' });
+  const logger = stderrLogger();
   const server = new HostServer({
     host: opts.host,
     port: opts.port,
@@ -46,7 +45,7 @@ async function main(argv: readonly string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof PicowSimError) {
+    if (err instanceof ServerError) {
       const hint = err instanceof PortInUseError ? ' (choose another with --port)' : '';
       process.stderr.write(`picow-sim server: ${err.message}${hint}\n`);
       process.exit(err.exitCode);

@@ -1,11 +1,22 @@
 /**
  * Errors of the host-side servers. `HttpError` ends one request with a status and a one-line
- * reason; the others stop the server from starting and carry what to change.
+ * reason; the others stop the server from starting and carry what to change. `server/` stands
+ * alone, so these have their own base; like the simulator's errors they carry the exit code a
+ * command uses for them.
  */
-import { PicowSimError, UsageError } from '../sim/errors.ts';
+
+/** Base of the servers' errors: one line of message, and the exit code for it (2: what the user gave). */
+export class ServerError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 2) {
+    super(message);
+    this.name = new.target.name;
+    this.exitCode = exitCode;
+  }
+}
 
 /** A request the server refuses: answered with `status` and `reason` as the plain-text body. */
-export class HttpError extends PicowSimError {
+export class HttpError extends ServerError {
   constructor(
     readonly status: number,
     readonly reason: string,
@@ -17,7 +28,7 @@ export class HttpError extends PicowSimError {
 }
 
 /** The listening address is taken by another process. */
-export class PortInUseError extends PicowSimError {
+export class PortInUseError extends ServerError {
   constructor(
     readonly host: string,
     readonly port: number,
@@ -27,18 +38,18 @@ export class PortInUseError extends PicowSimError {
 }
 
 /** An option value the server cannot use (bad port, size, method token, range...). */
-export class ServerOptionError extends UsageError {
+export class ServerOptionError extends ServerError {
   constructor(
     readonly option: string,
     readonly value: string,
     readonly reason: string,
   ) {
-    super(`${option} ${JSON.stringify(value)}: ${reason}`);
+    super(`${option} ${JSON.stringify(value)}: ${reason}`, 2);
   }
 }
 
 /** The readings database cannot be opened or used. */
-export class StorageError extends PicowSimError {
+export class StorageError extends ServerError {
   constructor(
     readonly file: string,
     readonly reason: string,

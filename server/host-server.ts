@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { Logger, silentLogger } from '../sim/log.ts';
+import { SILENT_LOGGER, type ServerLogger } from './log.ts';
 import { clientAddress, formatAccessLine, type AccessLogEntry } from './access-log.ts';
 import { BodyAbortedError, readBody } from './body-reader.ts';
 import { defaultDbPath } from './data-dir.ts';
@@ -50,9 +50,9 @@ export interface HostServerOptions {
   /** Server time for stored readings (epoch ms); default Date.now. */
   now?: () => number;
   /** Errors and warnings. */
-  logger?: Logger;
+  logger?: ServerLogger;
   /** Access log: one info line per request under area 'http'. Omit for none. */
-  accessLogger?: Logger;
+  accessLogger?: ServerLogger;
 }
 
 export interface HostServerEvents {
@@ -72,8 +72,8 @@ export class HostServer extends EventEmitter<HostServerEvents> {
   private readonly requestedPort: number;
   private readonly http: Server;
   private readonly store: TemperatureStore | undefined;
-  private readonly logger: Logger;
-  private readonly accessLogger: Logger | undefined;
+  private readonly logger: ServerLogger;
+  private readonly accessLogger: ServerLogger | undefined;
   private readonly extensionMethods = new WeakMap<Socket, string>();
   private readonly answered = new WeakSet<Socket>();
   /** The request being answered on each connection, for timeouts that strike mid-body. */
@@ -94,7 +94,7 @@ export class HostServer extends EventEmitter<HostServerEvents> {
     if (!Number.isSafeInteger(this.maxBodyBytes) || this.maxBodyBytes < 0) {
       throw new ServerOptionError('--max-body', String(opts.maxBodyBytes), 'must be a byte count');
     }
-    this.logger = opts.logger ?? silentLogger();
+    this.logger = opts.logger ?? SILENT_LOGGER;
     this.accessLogger = opts.accessLogger;
 
     const headersTimeout = opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;

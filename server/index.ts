@@ -25,5 +25,6 @@ export {
 } from './temperature-reading.ts';
 export { DEFAULT_METHODS } from './http-method.ts';
 export { formatAccessLine, type AccessLogEntry } from './access-log.ts';
-export { HttpError, PortInUseError, ServerOptionError, StorageError } from './errors.ts';
+export { HttpError, PortInUseError, ServerError, ServerOptionError, StorageError } from './errors.ts';
+export { SILENT_LOGGER, stderrLogger, type ServerLogger } from './log.ts';
 export { parseServerArgs, SERVER_USAGE, type ServerCliOptions } from './cli-args.ts';

@@ -3,21 +3,19 @@
  * belong to other modules (network, Wi-Fi, servers, scenarios) are parsed here into plain values
  * and handed to those modules; their detailed checks live with them.
  */
-import { parseApSpec as parseAp, type ApConfig } from './cyw43/radio.ts';
+import type { CpuEngineKind } from './cpu/engine.ts';
+import type { ApConfig } from './cyw43/radio.ts';
 import { UsageError } from './errors.ts';
 import { parseTraceAreas, TRACE_AREAS } from './log.ts';
-import { parseBandwidth, parseForwardSpec, parseHostSpec, parseLatency, parseLoss, parseMapSpec, parsePcapPath } from './net/policy.ts';
+import { parseApSpec as parseAp, parseForwardSpec, parseHostSpec, parseMapSpec } from './session/specs.ts';
 
 export type ConsoleChoice = 'usb' | 'uart0' | 'uart1' | 'all';
-export type CpuMode = 'interp' | 'jit' | 'check';
 
 export interface FileSpec {
   local: string;
   /** Board path, absolute. */
   remote: string;
 }
-
-export type ApSpec = ApConfig;
 
 export interface CliOptions {
   script: string | null;
@@ -33,7 +31,7 @@ export interface CliOptions {
   trace: string[];
   /** null: USB CDC and UART0 together (the default). */
   console: ConsoleChoice | null;
-  cpu: CpuMode | null;
+  cpu: CpuEngineKind | null;
   pty: string | null;
   // sim/net (specs checked by its parsers; passed on as written)
   map: string[];
@@ -48,7 +46,7 @@ export interface CliOptions {
   /** kbit/s. */
   bandwidth: number | null;
   // sim/cyw43
-  ap: ApSpec[];
+  ap: ApConfig[];
   // server/
   serverPort: number | null;
   noServer: boolean;
@@ -146,12 +144,41 @@ export function parseFileSpec(v: string): FileSpec {
   return { local, remote: r };
 }
 
-/** `SSID[:PASSWORD]` (sim/cyw43's parser: open without a password, WPA2 with one). */
-export function parseApSpec(v: string): ApSpec {
+/** `SSID[:PASSWORD]` (the session's parser: open without a password, WPA2 with one). */
+export function parseApSpec(v: string): ApConfig {
   return parseAp(v);
 }
 
-/** Run one of sim/net's parsers: they throw UsageError naming the flag and the expected form. */
+// The link flags: a number in a range, named in the error.
+function parseNumber(flag: string, text: string, min: number, max: number, unit: string): number {
+  const t = String(text).trim().replace(/%$/, '');
+  const n = Number(t);
+  if (t === '' || !Number.isFinite(n) || n < min || n > max) {
+    throw new UsageError(`${flag} '${text}': expected a number of ${unit} from ${min} to ${max}`);
+  }
+  return n;
+}
+
+/** `--latency MS` (one-way, per direction). */
+export function parseLatency(text: string): number {
+  return parseNumber('--latency', text, 0, 60_000, 'milliseconds');
+}
+/** `--loss PERCENT`. */
+export function parseLoss(text: string): number {
+  return parseNumber('--loss', text, 0, 100, 'percent');
+}
+/** `--bandwidth KBPS` (kbit/s). */
+export function parseBandwidth(text: string): number {
+  const n = parseNumber('--bandwidth', text, 1, 10_000_000, 'kbit/s');
+  return n;
+}
+/** `--pcap FILE`. */
+export function parsePcapPath(text: string): string {
+  if (!text || !text.trim()) throw new UsageError('--pcap needs a file name');
+  return text;
+}
+
+/** Run one of the session's spec parsers: they throw UsageError naming the flag and the expected form. */
 function checked<T>(parse: (v: string) => T, v: string): T {
   return parse(v);
 }
@@ -242,7 +269,7 @@ export const OPTIONS: OptionSpec[] = [
     example: '--cpu jit',
     apply: (o, v) => {
       if (!['interp', 'jit', 'check'].includes(v)) bad('--cpu', v, 'expected interp, jit or check', '--cpu jit');
-      o.cpu = v as CpuMode;
+      o.cpu = v as CpuEngineKind;
     },
   },
   {

@@ -11,6 +11,7 @@ import { ClockPolicy } from './clock-policy.ts';
 import type { BoardContext, BoardDevice, BoardEvent } from './device.ts';
 import { MultiCore, type Core } from './multicore.ts';
 import { PollSkipper } from './poll-skip.ts';
+import { TextWaiters } from './text-waiters.ts';
 import { SpiFlash } from './spi-flash.ts';
 import { Rosc } from './rosc.ts';
 import { IoQspi, XipSsi } from './ssi.ts';
@@ -21,7 +22,7 @@ import { UsbCdcHost } from './usb-cdc-host.ts';
 export type ConsoleSource = 'usb' | 'uart0' | 'uart1';
 export type ConsoleTarget = ConsoleSource | 'auto';
 
-export interface PicoWOptions {
+export interface PicoWBoardOptions {
   /** A UF2 path, its bytes, or an already parsed image. */
   firmware: string | Uint8Array | Uf2Image;
   /** Board name: seeds the flash unique ID (and so the MAC) unless `uniqueId` is given. */
@@ -75,14 +76,6 @@ const SINGLE_QUANTUM = 32768;
 /** Alarms passed in one go for a loop waiting on a register (PollSkipper.watch). */
 const MAX_WATCHED_SKIPS = 4096;
 
-interface Waiter {
-  test: RegExp | string;
-  from: number;
-  resolve: (text: string) => void;
-  reject: (e: Error) => void;
-  timer: NodeJS.Timeout | null;
-}
-
 export class BoardHaltedError extends PicowSimError {
   constructor(message: string) {
     super(message, 1);
@@ -114,7 +107,7 @@ function parseUniqueId(id: Uint8Array | string): Uint8Array {
  *
  * Events: 'console' (bytes, source), 'event' (BoardEvent), 'usb-ready' (the CDC port opened).
  */
-export class PicoW extends EventEmitter {
+export class PicoWBoard extends EventEmitter {
   readonly name: string;
   readonly logger: Logger;
   readonly uniqueId: Uint8Array;
@@ -150,10 +143,13 @@ export class PicoW extends EventEmitter {
   private bootselPressed: boolean;
   private text = '';
   private readonly decoder = new TextDecoder('utf-8');
-  private readonly waiters = new Set<Waiter>();
+  private readonly waiters = new TextWaiters(
+    () => this.text,
+    (test, timeoutMs) => new OutputTimeoutError(`timed out after ${timeoutMs} ms waiting for ${String(test)}; last output: ${JSON.stringify(this.text.slice(-300))}`),
+  );
   private disposed = false;
 
-  private constructor(image: Uf2Image, opts: PicoWOptions) {
+  private constructor(image: Uf2Image, opts: PicoWBoardOptions) {
     super();
     this.name = opts.name ?? 'picow';
     this.logger = opts.logger ?? silentLogger();
@@ -187,11 +183,11 @@ export class PicoW extends EventEmitter {
   }
 
   /** Load a firmware image and build the board (powered, not yet running). */
-  static async create(opts: PicoWOptions): Promise<PicoW> {
+  static async create(opts: PicoWBoardOptions): Promise<PicoWBoard> {
     const fw = opts.firmware;
     const image =
       typeof fw === 'string' ? loadUf2File(fw) : fw instanceof Uint8Array ? parseUf2(fw, '<firmware bytes>') : fw;
-    return new PicoW(image, opts);
+    return new PicoWBoard(image, opts);
   }
 
   get hostIo(): HostIo {
@@ -351,13 +347,13 @@ export class PicoW extends EventEmitter {
     this.halted = e;
     this.running = false;
     this.emitEvent(e);
-    this.failWaiters(new BoardHaltedError(describeHalt(e)));
+    this.waiters.failAll(new BoardHaltedError(describeHalt(e)));
   }
 
   private consoleOut(bytes: Uint8Array, source: ConsoleSource): void {
     this.text += this.decoder.decode(bytes, { stream: true });
     this.emit('console', bytes, source);
-    if (this.waiters.size) this.checkWaiters();
+    if (this.waiters.size) this.waiters.check();
   }
 
   /** Send bytes to the board's console: USB CDC when the device is up, else UART0. */
@@ -633,52 +629,17 @@ export class PicoW extends EventEmitter {
    * when the board halts. Resolves with the output from `from` to the end of the match.
    */
   waitForOutput(test: string | RegExp, opts: { timeoutMs?: number; from?: number } = {}): Promise<string> {
-    const timeoutMs = opts.timeoutMs ?? 30_000;
-    return new Promise((resolve, reject) => {
-      const w: Waiter = { test, from: opts.from ?? 0, resolve, reject, timer: null };
-      w.timer = setTimeout(() => {
-        this.waiters.delete(w);
-        const tail = this.text.slice(-300);
-        reject(new OutputTimeoutError(`timed out after ${timeoutMs} ms waiting for ${String(test)}; last output: ${JSON.stringify(tail)}`));
-      }, timeoutMs);
-      this.waiters.add(w);
-      this.checkWaiters();
-      if (this.halted && this.waiters.has(w)) this.failWaiters(new BoardHaltedError(describeHalt(this.halted)));
-    });
-  }
-
-  private checkWaiters(): void {
-    for (const w of this.waiters) {
-      const hay = this.text.slice(w.from);
-      let end = -1;
-      if (typeof w.test === 'string') {
-        const i = hay.indexOf(w.test);
-        if (i >= 0) end = i + w.test.length;
-      } else {
-        const m = w.test.exec(hay);
-        if (m) end = m.index + m[0].length;
-      }
-      if (end >= 0) {
-        this.waiters.delete(w);
-        if (w.timer) clearTimeout(w.timer);
-        w.resolve(hay.slice(0, end));
-      }
-    }
-  }
-
-  private failWaiters(e: Error): void {
-    for (const w of this.waiters) {
-      if (w.timer) clearTimeout(w.timer);
-      w.reject(e);
-    }
-    this.waiters.clear();
+    const from = opts.from ?? 0;
+    const p = this.waiters.add(test, opts.timeoutMs ?? 30_000, () => from);
+    if (this.halted) this.waiters.failAll(new BoardHaltedError(describeHalt(this.halted)));
+    return p;
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.stop();
     this.disposed = true;
-    this.failWaiters(new PicowSimError('the board was disposed', 1));
+    this.waiters.failAll(new PicowSimError('the board was disposed', 1));
     for (const d of this.devices) d.dispose?.();
     for (const u of this.uarts) u.dispose();
     this.removeAllListeners();

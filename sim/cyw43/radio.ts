@@ -84,20 +84,6 @@ export function makeAccessPoint(c: ApConfig): AccessPoint {
   };
 }
 
-/**
- * Parse the CLI form `SSID[:PASSWORD]` (the first ':' separates them). No password: an open
- * network; with one: WPA2-PSK.
- */
-export function parseApSpec(spec: string): ApConfig {
-  const i = spec.indexOf(':');
-  const ssid = i < 0 ? spec : spec.slice(0, i);
-  const password = i < 0 ? '' : spec.slice(i + 1);
-  if (!ssid) throw new UsageError(`--ap '${spec}': the SSID is empty (expected SSID[:PASSWORD])`);
-  const cfg: ApConfig = password ? { ssid, password, security: 'wpa2-psk' } : { ssid, security: 'open' };
-  makeAccessPoint(cfg); // validate now, with the user's spelling in the message
-  return cfg;
-}
-
 function isAccessPoint(c: ApConfig | AccessPoint): c is AccessPoint {
   return c.bssid instanceof Uint8Array && typeof c.password === 'string' && typeof c.rssi === 'number' && typeof c.channel === 'number' && c.security !== undefined;
 }

@@ -17,9 +17,6 @@ import { LinkConditioner } from './link-faults.ts';
 import { PcapWriter } from './pcap.ts';
 import {
   EgressPolicy,
-  parseForwardSpec,
-  parseHostSpec,
-  parseMapSpec,
   type ForwardRule,
   type HostEntry,
   type LinkFaults,
@@ -56,11 +53,11 @@ export interface VirtualNetworkOptions {
   hostIo?: HostIo;
   logger?: Logger;
   /** `--map` rules, as specs or parsed. */
-  maps?: (string | MapRule)[];
+  maps?: MapRule[];
   /** `--host` names, as specs or parsed. */
-  hosts?: (string | HostEntry)[];
+  hosts?: HostEntry[];
   /** `--forward` rules, as specs or parsed; listeners open in `start()`. */
-  forwards?: (string | ForwardRule)[];
+  forwards?: ForwardRule[];
   /** Let unmapped destinations through to the real network (default false). */
   allowInternet?: boolean;
   /** Whether 10.0.2.2:P reaches 127.0.0.1:P (default true). */
@@ -133,9 +130,9 @@ export class VirtualNetwork {
     this.now = o.now ?? Date.now;
     this.seed = o.seed ?? 1;
     this.faults = { ...(o.faults ?? {}) };
-    this.maps = (o.maps ?? []).map((m) => (typeof m === 'string' ? parseMapSpec(m) : m));
-    this.hosts = (o.hosts ?? []).map((h) => (typeof h === 'string' ? parseHostSpec(h) : h));
-    this.forwardRules = (o.forwards ?? []).map((f) => (typeof f === 'string' ? parseForwardSpec(f) : f));
+    this.maps = [...(o.maps ?? [])];
+    this.hosts = [...(o.hosts ?? [])];
+    this.forwardRules = [...(o.forwards ?? [])];
     this.policy = new EgressPolicy(this.maps, o.allowInternet ?? false, o.gatewayToLoopback ?? true);
     if (this.policy.allowInternet) this.log.warn('net', 'allow-internet: the board may reach any address on the real network');
 
@@ -193,8 +190,8 @@ export class VirtualNetwork {
   }
 
   /** Add a forward at run time. */
-  addForward(rule: ForwardRule | string): Promise<ActiveForward> {
-    return this.forwarder.listen(typeof rule === 'string' ? parseForwardSpec(rule) : rule);
+  addForward(rule: ForwardRule): Promise<ActiveForward> {
+    return this.forwarder.listen(rule);
   }
 
   get forwards(): ActiveForward[] {

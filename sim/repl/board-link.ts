@@ -1,14 +1,13 @@
 /**
- * The REPL client on a simulated board: the USB CDC console as a ByteStream, waiting for the
- * first prompt after power-on, and copying local files and folders onto the board.
+ * The REPL on a simulated board: the USB CDC console as a ByteStream for `ReplClient`, paste mode
+ * at the friendly REPL, and the local files and folders to copy onto the board.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BoardEvent } from '../board/device.ts';
-import type { ConsoleSource, PicoW as Board } from '../board/picow.ts';
+import type { ConsoleSource, PicoWBoard as Board } from '../board/picow.ts';
 import { UsageError } from '../errors.ts';
-import type { Logger } from '../log.ts';
-import { remotePath, type ReplClient } from './client.ts';
+import { remotePath } from './client.ts';
 import type { ByteStream } from './stream.ts';
 
 /** The board's USB CDC console (what a host's /dev/ttyACM0 would be). */
@@ -35,41 +34,28 @@ export function usbStream(board: Board): ByteStream {
   };
 }
 
+let pasteSeq = 0;
 /**
- * Wait for the friendly REPL after power-on, so that nothing interrupts the firmware while it
- * mounts its filesystem: a carriage return is queued for USB (delivered once the host side has
- * enumerated the CDC device) and the REPL answers it with `>>> `. Resolves false when the
- * deadline passed without one (the caller then tries the raw REPL anyway, which fails with a
- * clear message if there is no MicroPython).
+ * Run Python code at the friendly REPL through paste mode (Ctrl-E … Ctrl-D) and return what it
+ * printed between two unique markers (`\r\n` turned into `\n`). For boards driven at the
+ * friendly REPL (tests, benchmarks); the raw REPL is `ReplClient`'s.
  */
-export async function waitForFirstPrompt(board: Board, timeoutMs: number): Promise<boolean> {
-  const from = board.output.length;
-  board.writeConsole('\r', 'usb');
-  try {
-    await board.waitForOutput('>>> ', { timeoutMs, from });
-    return true;
-  } catch (e) {
-    if ((e as Error).name === 'OutputTimeoutError') return false;
-    throw e;
-  }
+export async function pasteRun(board: Board, code: string, timeoutMs = 60_000): Promise<string> {
+  const id = ++pasteSeq;
+  const begin = `<<B${id}>>`;
+  const end = `<<E${id}>>`;
+  const body = `print('<<B'+'${id}>>')\n${code}\nprint('<<E'+'${id}>>')\n`;
+  const mark = board.output.length;
+  board.writeConsole('\x05');
+  await board.waitForOutput('=== ', { from: mark, timeoutMs });
+  board.writeConsole(body.replace(/\n/g, '\r') + '\x04');
+  const out = await board.waitForOutput(new RegExp(`\\r\\n${escapeRegExp(end)}\\r\\n`), { from: mark, timeoutMs });
+  const i = out.lastIndexOf(begin + '\r\n');
+  return out.slice(i + begin.length + 2, out.length - end.length - 2).replace(/\r\n/g, '\n');
 }
 
-/**
- * Wait until the host side has enumerated the board's USB CDC device. Resolves false after
- * `timeoutMs` (firmware without USB, e.g. a C program with UART stdio). The board has no event
- * for this, so it is polled every 20 ms.
- */
-export function waitForUsb(board: Board, timeoutMs: number): Promise<boolean> {
-  if (board.usbReady) return Promise.resolve(true);
-  const t0 = Date.now();
-  return new Promise((resolve) => {
-    const iv = setInterval(() => {
-      if (board.usbReady || Date.now() - t0 > timeoutMs) {
-        clearInterval(iv);
-        resolve(board.usbReady);
-      }
-    }, 20);
-  });
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\<>]/g, '\\$&');
 }
 
 export interface UploadItem {
@@ -110,13 +96,4 @@ export function readLocalFile(path: string, what: string): Uint8Array {
   }
   if (!st.isFile()) throw new UsageError(`${path}: ${what} is not a file`);
   return new Uint8Array(readFileSync(path));
-}
-
-/** Copy files to the board, creating folders; logs one line per file at info level. */
-export async function uploadAll(client: ReplClient, items: UploadItem[], logger?: Logger): Promise<void> {
-  for (const it of items) {
-    const data = readLocalFile(it.local, 'file');
-    logger?.info('repl', `upload ${it.local} -> ${it.remote} (${data.length} bytes)`);
-    await client.writeFile(it.remote, data);
-  }
 }

@@ -6,7 +6,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import { PicowSimError } from '../errors.ts';
-import { parseForwardSpec, parseHostSpec, parseMapSpec, type LinkFaults } from '../net/policy.ts';
+import type { LinkFaults } from '../net/policy.ts';
+import { parseApSpec, parseForwardSpec, parseHostSpec, parseMapSpec } from '../session/specs.ts';
 import { parseIp } from '../net/wire/ipv4.ts';
 import { DEFAULT_ONEWIRE_PIN } from '../sensors/onewire-bus.ts';
 import { parseRom, type Resolution } from '../sensors/ds18b20.ts';
@@ -20,7 +21,7 @@ import {
   parseDuration,
   ScenarioError,
   TOP_LEVEL_KEYS,
-  type ApSecurity,
+  AP_SECURITY_WORDS,
   type ApSpec,
   type Ds18b20Spec,
   type Expectation,
@@ -257,9 +258,9 @@ export function parseScenario(text: string, file = 'scenario.yaml', opts: ParseO
     lib: top['lib'] ? c.listOrOne(top['lib']).map(path) : [],
     timeout: top['timeout'] ? c.duration(top['timeout']) : DEFAULT_TIMEOUT_SECONDS,
     aps,
-    maps: top['maps'] ? c.listOrOne(top['maps']).map((v) => c.wrap(v, () => parseMapSpec(c.str(v)))) : [],
-    hosts: top['hosts'] ? c.listOrOne(top['hosts']).map((v) => c.wrap(v, () => parseHostSpec(c.str(v)))) : [],
-    forwards: top['forwards'] ? c.listOrOne(top['forwards']).map((v) => c.wrap(v, () => parseForwardSpec(c.str(v)))) : [],
+    maps: top['maps'] ? c.listOrOne(top['maps']).map((v) => c.wrap(v, () => parseMapSpec(c.str(v), ''))) : [],
+    hosts: top['hosts'] ? c.listOrOne(top['hosts']).map((v) => c.wrap(v, () => parseHostSpec(c.str(v), ''))) : [],
+    forwards: top['forwards'] ? c.listOrOne(top['forwards']).map((v) => c.wrap(v, () => parseForwardSpec(c.str(v), ''))) : [],
     allowInternet: top['allow-internet'] ? c.bool(top['allow-internet']) : false,
     servers,
     sensors,
@@ -276,12 +277,9 @@ export function parseScenario(text: string, file = 'scenario.yaml', opts: ParseO
 
 function parseAp(c: Checker, v: Val): ApSpec {
   if (!c.isMap(v)) {
-    // Shorthand: "SSID" or "SSID:PASSWORD", like --ap.
-    const s = c.nonEmpty(v);
-    const i = s.indexOf(':');
-    const ssid = i < 0 ? s : s.slice(0, i);
-    const password = i < 0 ? '' : s.slice(i + 1);
-    return checkAp(c, v, { ssid, password, security: password ? DEFAULT_AP.security : 'open', channel: DEFAULT_AP.channel, rssi: DEFAULT_AP.rssi, up: true });
+    // Shorthand: "SSID" or "SSID:PASSWORD", like --ap (the same grammar).
+    const ap = c.wrap(v, () => parseApSpec(c.nonEmpty(v), ''));
+    return checkAp(c, v, { ssid: ap.ssid, password: ap.password ?? '', security: ap.security ?? 'open', channel: DEFAULT_AP.channel, rssi: DEFAULT_AP.rssi, up: true });
   }
   const f = c.fields(v, ['ssid', 'password', 'security', 'channel', 'rssi', 'up']);
   if (!f['ssid']) c.fail(v, 'an access point needs an ssid');
@@ -289,7 +287,7 @@ function parseAp(c: Checker, v: Val): ApSpec {
   const ap: ApSpec = {
     ssid: c.nonEmpty(f['ssid']),
     password,
-    security: f['security'] ? c.oneOf<ApSecurity>(f['security'], ['open', 'wpa2', 'wpa3']) : password ? DEFAULT_AP.security : 'open',
+    security: f['security'] ? AP_SECURITY_WORDS[c.oneOf(f['security'], Object.keys(AP_SECURITY_WORDS))]! : password ? DEFAULT_AP.security : 'open',
     channel: f['channel'] ? c.int(f['channel'], 1, 13) : DEFAULT_AP.channel,
     rssi: f['rssi'] ? c.int(f['rssi'], -100, 0) : DEFAULT_AP.rssi,
     up: f['up'] ? c.bool(f['up']) : true,
@@ -301,7 +299,7 @@ function checkAp(c: Checker, v: Val, ap: ApSpec): ApSpec {
   if (Buffer.byteLength(ap.ssid) > 32) c.fail(v, `SSID "${ap.ssid}" is longer than 32 bytes`);
   if (ap.security === 'open' && ap.password) c.fail(v, 'an open access point has no password');
   if (ap.security !== 'open' && (ap.password.length < 8 || ap.password.length > 63)) {
-    c.fail(v, `a ${ap.security.toUpperCase()} password has 8 to 63 characters`);
+    c.fail(v, `a ${ap.security === 'wpa3-sae' ? 'WPA3' : 'WPA2'} password has 8 to 63 characters`);
   }
   return ap;
 }

@@ -3,6 +3,7 @@
  * network, the embedded servers, sensor timelines, faults at simulated times, and expectations.
  * Times are simulated seconds since power-on.
  */
+import type { ApConfig, ApSecurity } from '../cyw43/radio.ts';
 import type { ForwardRule, HostEntry, LinkFaults, MapRule } from '../net/policy.ts';
 import type { Resolution } from '../sensors/ds18b20.ts';
 import type { Timeline, TimelineSpec } from '../sensors/timeline.ts';
@@ -28,10 +29,8 @@ export class ScenarioError extends UsageError {
   }
 }
 
-export type ApSecurity = 'open' | 'wpa2' | 'wpa3';
-
-export interface ApSpec {
-  ssid: string;
+/** An access point of the scenario: the radio's `ApConfig` with every field set, and whether it is on the air. */
+export interface ApSpec extends ApConfig {
   password: string;
   security: ApSecurity;
   channel: number;
@@ -39,6 +38,9 @@ export interface ApSpec {
   /** Whether the AP is up at power-on (faults switch it). */
   up: boolean;
 }
+
+/** The file's words for the security kinds (`security: wpa2`), and the radio's. */
+export const AP_SECURITY_WORDS: Readonly<Record<string, ApSecurity>> = { open: 'open', wpa2: 'wpa2-psk', wpa3: 'wpa3-sae' };
 
 export interface ServerSpec {
   /** Name used by faults and expectations (default `server`). */
@@ -177,7 +179,7 @@ export const DEFAULT_TIMEOUT_SECONDS = 60;
 export const DEFAULT_SERVER_PORT = 8080;
 export const DEFAULT_TOLERANCE = 0.5;
 export const DEFAULT_LAG_SECONDS = 2;
-export const DEFAULT_AP = { security: 'wpa2', channel: 6, rssi: -50 } as const;
+export const DEFAULT_AP = { security: 'wpa2-psk', channel: 6, rssi: -50 } as const;
 
 const UNIT_SECONDS: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, min: 60, h: 3600 };
 

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PicoW } from '../../sim/board/picow.ts';
-import { bootToPrompt, runPy } from '../helpers/board.ts';
+import type { PicoWBoard } from '../../sim/board/picow.ts';
+import { backToPrompt, bootToPrompt, runPy } from '../helpers/board.ts';
 import { e2eFirmware } from '../helpers/firmware.ts';
 
 const fw = e2eFirmware();
@@ -33,7 +33,7 @@ function ulpDiff(a: string, b: string): number {
 }
 
 describe.skipIf(!fw)('reference firmware boots and computes', () => {
-  let board: PicoW;
+  let board: PicoWBoard;
   beforeAll(async () => {
     board = await bootToPrompt(fw!);
   }, 120_000);
@@ -161,21 +161,17 @@ describe.skipIf(!fw)('reference firmware boots and computes', () => {
 
   it('keeps a file on the flash filesystem across soft reset and machine.reset()', async () => {
     await runPy(board, "f = open('keep.txt', 'w')\nf.write('persist 42')\nf.close()");
-    let mark = board.output.length;
+    const mark = board.output.length;
     board.writeConsole('\x04'); // soft reset at the friendly REPL
     await board.waitForOutput('>>> ', { from: mark });
     expect(await runPy(board, "print(open('keep.txt').read())")).toBe('persist 42\n');
-    mark = board.output.length;
     const resets: string[] = [];
     board.on('event', (e) => e.type === 'reset' && resets.push(e.reason));
     board.writeConsole("import machine; machine.reset()\r");
     const t0 = Date.now();
     while (!resets.length && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 10));
     expect(resets).toEqual(['watchdog']);
-    while (!board.usbReady && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 10));
-    mark = board.output.length;
-    board.writeConsole('\r');
-    await board.waitForOutput('>>> ', { from: mark });
+    await backToPrompt(board, 30_000);
     expect(await runPy(board, "import machine\nprint(open('keep.txt').read(), machine.reset_cause() == machine.WDT_RESET)")).toBe(
       'persist 42 True\n',
     );

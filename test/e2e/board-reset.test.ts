@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { BoardEvent } from '../../sim/board/device.ts';
-import type { PicoW } from '../../sim/board/picow.ts';
-import { bootToPrompt, runPy } from '../helpers/board.ts';
+import type { PicoWBoard } from '../../sim/board/picow.ts';
+import { backToPrompt, bootToPrompt, runPy } from '../helpers/board.ts';
 import { e2eFirmware } from '../helpers/firmware.ts';
 
 const fw = e2eFirmware();
 
-function nextEvent(board: PicoW, type: BoardEvent['type'], timeoutMs = 30_000): Promise<BoardEvent> {
+function nextEvent(board: PicoWBoard, type: BoardEvent['type'], timeoutMs = 30_000): Promise<BoardEvent> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`no '${type}' event within ${timeoutMs} ms`)), timeoutMs);
     const on = (e: BoardEvent) => {
@@ -26,10 +26,7 @@ describe.skipIf(!fw)('resets and BOOTSEL', () => {
       const reset = nextEvent(board, 'reset');
       board.writeConsole('from machine import WDT; w = WDT(timeout=200)\r');
       expect(await reset).toMatchObject({ type: 'reset', reason: 'watchdog' });
-      while (!board.usbReady) await new Promise((r) => setTimeout(r, 10));
-      const mark = board.output.length;
-      board.writeConsole('\r');
-      await board.waitForOutput('>>> ', { from: mark });
+      await backToPrompt(board);
       expect((await runPy(board, 'import machine\nprint(machine.reset_cause() == machine.WDT_RESET)')).trim()).toBe('True');
     } finally {
       board.dispose();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PicoW } from '../../sim/board/picow.ts';
+import type { PicoWBoard } from '../../sim/board/picow.ts';
 import { bootToPrompt, runPy } from '../helpers/board.ts';
 import { e2eFirmware } from '../helpers/firmware.ts';
 
@@ -11,7 +11,7 @@ function wrap(lines: string[]): string {
 }
 
 describe.skipIf(!fw)('_thread on core 1', () => {
-  let board: PicoW;
+  let board: PicoWBoard;
   beforeAll(async () => {
     board = await bootToPrompt(fw!);
   }, 120_000);

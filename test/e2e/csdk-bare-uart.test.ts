@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PicoW } from '../../sim/board/picow.ts';
+import { PicoWBoard } from '../../sim/board/picow.ts';
 import type { BoardEvent } from '../../sim/board/device.ts';
 import { runCli, type Run } from '../helpers/cli.ts';
 
@@ -151,7 +151,7 @@ describe.skipIf(!haveBinutils)('a bare UART-only program that returns from main'
   });
 
   it("the test API: waitForOutput sees UART0, on the 'uart0' console source, then the halt event", async () => {
-    const board = await PicoW.create({ firmware: uf2 });
+    const board = await PicoWBoard.create({ firmware: uf2 });
     try {
       const sources = new Set<string>();
       board.on('console', (_bytes: Uint8Array, source: string) => sources.add(source));

@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PicoW } from '../../sim/board/picow.ts';
+import { PicoWBoard } from '../../sim/board/picow.ts';
 import { Logger } from '../../sim/log.ts';
 import { runCli } from '../helpers/cli.ts';
 import { fromBinary, sealBoot2 } from '../helpers/uf2-builder.ts';
@@ -514,7 +514,7 @@ afterAll(() => {
 describe.skipIf(!haveGcc)('a bare-metal USB CDC ACM device with descriptors of its own', () => {
   it('the test API: enumerated from its descriptors, its line on the console, typed input echoed in upper case', async () => {
     const log: string[] = [];
-    const board = await PicoW.create({ firmware: uf2, logger: new Logger({ level: 'debug', sink: (l) => log.push(l) }) });
+    const board = await PicoWBoard.create({ firmware: uf2, logger: new Logger({ level: 'debug', sink: (l) => log.push(l) }) });
     try {
       const sources = new Set<string>();
       board.on('console', (_bytes: Uint8Array, source: string) => sources.add(source));

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PicoW } from '../../sim/board/picow.ts';
+import { PicoWBoard } from '../../sim/board/picow.ts';
 import type { BoardEvent } from '../../sim/board/device.ts';
 import { Cyw43439 } from '../../sim/cyw43/chip.ts';
 import { VirtualRadio } from '../../sim/cyw43/radio.ts';
@@ -21,7 +21,7 @@ interface Led {
   nanos: number;
 }
 
-let board: PicoW | null = null;
+let board: PicoWBoard | null = null;
 afterEach(() => {
   board?.dispose();
   board = null;
@@ -30,7 +30,7 @@ afterEach(() => {
 describe.skipIf(!blink)('picow_blink (C SDK) on the simulated Pico W', () => {
   it('toggles the LED at least 4 times in one simulated second, every 250 ms', async () => {
     const chip = new Cyw43439({ radio: new VirtualRadio() });
-    board = await PicoW.create({ firmware: blink!, devices: [chip] });
+    board = await PicoWBoard.create({ firmware: blink!, devices: [chip] });
     const leds: Led[] = [];
     const b = board;
     const eightChanges = new Promise<void>((res, rej) => {

@@ -3,7 +3,7 @@
  * machine and program variant): the LED blink and the UDP beacon that joins PicoW-Sim.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { PicoW } from '../../sim/board/picow.ts';
+import { PicoWBoard } from '../../sim/board/picow.ts';
 import { Cyw43439 } from '../../sim/cyw43/chip.ts';
 import { VirtualNetwork } from '../../sim/net/network.ts';
 import { cSdkProgram } from '../helpers/firmware.ts';
@@ -20,7 +20,7 @@ afterEach(async () => {
 describe.skipIf(!blink)('CYW43439 under a C SDK program: picow_blink', () => {
   it('toggles the LED through CYW43 GPIO 0 at least 4 times in one simulated second', async () => {
     const chip = new Cyw43439();
-    const board = await PicoW.create({ firmware: blink!, devices: [chip] });
+    const board = await PicoWBoard.create({ firmware: blink!, devices: [chip] });
     cleanup.push(() => board.dispose());
     // let cyw43_arch_init finish, then count one second
     await board.runFor(1e9);
@@ -41,7 +41,7 @@ describe.skipIf(!blink)('CYW43439 under a C SDK program: picow_blink', () => {
 describe.skipIf(!beacon)('CYW43439 under a C SDK program: picow_udp_beacon_background', () => {
   it('joins PicoW-Sim, gets a lease and broadcasts its packets through the station port', async () => {
     const chip = new Cyw43439({ identity: 'beacon-board' });
-    const board = await PicoW.create({ firmware: beacon!, devices: [chip], name: 'beacon-board' });
+    const board = await PicoWBoard.create({ firmware: beacon!, devices: [chip], name: 'beacon-board' });
     cleanup.push(() => board.dispose());
     const net = new VirtualNetwork({ clock: board.simClock, hostIo: board.hostIo });
     cleanup.push(() => net.close());

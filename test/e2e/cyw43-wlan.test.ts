@@ -4,7 +4,7 @@
  * the on-board LED, AP mode, and the book's setup() helper (with the virtual network for DHCP).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PicoW } from '../../sim/board/picow.ts';
+import type { PicoWBoard } from '../../sim/board/picow.ts';
 import { Cyw43439 } from '../../sim/cyw43/chip.ts';
 import { VirtualRadio } from '../../sim/cyw43/radio.ts';
 import { VirtualNetwork } from '../../sim/net/network.ts';
@@ -26,7 +26,7 @@ def wait_join(w, until=(2, 3)):
 `;
 
 describe.skipIf(!fw)('CYW43439 with the reference firmware: station', () => {
-  let board: PicoW;
+  let board: PicoWBoard;
   const radio = new VirtualRadio({ aps: [{ ssid: 'Home-WPA3', password: 'sae-secret', security: 'wpa3-sae', channel: 11, rssi: -63 }] });
   const chip = new Cyw43439({ radio });
 
@@ -175,7 +175,7 @@ describe.skipIf(!fw)('CYW43439 with the reference firmware: station', () => {
 });
 
 describe.skipIf(!fw)("CYW43439 with the reference firmware: the book's setup() helper", () => {
-  let board: PicoW;
+  let board: PicoWBoard;
   let net: VirtualNetwork;
   const chip = new Cyw43439({ identity: 'setup-helper-board' });
 

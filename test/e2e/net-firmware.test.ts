@@ -7,11 +7,12 @@ import { createHash } from 'node:crypto';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { connect, createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PicoW } from '../../sim/board/picow.ts';
+import type { PicoWBoard } from '../../sim/board/picow.ts';
 import { Cyw43439 } from '../../sim/cyw43/chip.ts';
 import { VirtualNetwork } from '../../sim/net/network.ts';
 import { bootToPrompt, runPy } from '../helpers/board.ts';
 import { e2eFirmware } from '../helpers/firmware.ts';
+import { parseForwardSpec, parseHostSpec, parseMapSpec } from '../../sim/session/specs.ts';
 
 const fw = e2eFirmware();
 
@@ -45,7 +46,7 @@ function requestThroughForward(hostPort: number, request: string): Promise<strin
 }
 
 describe.skipIf(!fw)('virtual network under the reference firmware', () => {
-  let board: PicoW;
+  let board: PicoWBoard;
   let chip: Cyw43439;
   let net: VirtualNetwork;
   let http: HttpServer;
@@ -89,9 +90,9 @@ describe.skipIf(!fw)('virtual network under the reference firmware', () => {
     net = new VirtualNetwork({
       clock: board.clock,
       hostIo: board.hostIo,
-      hosts: ['collector.lan=10.0.2.2', 'collector.local=10.0.2.2'],
-      maps: [`192.168.253.45:8080=127.0.0.1:${httpPort}`],
-      forwards: ['0:80'],
+      hosts: [parseHostSpec('collector.lan=10.0.2.2'), parseHostSpec('collector.local=10.0.2.2')],
+      maps: [parseMapSpec(`192.168.253.45:8080=127.0.0.1:${httpPort}`)],
+      forwards: [parseForwardSpec('0:80')],
     });
     await net.start();
     net.attach(chip.port);
@@ -256,7 +257,7 @@ print('done')`,
   }, 240_000);
 
   describe('a second board on the same LAN', () => {
-    let board2: PicoW;
+    let board2: PicoWBoard;
     beforeAll(async () => {
       const chip2 = new Cyw43439({ identity: 'net-e2e-2' });
       board2 = await bootToPrompt(fw!, { devices: [chip2], name: 'net-e2e-2' });

@@ -3,7 +3,7 @@
  * conversion, ADC0 voltages, and the onewire/ds18x20 modules against DS18B20 devices on GP22.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PicoW } from '../../sim/board/picow.ts';
+import type { PicoWBoard } from '../../sim/board/picow.ts';
 import { Ds18b20 } from '../../sim/sensors/ds18b20.ts';
 import { OneWireBus } from '../../sim/sensors/onewire-bus.ts';
 import { AdcSensors } from '../../sim/sensors/temperature-adc.ts';
@@ -16,7 +16,7 @@ const fw = e2eFirmware();
 const STEP_C = 3.3 / 4095 / 0.001721;
 
 describe.skipIf(!fw)('sensors under the reference firmware', () => {
-  let board: PicoW;
+  let board: PicoWBoard;
   const adc = new AdcSensors({ temperature: constant(23.5), channels: [constant(1.2)] });
   const devices = [
     new Ds18b20({ serial: 0x0000_1122_3344, temperature: constant(21.3), resolution: 12 }),

@@ -1,41 +1,26 @@
-import { PicoW, type PicoWOptions } from '../../sim/board/picow.ts';
+import type { PicoWBoard, PicoWBoardOptions } from '../../sim/board/picow.ts';
+import { bootBoard, bootToPrompt as sessionBootToPrompt } from '../../sim/session/program.ts';
 
-/** Boot a board from `firmware` and wait for the friendly REPL prompt on USB. */
-export async function bootToPrompt(firmware: string, opts: Partial<PicoWOptions> = {}, timeoutMs = 60_000): Promise<PicoW> {
-  const board = await PicoW.create({ firmware, ...opts });
-  board.start();
-  await waitUsb(board, timeoutMs);
-  const mark = board.output.length;
-  board.writeConsole('\r');
-  await board.waitForOutput('>>> ', { from: mark, timeoutMs });
+export { pasteRun as runPy } from '../../sim/repl/board-link.ts';
+
+/** Boot a board from `firmware` and wait for the friendly REPL prompt on USB (the session layer's boot). */
+export function bootToPrompt(firmware: string, opts: Partial<PicoWBoardOptions> = {}, timeoutMs = 60_000): Promise<PicoWBoard> {
+  return bootBoard({ firmware, ...opts }, timeoutMs);
+}
+
+/** After a reset (or on a board started by hand): wait for USB and the prompt again, as at power-on. */
+export async function backToPrompt(board: PicoWBoard, timeoutMs = 60_000): Promise<PicoWBoard> {
+  const booted = await sessionBootToPrompt(board, { timeoutMs });
+  if (!booted.prompt) throw new Error(`no prompt within ${timeoutMs} ms (usb ${booted.usb}); output so far: ${JSON.stringify(board.output.slice(-300))}`);
   return board;
 }
 
-export async function waitUsb(board: PicoW, timeoutMs: number): Promise<void> {
-  await board.whenUsbReady(timeoutMs).catch((e: Error) => {
-    throw new Error(`${e.message}; output so far: ${JSON.stringify(board.output)}`);
-  });
-}
-
-let seq = 0;
-/**
- * Run Python code at the friendly REPL through paste mode (Ctrl-E ... Ctrl-D) and return what
- * it printed between two unique markers.
- */
-export async function runPy(board: PicoW, code: string, timeoutMs = 60_000): Promise<string> {
-  const id = ++seq;
-  const begin = `<<B${id}>>`;
-  const end = `<<E${id}>>`;
-  const body = `print('<<B'+'${id}>>')\n${code}\nprint('<<E'+'${id}>>')\n`;
-  const mark = board.output.length;
-  board.writeConsole('\x05');
-  await board.waitForOutput('=== ', { from: mark, timeoutMs });
-  board.writeConsole(body.replace(/\n/g, '\r') + '\x04');
-  const out = await board.waitForOutput(new RegExp(`\\r\\n${escape(end)}\\r\\n`), { from: mark, timeoutMs });
-  const i = out.lastIndexOf(begin + '\r\n');
-  return out.slice(i + begin.length + 2, out.length - end.length - 2).replace(/\r\n/g, '\n');
-}
-
-function escape(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\<>]/g, '\\$&');
-}
+/** MicroPython that joins the default access point PicoW-Sim (up to 30 s) as `w`. */
+export const JOIN_PICOW_SIM = `import network, time
+w = network.WLAN(network.STA_IF)
+w.active(True)
+w.connect('PicoW-Sim', 'picowsim')
+t0 = time.ticks_ms()
+while w.status() != 3 and time.ticks_diff(time.ticks_ms(), t0) < 30000:
+    time.sleep_ms(50)
+`;

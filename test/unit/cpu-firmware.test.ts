@@ -5,16 +5,16 @@
  * Needs a firmware (PICOW_FIRMWARE); skipped otherwise.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { PicoW } from '../../sim/board/picow.ts';
+import { PicoWBoard } from '../../sim/board/picow.ts';
 import { formatCpuStats } from '../../sim/cpu/engine.ts';
-import { bootToPrompt, runPy } from '../helpers/board.ts';
+import { backToPrompt, bootToPrompt, runPy } from '../helpers/board.ts';
 import { e2eFirmware } from '../helpers/firmware.ts';
 
 const fw = e2eFirmware();
 
 
 /** Record (nanos, return PC, exception number) at every exception entry of core 0. */
-function recordExceptions(board: PicoW, log: string[]): void {
+function recordExceptions(board: PicoWBoard, log: string[]): void {
   const core = board.mcu.core;
   const entry = core.exceptionEntry.bind(core);
   core.exceptionEntry = (n: number): void => {
@@ -24,7 +24,7 @@ function recordExceptions(board: PicoW, log: string[]): void {
 }
 
 describe.skipIf(!fw)('reference firmware on the CPU engines', () => {
-  const boards: PicoW[] = [];
+  const boards: PicoWBoard[] = [];
   afterAll(() => boards.forEach((b) => b.dispose()));
 
   it('interp and jit take the same interrupts at the same simulated times during boot', async () => {
@@ -38,7 +38,7 @@ describe.skipIf(!fw)('reference firmware on the CPU engines', () => {
       { name: 'table', cpu: 'jit', warmupCycles: 1e12 },
     ] as const;
     for (const run of runs) {
-      const board = await PicoW.create({ firmware: fw!, cpu: run.cpu, hotThreshold: 64, warmupCycles: run.warmupCycles });
+      const board = await PicoWBoard.create({ firmware: fw!, cpu: run.cpu, hotThreshold: 64, warmupCycles: run.warmupCycles });
       boards.push(board);
       const log: string[] = [];
       recordExceptions(board, log);
@@ -59,12 +59,9 @@ describe.skipIf(!fw)('reference firmware on the CPU engines', () => {
   }, 180_000);
 
   it('boots to the REPL and runs a workload in check mode with zero divergences', async () => {
-    const board = await PicoW.create({ firmware: fw!, cpu: 'check' });
+    const board = await PicoWBoard.create({ firmware: fw!, cpu: 'check' });
     boards.push(board);
-    board.start();
-    const mark = board.output.length;
-    await new Promise((r) => setTimeout(r, 0));
-    const b2 = await bootToPromptOn(board, mark);
+    const b2 = await backToPrompt(board, 240_000);
     const out = await runPy(
       b2,
       [
@@ -104,14 +101,4 @@ describe.skipIf(!fw)('reference firmware on the CPU engines', () => {
   }, 300_000);
 });
 
-async function bootToPromptOn(board: PicoW, mark: number): Promise<PicoW> {
-  const t0 = Date.now();
-  while (!board.usbReady) {
-    if (Date.now() - t0 > 240_000) throw new Error('USB never enumerated');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  board.writeConsole('\r');
-  await board.waitForOutput('>>> ', { from: mark, timeoutMs: 240_000 });
-  return board;
-}
 void bootToPrompt;

@@ -11,7 +11,8 @@ import {
   wireToValue,
   type GspiFunctions,
 } from '../../sim/cyw43/gspi.ts';
-import { DEFAULT_APS, makeAccessPoint, parseApSpec, VirtualRadio } from '../../sim/cyw43/radio.ts';
+import { DEFAULT_APS, makeAccessPoint, VirtualRadio } from '../../sim/cyw43/radio.ts';
+import { parseApSpec } from '../../sim/session/specs.ts';
 import { encodeSdpcmFrame, parseSdpcmHeader, SdpcmLink } from '../../sim/cyw43/sdpcm.ts';
 import { silentLogger } from '../../sim/log.ts';
 import { UsageError } from '../../sim/errors.ts';

@@ -7,6 +7,7 @@ import { VirtualNetwork } from '../../sim/net/network.ts';
 import { ManualClock } from '../../sim/time.ts';
 import { FakeBoard, GW_MAC } from '../helpers/net-board.ts';
 import { BCAST, dhcp, dnsQuery, eth, icmpEcho, ip, ipv4, udp } from '../helpers/net-packets.ts';
+import { parseHostSpec } from '../../sim/session/specs.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'picow-net-pcap-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -16,7 +17,7 @@ const hasTshark = spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status
 /** Capture a small conversation: ARP, DHCP, DNS, ICMP, a refused TCP SYN. */
 async function capture(file: string, faults = {}) {
   const clock = new ManualClock();
-  const net = new VirtualNetwork({ clock, pcapFile: file, hosts: ['collector.local=10.0.2.2'], faults });
+  const net = new VirtualNetwork({ clock, pcapFile: file, hosts: [parseHostSpec('collector.local=10.0.2.2')], faults });
   const board = new FakeBoard(clock, '28:cd:c1:00:00:01');
   net.attach(board.port);
   board.arpRequest('10.0.2.2');

@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../sim/errors.ts';
-import {
-  EgressPolicy,
-  parseBandwidth,
-  parseForwardSpec,
-  parseHostSpec,
-  parseLatency,
-  parseLoss,
-  parseMapSpec,
-  parsePcapPath,
-} from '../../sim/net/policy.ts';
+import { parseBandwidth, parseLatency, parseLoss, parsePcapPath } from '../../sim/cli-options.ts';
+import { EgressPolicy } from '../../sim/net/policy.ts';
+import { parseForwardSpec, parseHostSpec, parseMapSpec } from '../../sim/session/specs.ts';
 import { ip } from '../helpers/net-packets.ts';
 
 describe('flag parsers', () => {

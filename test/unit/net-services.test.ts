@@ -5,6 +5,7 @@ import { VirtualNetwork, type VirtualNetworkOptions } from '../../sim/net/networ
 import { ManualClock } from '../../sim/time.ts';
 import { CountingHostIo, FakeBoard, GW_MAC, until } from '../helpers/net-board.ts';
 import { arp, BCAST, dhcp, dhcpOptions, dhcpYiaddr, dnsQuery, eth, icmpEcho, ip, ipBytes, ipStr, ipv4, mac, udp } from '../helpers/net-packets.ts';
+import { parseHostSpec, parseMapSpec } from '../../sim/session/specs.ts';
 
 const MS = 1_000_000;
 const nets: VirtualNetwork[] = [];
@@ -147,7 +148,7 @@ describe('DNS server', () => {
   }
 
   it('answers --host names, the NTP pool, and NXDOMAIN otherwise', () => {
-    const { board } = setup({ hosts: ['myserver.local=192.168.253.45'] });
+    const { board } = setup({ hosts: [parseHostSpec('myserver.local=192.168.253.45')] });
     query(board, 1, 'MyServer.Local');
     query(board, 2, 'example.com');
     query(board, 3, 'pool.ntp.org');
@@ -243,7 +244,7 @@ describe('UDP NAT', () => {
 
   it('follows --map and replies from the mapped address', async () => {
     const port = await echoServer();
-    const { board, clock } = setup({ maps: [`192.168.253.45:7000=127.0.0.1:${port}`] });
+    const { board, clock } = setup({ maps: [parseMapSpec(`192.168.253.45:7000=127.0.0.1:${port}`)] });
     board.udpSend('192.168.253.45', 40002, 7000, [1]);
     await until(() => board.inbox.some((d) => d.udp?.sp === 7000), clock, 'mapped UDP echo');
     const [r] = board.takeWhere((d) => d.udp?.sp === 7000);

@@ -4,6 +4,7 @@ import { VirtualNetwork, type VirtualNetworkOptions } from '../../sim/net/networ
 import { ManualClock } from '../../sim/time.ts';
 import { CountingHostIo, FakeBoard, pumpUntil, until, type BoardTcp } from '../helpers/net-board.ts';
 import { ip, tcp } from '../helpers/net-packets.ts';
+import { parseForwardSpec, parseMapSpec } from '../../sim/session/specs.ts';
 
 const nets: VirtualNetwork[] = [];
 const servers: Server[] = [];
@@ -76,7 +77,7 @@ describe('TCP NAT: outbound connections', () => {
 
   it('follows --map for a hard-coded address', async () => {
     const port = await server((s) => s.end('mapped'));
-    const { board, clock } = setup({ maps: [`192.168.253.45:8080=127.0.0.1:${port}`] });
+    const { board, clock } = setup({ maps: [parseMapSpec(`192.168.253.45:8080=127.0.0.1:${port}`)] });
     const c = board.connect('192.168.253.45', 8080);
     await until(() => c.finReceived, clock, 'data + FIN');
     expect(Buffer.from(c.received).toString()).toBe('mapped');
@@ -267,7 +268,7 @@ describe('TCP NAT: outbound connections', () => {
 
 describe('TCP NAT: inbound --forward', () => {
   it('carries a host client to a server on the board', async () => {
-    const { board, clock, net } = setup({ forwards: ['0:80'] });
+    const { board, clock, net } = setup({ forwards: [parseForwardSpec('0:80')] });
     const [fwd] = await net.start();
     board.listen(80, (c) => {
       c.write(Buffer.from('HTTP/1.0 200 OK\r\n\r\nfrom the board'));
@@ -292,7 +293,7 @@ describe('TCP NAT: inbound --forward', () => {
   });
 
   it('resets the host client when the board refuses the connection', async () => {
-    const { board, clock, net, hostIo } = setup({ forwards: ['0:81'] });
+    const { board, clock, net, hostIo } = setup({ forwards: [parseForwardSpec('0:81')] });
     const [fwd] = await net.start();
     const client = connect(fwd!.hostPort, '127.0.0.1');
     clients.push(client);
@@ -312,7 +313,7 @@ describe('TCP NAT: inbound --forward', () => {
 
   it('rejects a forward whose host port is taken with a clear error', async () => {
     const port = await server(() => undefined);
-    const { net } = setup({ forwards: [`${port}:80`] });
+    const { net } = setup({ forwards: [parseForwardSpec(`${port}:80`)] });
     await expect(net.start()).rejects.toThrow(`cannot listen on 127.0.0.1:${port}`);
   });
 });

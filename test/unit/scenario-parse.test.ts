@@ -60,7 +60,7 @@ describe('the complete example', () => {
     expect(s.lib).toEqual(['/proj/lib']);
     expect(s.timeout).toBe(600);
     expect(s.aps).toEqual([
-      { ssid: 'PicoW-Sim', password: 'picowsim', security: 'wpa2', channel: 6, rssi: -45, up: true },
+      { ssid: 'PicoW-Sim', password: 'picowsim', security: 'wpa2-psk', channel: 6, rssi: -45, up: true },
       { ssid: 'Wokwi-GUEST', password: '', security: 'open', channel: 6, rssi: -50, up: true },
     ]);
     expect(s.maps).toHaveLength(1);
@@ -149,6 +149,14 @@ describe('malformed scenarios name the key and its line', () => {
       expect(e.message).toBe(`test.yaml:${line}: ${key}: ${e.reason}`);
     });
   }
+
+  it('network entries are named by their key, never by a command-line flag', () => {
+    for (const text of ['maps:\n  - 10.0.0.1\n', 'hosts:\n  - collector\n', 'forwards:\n  - udp:53:53\n']) {
+      const e = errorOf(text);
+      expect(e.reason).toMatch(/^'[^']+': /);
+      expect(e.message).not.toMatch(/--(map|host|forward)/);
+    }
+  });
 
   it('invalid YAML and duplicate keys give the line', () => {
     const bad = errorOf('name: a\nexpect:\n  - serial: "open\n');

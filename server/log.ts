@@ -1,0 +1,19 @@
+/**
+ * What the servers log through. `server/` stands alone, so it takes any object with these
+ * methods (the simulator's `Logger` is one) and brings its own for the standalone command.
+ */
+export interface ServerLogger {
+  info(area: string, msg: string): void;
+  error(area: string, msg: string): void;
+}
+
+/** Logs nothing (the default). */
+export const SILENT_LOGGER: ServerLogger = { info() {}, error() {} };
+
+/** `[area] message` lines (errors as `[area] error: message`) on stderr: the standalone server's. */
+export function stderrLogger(write: (line: string) => void = (line) => void process.stderr.write(line + '\n')): ServerLogger {
+  return {
+    info: (area, msg) => write(`[${area}] ${msg}`),
+    error: (area, msg) => write(`[${area}] error: ${msg}`),
+  };
+}

@@ -1,0 +1,282 @@
+/**
+ * The command's run on a board (loaded by cli.ts once the arguments and the firmware are good):
+ * the world built by the session layer from the flags (cli-world.ts), then one of three modes —
+ * a script run as main.py, the console on a pty for tools, or the interactive terminal — until
+ * `--expect`, `--timeout`, the script's end, a halt or a signal.
+ */
+import { isAbsolute, relative } from 'node:path';
+import type { BoardEvent } from './board/device.ts';
+import { describeHalt, type PicoWBoard as Board, type ConsoleSource, type ConsoleTarget } from './board/picow.ts';
+import { loadUf2File } from './board/uf2.ts';
+import type { CliIo } from './cli.ts';
+import type { CliOptions } from './cli-options.ts';
+import { cliWorldOptions } from './cli-world.ts';
+import { PicowSimError, RunFailure } from './errors.ts';
+import type { Logger } from './log.ts';
+import { openPty, type PtyBridge } from './pty.ts';
+import type { UploadItem } from './repl/board-link.ts';
+import type { MainEnd } from './repl/monitor.ts';
+import { ConsoleDecoder, ExpectSet } from './session/console.ts';
+import { bootToPrompt, startMain, watchMain } from './session/program.ts';
+import { buildWorld } from './session/world.ts';
+
+const CTRL_X = 0x18;
+
+interface Ending {
+  code: number;
+  message: string | null;
+}
+
+export interface BoardRunContext {
+  /** The resolved UF2. */
+  firmware: string;
+  /** Files to copy besides the script (checked already). */
+  uploads: UploadItem[];
+  demo: boolean;
+  logger: Logger;
+  status: (line: string) => void;
+}
+
+/** Build the world, run the mode the flags ask for, and return the exit code. */
+export async function runOnBoard(opts: CliOptions, io: CliIo, c: BoardRunContext): Promise<number> {
+  const { logger, status } = c;
+  const image = loadUf2File(c.firmware); // a bad UF2 ends the run here, before anything starts
+  const world = await buildWorld(cliWorldOptions(opts, { image, logger, demo: c.demo, status }));
+  const run = new ConsoleRun(opts, io, world.board, logger);
+  try {
+    if (opts.script) {
+      status(`booting (firmware ${c.firmware})`);
+      runScriptMode(run, opts.script, c.uploads, status);
+    } else if (opts.pty) await ptyMode(run, opts.pty, status);
+    else terminalMode(run, status);
+    const end = await run.ended;
+    if (c.demo && end.code === 0) {
+      status("next: 'npm run sim -- my_script.py' runs your script, 'npm run sim -- --repl' opens the REPL");
+    }
+    if (end.message) {
+      if (end.code === 0) status(end.message);
+      else io.stderr.write(`${run.rawTty ? '\r\n' : '\n'}picow-sim: ${end.message}\n`);
+    } else if (run.rawTty) io.stderr.write('\r\n');
+    return end.code;
+  } finally {
+    await run.cleanup();
+    await world.close();
+  }
+}
+
+/**
+ * One run of the command on a board: where its console goes (`sink`), `--expect` and
+ * `--timeout`, how it ends (halt, fault, signal), and what to undo at the end.
+ */
+class ConsoleRun {
+  readonly ended: Promise<Ending>;
+  over = false;
+  rawTty = false;
+  /** Where shown console bytes go (terminal, or the pty); null: nowhere yet. */
+  sink: ((bytes: Uint8Array, source: ConsoleSource) => void) | null;
+  /** Held while a person or a tool is at the console: the board's time follows the wall clock. */
+  readonly holds: { release(): void }[] = [];
+  pty: PtyBridge | null = null;
+  readonly expect: ExpectSet;
+  readonly inputTarget: ConsoleTarget;
+  private readonly decoder = new ConsoleDecoder();
+  private finishRun!: (e: Ending) => void;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly onSignal: () => void;
+
+  constructor(
+    readonly opts: CliOptions,
+    readonly io: CliIo,
+    readonly board: Board,
+    readonly logger: Logger,
+  ) {
+    this.ended = new Promise<Ending>((r) => (this.finishRun = r));
+    this.expect = new ExpectSet(opts.expect);
+    this.inputTarget = opts.console === null || opts.console === 'all' ? 'auto' : opts.console;
+    this.sink = (bytes, s) => this.toTerminal(bytes, s);
+    board.on('console', (bytes: Uint8Array, s: ConsoleSource) => {
+      if (this.shown(s)) this.sink?.(bytes, s);
+    });
+    board.on('event', (e: BoardEvent) => this.onBoardEvent(e));
+    if (opts.timeout !== null) {
+      const secs = opts.timeout;
+      this.timer = setTimeout(
+        () => this.finish(1, `timed out after ${secs} s${this.expect.met ? '' : ` without seeing ${this.expect.missing()}`}`),
+        secs * 1000,
+      );
+    }
+    this.onSignal = () => this.finish(opts.pty ? 0 : 130, opts.pty ? null : 'interrupted');
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
+  }
+
+  /** Whether console `s` is shown (`--console`; default USB CDC and UART0). */
+  shown(s: ConsoleSource): boolean {
+    const c = this.opts.console;
+    return c === 'all' || (c === null ? s === 'usb' || s === 'uart0' : s === c);
+  }
+
+  finish(code: number, message: string | null = null): void {
+    if (this.over) return;
+    this.over = true;
+    this.finishRun({ code, message });
+  }
+
+  /** Shown text, checked against `--expect`. */
+  check(text: string): void {
+    if (!this.over && !this.expect.met && this.expect.feed(text)) this.finish(0, null);
+  }
+
+  toTerminal(bytes: Uint8Array, s: ConsoleSource): void {
+    this.io.stdout.write(bytes);
+    this.check(this.decoder.decode(bytes, s));
+  }
+
+  decode(bytes: Uint8Array, s: ConsoleSource): string {
+    return this.decoder.decode(bytes, s);
+  }
+
+  private onBoardEvent(e: BoardEvent): void {
+    if (e.type === 'halt') {
+      this.finish(e.exitCode ?? 0, `the program halted: ${describeHalt(e)}${e.exitCode !== null ? ` (exit code ${e.exitCode})` : ''}`);
+    } else if (e.type === 'bootsel' || e.type === 'fault') {
+      this.finish(1, e.type === 'fault' ? `the board faulted: ${e.message}` : describeHalt(e));
+    } else if (e.type === 'reset' && e.reason !== 'power-on') {
+      this.logger.info('board', `reset (${e.reason})`);
+    }
+  }
+
+  async cleanup(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+    const stdin = this.io.stdin;
+    if (this.rawTty) stdin.setRawMode(false);
+    stdin.pause();
+    stdin.removeAllListeners('data');
+    for (const h of this.holds.splice(0)) h.release();
+    if (this.pty) await this.pty.close();
+  }
+}
+
+/** Script mode: boot, copy the files and the script as main.py, run it, end with it. */
+function runScriptMode(run: ConsoleRun, script: string, uploads: UploadItem[], status: (m: string) => void): void {
+  // While the raw REPL uploads, USB output is protocol traffic: show only the UARTs.
+  run.sink = (bytes, s) => {
+    if (s !== 'usb') run.toTerminal(bytes, s);
+  };
+  const showUsb = run.shown('usb');
+  const out = (text: string): void => {
+    if (!showUsb) return;
+    run.io.stdout.write(text);
+    run.check(text);
+  };
+  const onEnd = (end: MainEnd): void => {
+    if (end.kind === 'exception') run.finish(1, `${script} raised an uncaught exception: ${end.summary}`);
+    else if (!run.expect.met) run.finish(1, `${script} finished without printing ${run.expect.missing()}`);
+    else run.finish(0, end.kind === 'soft-reboot' ? `${script} ended with a soft reboot` : null);
+  };
+  loadScript(run.board, script, uploads, run.logger, status, out, onEnd).catch((e: unknown) => {
+    if (e instanceof PicowSimError) run.finish(e.exitCode, e.message);
+    else run.finish(1, `internal error: ${e instanceof Error ? e.message : String(e)}`);
+  });
+}
+
+/** Boot to the prompt, upload, reset, watch main.py. Resolves when main.py is running. */
+async function loadScript(
+  board: Board,
+  script: string,
+  uploads: UploadItem[],
+  logger: Logger,
+  status: (m: string) => void,
+  out: (text: string) => void,
+  onEnd: (end: MainEnd) => void,
+): Promise<void> {
+  const booted = await bootToPrompt(board, { usbTimeoutMs: 20_000, timeoutMs: 30_000 });
+  if (!booted.usb) {
+    throw new RunFailure(
+      'the firmware has no USB serial console within 20 s, so there is no MicroPython REPL to copy the script through ' +
+        '(for a program without MicroPython, leave out the script)',
+    );
+  }
+  if (!booted.prompt) logger.info('repl', 'no MicroPython prompt seen after boot; trying the raw REPL anyway');
+  const items = [...uploads, { local: script, remote: '/main.py' }];
+  const first = await startMain(board, items, { logger, status, label: displayPath(script), holdName: 'raw REPL upload' });
+  // From here the USB console belongs to the program: pass it through the end-of-run monitor.
+  watchMain(board, first, out, onEnd);
+}
+
+/**
+ * `--pty PATH`: like a real board's /dev/ttyACM0, the pty appears once the firmware is up (a tool
+ * that connects while MicroPython is still booting would lose its Ctrl-C/Ctrl-A).
+ */
+async function ptyMode(run: ConsoleRun, path: string, status: (m: string) => void): Promise<void> {
+  const board = run.board;
+  run.sink = null;
+  const booted = await bootToPrompt(board, { timeoutMs: 15_000 });
+  if (!booted.prompt) run.logger.info('cli', 'no MicroPython prompt after boot; opening the pty anyway');
+  if (run.over) return;
+  run.holds.push(board.hostIo.begin('pty console'));
+  run.pty = await openPty(path, {
+    logger: run.logger,
+    onData: (bytes) => board.writeConsole(bytes, run.inputTarget),
+    onExit: (why) => run.finish(1, `the pty bridge ended: ${why}`),
+  });
+  const bridge = run.pty;
+  run.sink = (bytes, s) => {
+    bridge.write(bytes);
+    run.check(run.decode(bytes, s));
+  };
+  status(`console at ${bridge.path} — connect with: mpremote connect ${bridge.path} (Ctrl-C stops the simulator)`);
+}
+
+/** The interactive console in the terminal (or stdin piped in). */
+function terminalMode(run: ConsoleRun, status: (m: string) => void): void {
+  const board = run.board;
+  const stdin = run.io.stdin;
+  board.start();
+  const stdinHold = board.hostIo.begin(stdin.isTTY ? 'terminal' : 'stdin');
+  run.holds.push(stdinHold);
+  stdin.on('end', () => stdinHold.release()); // CI gives no stdin: then time may run ahead
+  if (stdin.isTTY) {
+    stdin.setRawMode(true);
+    run.rawTty = true;
+    status('MicroPython REPL on a simulated Pico W — Ctrl-X exits; Ctrl-C, Ctrl-D, Ctrl-E go to MicroPython');
+    // If no prompt shows soon after USB is up, press Enter for the user (as one does after
+    // opening a serial terminal on a real board). Cosmetic only: nothing waits on it.
+    if (run.inputTarget === 'auto' || run.inputTarget === 'usb') pressEnterIfSilent(run);
+  }
+  stdin.on('data', (chunk: Buffer) => {
+    const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (run.rawTty) {
+      const x = bytes.indexOf(CTRL_X);
+      if (x >= 0) {
+        if (x > 0) board.writeConsole(bytes.subarray(0, x), run.inputTarget);
+        run.finish(0, null);
+        return;
+      }
+    }
+    board.writeConsole(bytes, run.inputTarget);
+  });
+  stdin.resume();
+}
+
+/** 1.5 s after the board's USB port opened, press Enter unless a prompt showed. */
+function pressEnterIfSilent(run: ConsoleRun): void {
+  const board = run.board;
+  const later = (): void => {
+    const t = setTimeout(() => {
+      if (!run.over && !board.output.includes('>>> ')) board.writeConsole('\r', 'usb');
+    }, 1500);
+    t.unref();
+  };
+  if (board.usbReady) later();
+  else board.once('usb-ready', later);
+}
+
+/** A path as the user would type it: relative to the working folder when inside it. */
+function displayPath(p: string): string {
+  const rel = relative(process.cwd(), p);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : p;
+}
+

@@ -1,0 +1,96 @@
+/**
+ * Watching a board's console: bytes to text per source, `--expect` (every text of a set, in any
+ * order), and waiters for a text or a RegExp after the previous match (the test API's
+ * `waitForOutput`, on the board's `TextWaiters`).
+ */
+import type { ConsoleSource } from '../board/picow.ts';
+import { TextWaiters } from '../board/text-waiters.ts';
+import { RunFailure } from '../errors.ts';
+
+export { matchEnd } from '../board/text-waiters.ts';
+
+/** UTF-8 decoding of each console source apart (a character split across chunks stays whole). */
+export class ConsoleDecoder {
+  private readonly decoders = new Map<ConsoleSource, TextDecoder>();
+
+  decode(bytes: Uint8Array, source: ConsoleSource): string {
+    let d = this.decoders.get(source);
+    if (!d) this.decoders.set(source, (d = new TextDecoder()));
+    return d.decode(bytes, { stream: true });
+  }
+}
+
+/** Texts that must all show, in any order (`--expect`); each may span chunks. */
+export class ExpectSet {
+  private readonly pending: string[];
+  private readonly keep: number;
+  private seen = '';
+
+  constructor(texts: readonly string[]) {
+    this.pending = [...texts];
+    this.keep = Math.max(1, Math.max(0, ...texts.map((t) => t.length)) - 1);
+  }
+
+  /** Whether every text has shown. */
+  get met(): boolean {
+    return this.pending.length === 0;
+  }
+
+  /** Feed shown text; true once every text has shown. */
+  feed(text: string): boolean {
+    if (!this.pending.length) return true;
+    this.seen += text;
+    for (let i = this.pending.length - 1; i >= 0; i--) if (this.seen.includes(this.pending[i]!)) this.pending.splice(i, 1);
+    this.seen = this.seen.slice(-this.keep);
+    return this.pending.length === 0;
+  }
+
+  /** The texts not seen yet, quoted, for a message. */
+  missing(): string {
+    return this.pending.map((p) => JSON.stringify(p)).join(', ');
+  }
+}
+
+export class OutputTimeout extends RunFailure {}
+
+/**
+ * The console text shown so far, and waiters that each resolve with the text from the previous
+ * match (or the start) to the end of theirs.
+ */
+export class OutputLog {
+  private text = '';
+  private cursor = 0;
+  private failure: Error | null = null;
+  private readonly waiters = new TextWaiters(
+    () => this.text,
+    (test, timeoutMs) => new OutputTimeout(`timed out after ${timeoutMs} ms waiting for ${String(test)}; recent output: ${JSON.stringify(this.text.slice(-300))}`),
+  );
+
+  get output(): string {
+    return this.text;
+  }
+
+  clear(): void {
+    this.text = '';
+    this.cursor = 0;
+  }
+
+  append(s: string): void {
+    if (!s) return;
+    this.text += s;
+    this.waiters.check();
+  }
+
+  /** Wait for `test` after the previous match; rejects after `timeoutMs` or on `fail`. */
+  waitFor(test: string | RegExp, timeoutMs: number): Promise<string> {
+    const p = this.waiters.add(test, timeoutMs, () => this.cursor, (end) => (this.cursor += end));
+    if (this.failure) this.waiters.failAll(this.failure);
+    return p;
+  }
+
+  /** Reject every waiter, and (when `sticky`) every later one, with `e`. */
+  fail(e: Error, sticky = true): void {
+    if (sticky) this.failure = e;
+    this.waiters.failAll(e);
+  }
+}
