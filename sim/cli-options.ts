@@ -35,6 +35,8 @@ export interface CliOptions {
   console: ConsoleChoice | null;
   cpu: CpuMode | null;
   pty: string | null;
+  /** sim/ports: RFC 2217 port for the console (0: a free one). */
+  serialPort: number | null;
   // sim/net (specs checked by its parsers; passed on as written)
   map: string[];
   host: string[];
@@ -76,6 +78,7 @@ export function defaultOptions(): CliOptions {
     console: null,
     cpu: null,
     pty: null,
+    serialPort: null,
     map: [],
     host: [],
     forward: [],
@@ -118,6 +121,12 @@ function number(opt: string, v: string, example: string, min: number, max = Infi
   if (v.trim() === '' || !Number.isFinite(n)) bad(opt, v, 'not a number', example);
   if (n < min || n > max) bad(opt, v, max === Infinity ? `must be at least ${min}` : `must be between ${min} and ${max}`, example);
   return n;
+}
+
+/** A TCP port number for a server of ours: 0 (any free port) to 65535. */
+function tcpPort(opt: string, v: string, example: string): number {
+  if (!/^\d+$/.test(v.trim())) bad(opt, v, 'not a port number', example);
+  return number(opt, v, example, 0, 65535);
 }
 
 function boardPath(p: string): string {
@@ -223,6 +232,14 @@ export const OPTIONS: OptionSpec[] = [
       if (!v) bad('--pty', v, 'empty path', '--pty /tmp/picow');
       o.pty = v;
     },
+  },
+  {
+    name: '--serial-port',
+    arg: 'PORT',
+    group: 'Console',
+    help: 'serve the console as an RFC 2217 serial port on 127.0.0.1:PORT (0: a free port, printed) for mpremote, pyserial, Thonny, nc',
+    example: '--serial-port 4000',
+    apply: (o, v) => void (o.serialPort = tcpPort('--serial-port', v, '--serial-port 4000')),
   },
   // Firmware
   {

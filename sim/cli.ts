@@ -14,6 +14,7 @@ import { PicowSimError, RunFailure, UsageError } from './errors.ts';
 import { resolveFirmware } from './firmware.ts';
 import { Logger } from './log.ts';
 import { openPty, type PtyBridge } from './pty.ts';
+import type { SerialPortServer } from './ports/rfc2217.ts';
 import { folderItems, readLocalFile, uploadAll, usbStream, waitForFirstPrompt, waitForUsb, type UploadItem } from './repl/board-link.ts';
 import { ReplClient } from './repl/client.ts';
 import { MainRunMonitor, type MainEnd } from './repl/monitor.ts';
@@ -92,6 +93,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return result.exitCode;
   }
   if (opts.script && opts.pty) throw new UsageError('--pty is for interactive tools; it cannot be combined with a script');
+  if (opts.script && opts.serialPort !== null) {
+    throw new UsageError('--serial-port is for interactive tools; it cannot be combined with a script');
+  }
 
   // Check every local file before booting anything.
   const uploads: UploadItem[] = [];
@@ -205,6 +209,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   // clock policy's host I/O): sleeps take as long as on a real board and tools' timeouts hold.
   const holds: { release(): void }[] = [];
   let pty: PtyBridge | null = null;
+  let serialPort: SerialPortServer | null = null;
   const onSigint = (): void => finish(opts.pty ? 0 : 130, opts.pty ? null : 'interrupted');
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
@@ -218,6 +223,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     stdin.removeAllListeners('data');
     for (const h of holds.splice(0)) h.release();
     if (pty) await pty.close();
+    if (serialPort) await serialPort.close();
     await world.close();
   };
 
@@ -248,27 +254,49 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         if (e instanceof PicowSimError) finish(e.exitCode, e.message);
         else finish(1, `internal error: ${e instanceof Error ? e.message : String(e)}`);
       });
-    } else if (opts.pty) {
-      // Like a real board's /dev/ttyACM0, the pty appears once the firmware is up: a tool that
-      // connects while MicroPython is still booting would lose its Ctrl-C/Ctrl-A.
+    } else if (opts.pty || opts.serialPort !== null) {
+      // Like a real board's /dev/ttyACM0, the pty and the serial port appear once the firmware is
+      // up: a tool that connects while MicroPython is still booting would lose its Ctrl-C/Ctrl-A.
       sink = null;
       board.start();
       if (!(await waitForFirstPrompt(board, 15_000))) {
-        logger.info('cli', 'no MicroPython prompt after boot; opening the pty anyway');
+        logger.info('cli', 'no MicroPython prompt after boot; opening the console ports anyway');
       }
       if (over) return (await ended).code;
-      holds.push(board.hostIo.begin('pty console'));
-      pty = await openPty(opts.pty, {
-        logger,
-        onData: (bytes) => board.writeConsole(bytes, inputTarget),
-        onExit: (why) => finish(1, `the pty bridge ended: ${why}`),
-      });
-      const bridge = pty;
+      const outputs: ((bytes: Uint8Array) => void)[] = [];
+      if (opts.pty) {
+        holds.push(board.hostIo.begin('pty console'));
+        pty = await openPty(opts.pty, {
+          logger,
+          onData: (bytes) => board.writeConsole(bytes, inputTarget),
+          onExit: (why) => finish(1, `the pty bridge ended: ${why}`),
+        });
+        const bridge = pty;
+        outputs.push((bytes) => bridge.write(bytes));
+        status(`console at ${bridge.path} — connect with: mpremote connect ${bridge.path} (Ctrl-C stops the simulator)`);
+      }
+      if (opts.serialPort !== null) {
+        const { consoleLink } = await import('./ports/serial-link.ts');
+        const { startSerialPortServer } = await import('./ports/rfc2217.ts');
+        let hold: { release(): void } | null = null;
+        serialPort = await startSerialPortServer(consoleLink(board), {
+          port: opts.serialPort,
+          logger,
+          // A connected tool is host I/O: the board's waits then take their wall time.
+          onClient: (connected) => {
+            hold?.release();
+            hold = connected ? board.hostIo.begin('serial port client') : null;
+          },
+        });
+        holds.push({ release: () => hold?.release() });
+        status(
+          `console at rfc2217://localhost:${serialPort.port} — connect with: mpremote connect port:rfc2217://localhost:${serialPort.port} (Ctrl-C stops the simulator)`,
+        );
+      }
       sink = (bytes, s) => {
-        bridge.write(bytes);
+        for (const out of outputs) out(bytes);
         checkExpect(decode(bytes, s));
       };
-      status(`console at ${bridge.path} — connect with: mpremote connect ${bridge.path} (Ctrl-C stops the simulator)`);
     } else {
       board.start();
       const stdinHold = board.hostIo.begin(stdin.isTTY ? 'terminal' : 'stdin');

@@ -373,6 +373,27 @@ export class PicoW extends EventEmitter {
     this.wake();
   }
 
+  /**
+   * The host side of the USB serial port, as a host's CDC ACM driver drives it for a program that
+   * opened the port: line coding, DTR/RTS, break (requests wait until the port is open).
+   */
+  readonly usbControl = {
+    setLineCoding: (baudRate: number): void => {
+      this.usb?.setLineCoding(baudRate);
+      this.wake();
+    },
+    setControlLineState: (dtr: boolean, rts: boolean): void => {
+      this.usb?.setControlLineState(dtr, rts);
+      this.wake();
+    },
+    sendBreak: (on: boolean): void => {
+      this.usb?.sendBreak(on);
+      this.wake();
+    },
+    /** Console input the device has not taken yet. */
+    pendingInput: (): number => this.usb?.pending ?? 0,
+  };
+
   /** The USB CDC serial port is open (the firmware's USB device enumerated). */
   get usbReady(): boolean {
     return this.usb?.ready ?? false;
