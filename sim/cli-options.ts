@@ -37,6 +37,9 @@ export interface CliOptions {
   pty: string | null;
   /** sim/ports: RFC 2217 port for the console (0: a free one). */
   serialPort: number | null;
+  /** sim/ports: GDB remote protocol port (0: a free one); hold the board at reset until the debugger continues. */
+  gdb: number | null;
+  gdbWait: boolean;
   // sim/net (specs checked by its parsers; passed on as written)
   map: string[];
   host: string[];
@@ -79,6 +82,8 @@ export function defaultOptions(): CliOptions {
     cpu: null,
     pty: null,
     serialPort: null,
+    gdb: null,
+    gdbWait: false,
     map: [],
     host: [],
     forward: [],
@@ -98,7 +103,7 @@ export function defaultOptions(): CliOptions {
   };
 }
 
-type Group = 'Running a script' | 'Console' | 'Firmware' | 'Output' | 'Network' | 'Wi-Fi' | 'Servers' | 'Scenarios';
+type Group = 'Running a script' | 'Console' | 'Firmware' | 'Debugging' | 'Output' | 'Network' | 'Wi-Fi' | 'Servers' | 'Scenarios';
 
 interface OptionSpec {
   name: string;
@@ -240,6 +245,22 @@ export const OPTIONS: OptionSpec[] = [
     help: 'serve the console as an RFC 2217 serial port on 127.0.0.1:PORT (0: a free port, printed) for mpremote, pyserial, Thonny, nc',
     example: '--serial-port 4000',
     apply: (o, v) => void (o.serialPort = tcpPort('--serial-port', v, '--serial-port 4000')),
+  },
+  // Debugging
+  {
+    name: '--gdb',
+    arg: 'PORT',
+    group: 'Debugging',
+    help: 'serve the GDB remote protocol on 127.0.0.1:PORT (0: a free port, printed): both cores as threads, breakpoints, steps',
+    example: '--gdb 3333',
+    apply: (o, v) => void (o.gdb = tcpPort('--gdb', v, '--gdb 3333')),
+  },
+  {
+    name: '--gdb-wait',
+    group: 'Debugging',
+    help: 'with --gdb: hold the board at reset until the debugger continues it',
+    example: '--gdb 3333 --gdb-wait',
+    apply: (o) => void (o.gdbWait = true),
   },
   // Firmware
   {
@@ -531,7 +552,7 @@ export function helpText(version: string): string {
     '                  exception or an unmet --expect, 2 on bad arguments, a missing file or a bad firmware',
     '',
   );
-  const groups: Group[] = ['Running a script', 'Console', 'Firmware', 'Output', 'Network', 'Wi-Fi', 'Servers', 'Scenarios'];
+  const groups: Group[] = ['Running a script', 'Console', 'Firmware', 'Debugging', 'Output', 'Network', 'Wi-Fi', 'Servers', 'Scenarios'];
   for (const g of groups) {
     lines.push(`${g}:`);
     for (const o of OPTIONS.filter((x) => x.group === g)) {

@@ -15,6 +15,7 @@ import { resolveFirmware } from './firmware.ts';
 import { Logger } from './log.ts';
 import { openPty, type PtyBridge } from './pty.ts';
 import type { SerialPortServer } from './ports/rfc2217.ts';
+import type { GdbServer } from './ports/gdb-server.ts';
 import { folderItems, readLocalFile, uploadAll, usbStream, waitForFirstPrompt, waitForUsb, type UploadItem } from './repl/board-link.ts';
 import { ReplClient } from './repl/client.ts';
 import { MainRunMonitor, type MainEnd } from './repl/monitor.ts';
@@ -93,6 +94,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return result.exitCode;
   }
   if (opts.script && opts.pty) throw new UsageError('--pty is for interactive tools; it cannot be combined with a script');
+  if (opts.gdbWait && opts.gdb === null) throw new UsageError('--gdb-wait goes with --gdb PORT');
   if (opts.script && opts.serialPort !== null) {
     throw new UsageError('--serial-port is for interactive tools; it cannot be combined with a script');
   }
@@ -143,6 +145,20 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     status,
   });
   const board = world.board;
+  let gdb: GdbServer | null = null;
+  if (opts.gdb !== null) {
+    const { startGdbServer } = await import('./ports/gdb-server.ts');
+    try {
+      gdb = await startGdbServer(board, { port: opts.gdb, logger, wait: opts.gdbWait });
+    } catch (e) {
+      await world.close();
+      throw e;
+    }
+    status(
+      `GDB server on localhost:${gdb.port}${opts.gdbWait ? ', the board held at reset until the debugger continues' : ''} — ` +
+        `connect with: gdb-multiarch PROGRAM.elf -ex 'target remote localhost:${gdb.port}'`,
+    );
+  }
 
   const shown = (s: ConsoleSource): boolean =>
     opts.console === 'all' || (opts.console === null ? s === 'usb' || s === 'uart0' : s === opts.console);
@@ -224,6 +240,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     for (const h of holds.splice(0)) h.release();
     if (pty) await pty.close();
     if (serialPort) await serialPort.close();
+    if (gdb) await gdb.close();
     await world.close();
   };
 

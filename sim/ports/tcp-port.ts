@@ -71,8 +71,15 @@ export async function listenTcpPort(o: TcpPortOptions): Promise<TcpPort> {
     },
     close: () =>
       new Promise<void>((resolve) => {
-        current?.destroy();
-        server.close(() => resolve());
+        // What was written last (a debugger's exit reply) still goes out; a client that does not
+        // close its end is cut off after a second.
+        const last = current;
+        last?.end();
+        const t = setTimeout(() => last?.destroy(), 1000);
+        server.close(() => {
+          clearTimeout(t);
+          resolve();
+        });
       }),
   };
 }
