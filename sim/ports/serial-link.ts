@@ -49,3 +49,25 @@ export function consoleLink(board: Board): SerialLink {
     },
   };
 }
+
+/**
+ * UART0 or UART1 as a serial port (what a USB-serial adapter on its pins would be): the bytes the
+ * UART transmits, and bytes fed to its receiver. The line rate is the firmware's (its divisors):
+ * a client's baud request is answered with the UART's rate when it has one. A break needs the
+ * receiver's break detection, not modelled here, so it is answered but not sent.
+ */
+export function uartLink(board: Board, index: 0 | 1): SerialLink {
+  const source: ConsoleSource = index === 0 ? 'uart0' : 'uart1';
+  return {
+    name: `UART${index}`,
+    write: (bytes) => board.writeConsole(bytes, source),
+    onData: (cb) => {
+      const h = (bytes: Uint8Array, s: ConsoleSource): void => {
+        if (s === source) cb(bytes);
+      };
+      board.on('console', h);
+      return () => void board.off('console', h);
+    },
+    setBaudRate: (baud) => Math.round(board.uarts[index]?.baudRate ?? 0) || baud,
+  };
+}

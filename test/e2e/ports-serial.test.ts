@@ -148,9 +148,9 @@ describe.skipIf(!firmware)('--serial-port on the real firmware', () => {
   }, 60_000);
 });
 
-function open(): Promise<Socket> {
+function open(p = port): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1', () => resolve(s));
+    const s = connect(p, '127.0.0.1', () => resolve(s));
     s.on('error', reject);
   });
 }

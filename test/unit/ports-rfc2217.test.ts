@@ -2,10 +2,13 @@
  * The Telnet decoder and the RFC 2217 session, byte by byte against the RFCs (854, 855, 2217),
  * with a fake serial link that records what reached the board.
  */
+import { EventEmitter } from 'node:events';
+import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import type { PicoW } from '../../sim/board/picow.ts';
 import { silentLogger } from '../../sim/log.ts';
-import { Rfc2217Session } from '../../sim/ports/rfc2217.ts';
-import type { SerialLink } from '../../sim/ports/serial-link.ts';
+import { Rfc2217Session, startSerialPortServer } from '../../sim/ports/rfc2217.ts';
+import { uartLink, type SerialLink } from '../../sim/ports/serial-link.ts';
 import { escapeIac, TelnetDecoder } from '../../sim/ports/telnet.ts';
 
 const IAC = 255, SB = 250, SE = 240, WILL = 251, WONT = 252, DO = 253, DONT = 254;
@@ -120,5 +123,54 @@ describe('RFC 2217 session', () => {
     written.length = 0;
     s.receive(new TextEncoder().encode('ok'));
     expect(String.fromCharCode(...written)).toBe('ok');
+  });
+});
+
+/** The part of a board a UART link uses: its console events and input, UART1 at 9600 baud. */
+class FakeBoard extends EventEmitter {
+  readonly typed: { bytes: number[]; target: string }[] = [];
+  readonly uarts = [{ baudRate: 115200 }, { baudRate: 9600.4 }];
+  writeConsole(bytes: Uint8Array, target: string): void {
+    this.typed.push({ bytes: [...bytes], target });
+  }
+}
+
+function readUntil(s: Socket, n: number): Promise<number[]> {
+  const got: number[] = [];
+  return new Promise((resolve) => {
+    s.on('data', (b: Buffer) => {
+      got.push(...b);
+      if (got.length >= n) resolve(got);
+    });
+  });
+}
+
+describe('a UART served as an RFC 2217 port (uartLink over TCP)', () => {
+  it("moves the UART's bytes both ways with IAC doubled, answers the baud request with the UART's rate, ignores the console", async () => {
+    const board = new FakeBoard();
+    const server = await startSerialPortServer(uartLink(board as unknown as PicoW, 1), { port: 0, logger: silentLogger(), flag: '--uart1-port' });
+    const c = await new Promise<Socket>((resolve) => {
+      const s = connect(server.port, '127.0.0.1', () => resolve(s));
+    });
+    try {
+      const answer = readUntil(c, 10);
+      c.write(Buffer.from([IAC, SB, COM, 1, 0, 0, 0x25, 0x80, IAC, SE])); // 9600? the UART says 9600
+      expect(await answer).toEqual([IAC, SB, COM, 101, 0, 0, 0x25, 0x80, IAC, SE]);
+      c.removeAllListeners('data');
+      const out = readUntil(c, 4);
+      board.emit('console', Uint8Array.of(0x55), 'usb'); // the console: not this port's
+      board.emit('console', Uint8Array.of(0x41, 0xff, 0x42), 'uart1');
+      expect(await out).toEqual([0x41, 0xff, 0xff, 0x42]);
+      c.write(Buffer.from([0x61, IAC, IAC, 0x62]));
+      const deadline = Date.now() + 5000;
+      const typed = (): number[] => board.typed.flatMap((t) => t.bytes);
+      while (typed().length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(typed()).toEqual([0x61, 0xff, 0x62]);
+      expect(new Set(board.typed.map((t) => t.target))).toEqual(new Set(['uart1']));
+      expect(server.busy).toBe(true);
+    } finally {
+      c.destroy();
+      await server.close();
+    }
   });
 });
