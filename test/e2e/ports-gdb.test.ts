@@ -7,17 +7,14 @@
  * after the debugger detaches. Skips with a note without gcc, gdb-multiarch or a firmware.
  */
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, startCli, type Run } from '../helpers/cli.ts';
 import { e2eFirmware } from '../helpers/firmware.ts';
-import { fromBinary, sealBoot2 } from '../helpers/uf2-builder.ts';
+import { buildBareC, HAVE_ARM_GCC, type BareProgram } from '../helpers/bare-c.ts';
 
 const have = (tool: string): boolean => spawnSync(tool, ['--version'], { stdio: 'ignore' }).status === 0;
-const haveGcc = have('arm-none-eabi-gcc') && have('arm-none-eabi-objcopy');
+const haveGcc = HAVE_ARM_GCC;
 const haveGdb = have('gdb-multiarch');
 if (!haveGcc) console.log('ports-gdb: C program tests skipped, arm-none-eabi-gcc not found (Debian: apt-get install gcc-arm-none-eabi)');
 if (!haveGdb) console.log('ports-gdb: gdb session skipped, gdb-multiarch not found (Debian: apt-get install gdb-multiarch)');
@@ -121,39 +118,6 @@ __attribute__((section(".vectors"), used)) void (*const vectors[16])(void) = {
     [14] = fault_handler,
     [15] = fault_handler,
 };
-
-/* boot2 (§2.8.1): point VTOR at the vector table in XIP flash and enter it. */
-__asm__(
-    "  .pushsection .boot2, \"ax\"\n"
-    "  .thumb\n"
-    "  .global boot2_entry\n"
-    "  .thumb_func\n"
-    "boot2_entry:\n"
-    "  ldr r0, =vectors\n"
-    "  ldr r1, =0xe000ed08\n"
-    "  str r0, [r1]\n"
-    "  ldr r1, [r0]\n"
-    "  msr msp, r1\n"
-    "  ldr r1, [r0, #4]\n"
-    "  bx r1\n"
-    "  .ltorg\n"
-    "  .popsection\n");
-`;
-
-const LINKER_SCRIPT = `MEMORY {
-  FLASH (rx) : ORIGIN = 0x10000000, LENGTH = 2048K
-  RAM (rwx) : ORIGIN = 0x20000000, LENGTH = 256K
-}
-ENTRY(boot2_entry)
-SECTIONS {
-  .boot2 : { KEEP(*(.boot2)) . = 256; } > FLASH
-  .text : { KEEP(*(.vectors)) *(.text*) *(.rodata*) . = ALIGN(4); } > FLASH
-  .data : { __data_start = .; *(.ramfunc*) *(.data*) . = ALIGN(4); __data_end = .; } > RAM AT > FLASH
-  __data_load = LOADADDR(.data);
-  .bss (NOLOAD) : { __bss_start = .; *(.bss*) *(COMMON) . = ALIGN(4); __bss_end = .; } > RAM
-  __stack_top = 0x20042000;
-  /DISCARD/ : { *(.ARM.exidx*) *(.ARM.attributes) *(.comment) }
-}
 `;
 
 /** What the program returns: core 0's chain of add_step, plus scratch (set by the debugger), plus core 1's count minus 50. */
@@ -163,30 +127,16 @@ function expectedExit(scratch: number): number {
   return (c + scratch) & 0xff;
 }
 
-let dir = '';
+let program: BareProgram | null = null;
 let elf = '';
 let uf2 = '';
 beforeAll(() => {
   if (!haveGcc) return;
-  dir = mkdtempSync(join(tmpdir(), 'picow-gdb-'));
-  writeFileSync(join(dir, 'prog.c'), SOURCE);
-  writeFileSync(join(dir, 'link.ld'), LINKER_SCRIPT);
-  const run = (tool: string, args: string[]): void => {
-    const r = spawnSync(tool, args, { cwd: dir, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`${tool} ${args.join(' ')}: ${r.stderr}`);
-  };
-  run('arm-none-eabi-gcc', [
-    ...['-mcpu=cortex-m0plus', '-mthumb', '-Og', '-g', '-nostdlib', '-ffreestanding', '-Wall', '-Wextra'],
-    ...['-T', 'link.ld', 'prog.c', '-o', 'prog.elf'],
-  ]);
-  run('arm-none-eabi-objcopy', ['-O', 'binary', 'prog.elf', 'prog.bin']);
-  elf = join(dir, 'prog.elf');
-  uf2 = join(dir, 'prog.uf2');
-  writeFileSync(uf2, fromBinary(sealBoot2(new Uint8Array(readFileSync(join(dir, 'prog.bin'))))));
+  program = buildBareC(SOURCE, { name: 'gdb', flags: ['-Og', '-g'] });
+  elf = program.elf;
+  uf2 = program.uf2;
 });
-afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => program?.dispose());
 
 interface Sim {
   child: ChildProcess;
