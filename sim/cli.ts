@@ -154,7 +154,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       await world.close();
       throw e;
     }
-    status(
+    // A port the system picked is printed even with --quiet: nothing else tells it.
+    (opts.gdb === 0 ? (m: string) => io.stderr.write(`picow-sim: ${m}\n`) : status)(
       `GDB server on localhost:${gdb.port}${opts.gdbWait ? ', the board held at reset until the debugger continues' : ''} — ` +
         `connect with: gdb-multiarch PROGRAM.elf -ex 'target remote localhost:${gdb.port}'`,
     );
@@ -306,7 +307,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
           },
         });
         holds.push({ release: () => hold?.release() });
-        status(
+        (opts.serialPort === 0 ? (m: string) => io.stderr.write(`picow-sim: ${m}\n`) : status)(
           `console at rfc2217://localhost:${serialPort.port} — connect with: mpremote connect port:rfc2217://localhost:${serialPort.port} (Ctrl-C stops the simulator)`,
         );
       }
