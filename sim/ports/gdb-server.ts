@@ -8,7 +8,7 @@
  * Packets (GDB manual, "Remote Protocol" → "Packets", "General Query Packets", "Stop Reply
  * Packets"): ? g G p P m M X c C s S vCont vCont? Z0/Z1 z0/z1 H T D k vKill qSupported
  * QStartNoAckMode qXfer:features:read qfThreadInfo qsThreadInfo qC qAttached qThreadExtraInfo
- * qSymbol. Anything else gets the empty reply (not supported); malformed arguments and memory
+ * qSymbol, and qRcmd (`monitor reset`, `monitor reset halt`: a power-on reset, held halted). Anything else gets the empty reply (not supported); malformed arguments and memory
  * outside the address map get `E01`.
  */
 import type { Socket } from 'node:net';
@@ -314,6 +314,17 @@ export class GdbSession {
       return n ? Buffer.from(t.describe(n), 'latin1').toString('hex') : ERROR;
     }
     if (p.startsWith('qSymbol')) return OK;
+    if (p.startsWith('qRcmd,')) {
+      // `monitor …`: what a probe server offers for a restart (Cortex-Debug's `monitor reset halt`).
+      const cmd = hexBytes(p.slice(6));
+      const text = cmd ? Buffer.from(cmd).toString('latin1').trim() : '';
+      if (/^reset( halt| init)?$/.test(text)) {
+        t.reset();
+        return OK;
+      }
+      this.send('O' + Buffer.from(`picow-sim: unknown monitor command '${text}' (there is: reset, reset halt)\n`, 'latin1').toString('hex'));
+      return OK;
+    }
     return '';
   }
 

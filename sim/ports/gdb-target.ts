@@ -188,6 +188,14 @@ export class GdbTarget implements DebugHook {
     this.onStop?.(r);
   }
 
+  /** `monitor reset`: a power-on reset of the chip (flash kept), held halted at the boot ROM's first instruction. */
+  reset(): void {
+    this.board.debugHalt();
+    this.board.powerCycle();
+    this.passBreakpoint.clear();
+    this.stopReason = { kind: 'signal', signal: SIGTRAP, thread: 1 };
+  }
+
   /** Leave: breakpoints gone, the board runs on. */
   detach(): void {
     this.breakpoints.clear();

@@ -309,6 +309,13 @@ describe.skipIf(!haveGcc)('the GDB port with bad input', () => {
       const second = await RawGdb.open(sim.port);
       await new Promise<void>((r) => second.socket.on('close', () => r()));
       expect(second.takeRaw()).toMatch(/^picow-sim: the GDB port already has a client/);
+      // monitor reset: the chip starts again from the boot ROM, halted; an unknown command says so.
+      expect(await g.ask(`qRcmd,${Buffer.from('reset halt').toString('hex')}`)).toBe('OK');
+      expect(Buffer.from(await g.ask('pf'), 'hex').readUInt32LE(0)).toBeLessThan(0x4000);
+      expect(await g.ask('m20040000,4')).not.toBe('78563412'); // SRAM does not survive a power-on
+      g.send(RawGdb.packet(`qRcmd,${Buffer.from('frobnicate').toString('hex')}`));
+      expect(Buffer.from((await g.reply()).slice(1), 'hex').toString()).toMatch(/unknown monitor command 'frobnicate'/);
+      expect(await g.reply()).toBe('OK');
       // The debugger vanishes in the middle of a packet: the board runs on, to the program's end.
       g.send('$m100001');
       g.socket.destroy();
