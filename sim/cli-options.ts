@@ -33,6 +33,11 @@ export interface CliOptions {
   console: ConsoleChoice | null;
   cpu: CpuEngineKind | null;
   pty: string | null;
+  /** sim/ports: RFC 2217 port for the console (0: a free one). */
+  serialPort: number | null;
+  /** sim/ports: GDB remote protocol port (0: a free one); hold the board at reset until the debugger continues. */
+  gdb: number | null;
+  gdbWait: boolean;
   // sim/net (specs checked by its parsers; passed on as written)
   map: string[];
   host: string[];
@@ -74,6 +79,9 @@ export function defaultOptions(): CliOptions {
     console: null,
     cpu: null,
     pty: null,
+    serialPort: null,
+    gdb: null,
+    gdbWait: false,
     map: [],
     host: [],
     forward: [],
@@ -93,7 +101,7 @@ export function defaultOptions(): CliOptions {
   };
 }
 
-type Group = 'Running a script' | 'Console' | 'Firmware' | 'Output' | 'Network' | 'Wi-Fi' | 'Servers' | 'Scenarios';
+type Group = 'Running a script' | 'Console' | 'Firmware' | 'Debugging' | 'Output' | 'Network' | 'Wi-Fi' | 'Servers' | 'Scenarios';
 
 interface OptionSpec {
   name: string;
@@ -116,6 +124,12 @@ function number(opt: string, v: string, example: string, min: number, max = Infi
   if (v.trim() === '' || !Number.isFinite(n)) bad(opt, v, 'not a number', example);
   if (n < min || n > max) bad(opt, v, max === Infinity ? `must be at least ${min}` : `must be between ${min} and ${max}`, example);
   return n;
+}
+
+/** A TCP port number for a server of ours: 0 (any free port) to 65535. */
+function tcpPort(opt: string, v: string, example: string): number {
+  if (!/^\d+$/.test(v.trim())) bad(opt, v, 'not a port number', example);
+  return number(opt, v, example, 0, 65535);
 }
 
 function boardPath(p: string): string {
@@ -250,6 +264,30 @@ export const OPTIONS: OptionSpec[] = [
       if (!v) bad('--pty', v, 'empty path', '--pty /tmp/picow');
       o.pty = v;
     },
+  },
+  {
+    name: '--serial-port',
+    arg: 'PORT',
+    group: 'Console',
+    help: 'serve the console as an RFC 2217 serial port on 127.0.0.1:PORT (0: a free port, printed) for mpremote, pyserial, Thonny, nc',
+    example: '--serial-port 4000',
+    apply: (o, v) => void (o.serialPort = tcpPort('--serial-port', v, '--serial-port 4000')),
+  },
+  // Debugging
+  {
+    name: '--gdb',
+    arg: 'PORT',
+    group: 'Debugging',
+    help: 'serve the GDB remote protocol on 127.0.0.1:PORT (0: a free port, printed): both cores as threads, breakpoints, steps',
+    example: '--gdb 3333',
+    apply: (o, v) => void (o.gdb = tcpPort('--gdb', v, '--gdb 3333')),
+  },
+  {
+    name: '--gdb-wait',
+    group: 'Debugging',
+    help: 'with --gdb: hold the board at reset until the debugger continues it',
+    example: '--gdb 3333 --gdb-wait',
+    apply: (o) => void (o.gdbWait = true),
   },
   // Firmware
   {
@@ -541,7 +579,7 @@ export function helpText(version: string): string {
     '                  exception or an unmet --expect, 2 on bad arguments, a missing file or a bad firmware',
     '',
   );
-  const groups: Group[] = ['Running a script', 'Console', 'Firmware', 'Output', 'Network', 'Wi-Fi', 'Servers', 'Scenarios'];
+  const groups: Group[] = ['Running a script', 'Console', 'Firmware', 'Debugging', 'Output', 'Network', 'Wi-Fi', 'Servers', 'Scenarios'];
   for (const g of groups) {
     lines.push(`${g}:`);
     for (const o of OPTIONS.filter((x) => x.group === g)) {

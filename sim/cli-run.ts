@@ -13,6 +13,8 @@ import type { CliOptions } from './cli-options.ts';
 import { cliWorldOptions } from './cli-world.ts';
 import { PicowSimError, RunFailure } from './errors.ts';
 import type { Logger } from './log.ts';
+import type { GdbServer } from './ports/gdb-server.ts';
+import type { SerialPortServer } from './ports/rfc2217.ts';
 import { openPty, type PtyBridge } from './pty.ts';
 import type { UploadItem } from './repl/board-link.ts';
 import type { MainEnd } from './repl/monitor.ts';
@@ -44,10 +46,11 @@ export async function runOnBoard(opts: CliOptions, io: CliIo, c: BoardRunContext
   const world = await buildWorld(cliWorldOptions(opts, { image, logger, demo: c.demo, status }));
   const run = new ConsoleRun(opts, io, world.board, logger);
   try {
+    if (opts.gdb !== null) await startGdb(run, opts.gdb, opts.gdbWait, status);
     if (opts.script) {
       status(`booting (firmware ${c.firmware})`);
       runScriptMode(run, opts.script, c.uploads, status);
-    } else if (opts.pty) await ptyMode(run, opts.pty, status);
+    } else if (opts.pty || opts.serialPort !== null) await toolPortsMode(run, status);
     else terminalMode(run, status);
     const end = await run.ended;
     if (c.demo && end.code === 0) {
@@ -77,6 +80,8 @@ class ConsoleRun {
   /** Held while a person or a tool is at the console: the board's time follows the wall clock. */
   readonly holds: { release(): void }[] = [];
   pty: PtyBridge | null = null;
+  serialPort: SerialPortServer | null = null;
+  gdb: GdbServer | null = null;
   readonly expect: ExpectSet;
   readonly inputTarget: ConsoleTarget;
   private readonly decoder = new ConsoleDecoder();
@@ -156,6 +161,8 @@ class ConsoleRun {
     stdin.removeAllListeners('data');
     for (const h of this.holds.splice(0)) h.release();
     if (this.pty) await this.pty.close();
+    if (this.serialPort) await this.serialPort.close();
+    if (this.gdb) await this.gdb.close();
   }
 }
 
@@ -206,28 +213,62 @@ async function loadScript(
   watchMain(board, first, out, onEnd);
 }
 
+/** `--gdb PORT` (`--gdb-wait`): the GDB remote server for both cores, before the board starts. */
+async function startGdb(run: ConsoleRun, port: number, wait: boolean, status: (m: string) => void): Promise<void> {
+  const { startGdbServer } = await import('./ports/gdb-server.ts');
+  run.gdb = await startGdbServer(run.board, { port, logger: run.logger, wait });
+  // A port the system picked is printed even with --quiet: nothing else tells it.
+  (port === 0 ? (m: string) => run.io.stderr.write(`picow-sim: ${m}\n`) : status)(
+    `GDB server on localhost:${run.gdb.port}${wait ? ', the board held at reset until the debugger continues' : ''} — ` +
+      `connect with: gdb-multiarch PROGRAM.elf -ex 'target remote localhost:${run.gdb.port}'`,
+  );
+}
+
 /**
- * `--pty PATH`: like a real board's /dev/ttyACM0, the pty appears once the firmware is up (a tool
- * that connects while MicroPython is still booting would lose its Ctrl-C/Ctrl-A).
+ * `--pty PATH` and `--serial-port PORT`: like a real board's /dev/ttyACM0, the console ports appear
+ * once the firmware is up (a tool that connects while MicroPython is still booting would lose its
+ * Ctrl-C/Ctrl-A).
  */
-async function ptyMode(run: ConsoleRun, path: string, status: (m: string) => void): Promise<void> {
+async function toolPortsMode(run: ConsoleRun, status: (m: string) => void): Promise<void> {
   const board = run.board;
+  const { pty: ptyPath, serialPort } = run.opts;
   run.sink = null;
   const booted = await bootToPrompt(board, { timeoutMs: 15_000 });
-  if (!booted.prompt) run.logger.info('cli', 'no MicroPython prompt after boot; opening the pty anyway');
+  if (!booted.prompt) run.logger.info('cli', 'no MicroPython prompt after boot; opening the console ports anyway');
   if (run.over) return;
-  run.holds.push(board.hostIo.begin('pty console'));
-  run.pty = await openPty(path, {
-    logger: run.logger,
-    onData: (bytes) => board.writeConsole(bytes, run.inputTarget),
-    onExit: (why) => run.finish(1, `the pty bridge ended: ${why}`),
-  });
-  const bridge = run.pty;
+  const outputs: ((bytes: Uint8Array) => void)[] = [];
+  if (ptyPath) {
+    run.holds.push(board.hostIo.begin('pty console'));
+    const bridge = (run.pty = await openPty(ptyPath, {
+      logger: run.logger,
+      onData: (bytes) => board.writeConsole(bytes, run.inputTarget),
+      onExit: (why) => run.finish(1, `the pty bridge ended: ${why}`),
+    }));
+    outputs.push((bytes) => bridge.write(bytes));
+    status(`console at ${bridge.path} — connect with: mpremote connect ${bridge.path} (Ctrl-C stops the simulator)`);
+  }
+  if (serialPort !== null) {
+    const { consoleLink } = await import('./ports/serial-link.ts');
+    const { startSerialPortServer } = await import('./ports/rfc2217.ts');
+    let hold: { release(): void } | null = null;
+    const server = (run.serialPort = await startSerialPortServer(consoleLink(board), {
+      port: serialPort,
+      logger: run.logger,
+      // A connected tool is host I/O: the board's waits then take their wall time.
+      onClient: (connected) => {
+        hold?.release();
+        hold = connected ? board.hostIo.begin('serial port client') : null;
+      },
+    }));
+    run.holds.push({ release: () => hold?.release() });
+    (serialPort === 0 ? (m: string) => run.io.stderr.write(`picow-sim: ${m}\n`) : status)(
+      `console at rfc2217://localhost:${server.port} — connect with: mpremote connect port:rfc2217://localhost:${server.port} (Ctrl-C stops the simulator)`,
+    );
+  }
   run.sink = (bytes, s) => {
-    bridge.write(bytes);
+    for (const out of outputs) out(bytes);
     run.check(run.decode(bytes, s));
   };
-  status(`console at ${bridge.path} — connect with: mpremote connect ${bridge.path} (Ctrl-C stops the simulator)`);
 }
 
 /** The interactive console in the terminal (or stdin piped in). */

@@ -66,6 +66,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   if (opts.offline && opts.allowInternet) throw new UsageError('--offline and --allow-internet cannot be used together');
   if (opts.scenario) return runScenarioMode(opts, opts.scenario, io, logger);
   if (opts.script && opts.pty) throw new UsageError('--pty is for interactive tools; it cannot be combined with a script');
+  if (opts.gdbWait && opts.gdb === null) throw new UsageError('--gdb-wait goes with --gdb PORT');
+  if (opts.script && opts.serialPort !== null) {
+    throw new UsageError('--serial-port is for interactive tools; it cannot be combined with a script');
+  }
 
   const uploads = checkUploads(opts);
   const fw = await resolveFirmware({

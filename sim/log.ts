@@ -24,6 +24,7 @@ export const TRACE_AREAS = [
   'repl',
   'scenario',
   'cpu',
+  'gdb',
 ] as const;
 export type TraceArea = (typeof TRACE_AREAS)[number];
 

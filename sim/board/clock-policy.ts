@@ -59,6 +59,16 @@ export class ClockPolicy implements HostIo {
     }
   }
 
+  /**
+   * The board stood still (a debugger halted it): simulated time did not pass meanwhile, so the
+   * wall clock's lead is forgiven and pacing goes on from now.
+   */
+  resync(): void {
+    if (this.pending.size === 0) return;
+    this.anchorSim = this.simNanos();
+    this.anchorWall = this.wallMs();
+  }
+
   /** The latest simulated time the board may reach now (Infinity when nothing is pending). */
   limitNanos(): number {
     if (this.pending.size === 0) return Infinity;

@@ -20,6 +20,17 @@ import { FLASH_BASE, FLASH_SIZE, loadUf2File, parseUf2, type Uf2Image } from './
 import { UsbCdcHost } from './usb-cdc-host.ts';
 
 export type ConsoleSource = 'usb' | 'uart0' | 'uart1';
+
+/**
+ * A debugger's hold on the cores (sim/ports/gdb-target.ts). While `active` (breakpoints set, a
+ * step pending) the cores run through `runCore` instead of the CPU engine: instruction by
+ * instruction on rp2040js's interpreter, so no translated block runs past a breakpoint.
+ */
+export interface DebugHook {
+  readonly active: boolean;
+  /** Run `core` for up to `budget` cycles while `keepRunning()`; returns nothing (cycles are read from the core). */
+  runCore(core: Core, budget: number, keepRunning: () => boolean): void;
+}
 export type ConsoleTarget = ConsoleSource | 'auto';
 
 export interface PicoWBoardOptions {
@@ -148,6 +159,10 @@ export class PicoWBoard extends EventEmitter {
     (test, timeoutMs) => new OutputTimeoutError(`timed out after ${timeoutMs} ms waiting for ${String(test)}; last output: ${JSON.stringify(this.text.slice(-300))}`),
   );
   private disposed = false;
+  /** Set by a debugger (sim/ports): breakpoints and stepping. */
+  debugHook: DebugHook | null = null;
+  /** A debugger holds the board halted: `start()` waits for `debugResume()`. */
+  private debugHalted = false;
 
   private constructor(image: Uf2Image, opts: PicoWBoardOptions) {
     super();
@@ -369,6 +384,27 @@ export class PicoWBoard extends EventEmitter {
     this.wake();
   }
 
+  /**
+   * The host side of the USB serial port, as a host's CDC ACM driver drives it for a program that
+   * opened the port: line coding, DTR/RTS, break (requests wait until the port is open).
+   */
+  readonly usbControl = {
+    setLineCoding: (baudRate: number): void => {
+      this.usb?.setLineCoding(baudRate);
+      this.wake();
+    },
+    setControlLineState: (dtr: boolean, rts: boolean): void => {
+      this.usb?.setControlLineState(dtr, rts);
+      this.wake();
+    },
+    sendBreak: (on: boolean): void => {
+      this.usb?.sendBreak(on);
+      this.wake();
+    },
+    /** Console input the device has not taken yet. */
+    pendingInput: (): number => this.usb?.pending ?? 0,
+  };
+
   /** The USB CDC serial port is open (the firmware's USB device enumerated). */
   get usbReady(): boolean {
     return this.usb?.ready ?? false;
@@ -401,9 +437,27 @@ export class PicoWBoard extends EventEmitter {
   /** Start (or resume) running in the background of Node's event loop. */
   start(): void {
     if (this.disposed) throw new PicowSimError('the board was disposed', 1);
-    if (this.running || this.halted) return;
+    if (this.running || this.halted || this.debugHalted) return;
     this.running = true;
     this.schedule(0);
+  }
+
+  /** A debugger halts the board (between instructions): simulated time stops until `debugResume()`. */
+  debugHalt(): void {
+    this.debugHalted = true;
+    this.stop();
+  }
+
+  /** The debugger lets the board run again; waits paced to the wall clock start from here. */
+  debugResume(): void {
+    if (!this.debugHalted) return;
+    this.debugHalted = false;
+    this.policy.resync();
+    this.start();
+  }
+
+  get isDebugHalted(): boolean {
+    return this.debugHalted;
   }
 
   stop(): void {
@@ -542,7 +596,9 @@ export class PicoWBoard extends EventEmitter {
     poll.core = core;
     this.clock.beginRun(core, this.cycleNanos, budget);
     try {
-      engine.run(budget);
+      const hook = this.debugHook;
+      if (hook?.active) hook.runCore(core, budget, () => this.running && !this.pendingReset && !this.poll.request && !this.clock.alarmDueInRun);
+      else engine.run(budget);
     } finally {
       this.clock.endRun();
       poll.core = null; // reads outside this stretch (DMA, alarms) are not this core's polls

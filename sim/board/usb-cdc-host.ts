@@ -32,6 +32,11 @@ const EP_TYPE_BULK = 2;
 const CDC_SET_LINE_CODING = 0x20;
 const CDC_GET_LINE_CODING = 0x21;
 const CDC_SET_CONTROL_LINE_STATE = 0x22;
+/** CDC PSTN 1.2 §6.3.13 SEND_BREAK: wValue is the break's length in ms; 0xFFFF holds it until a SEND_BREAK of 0. */
+const CDC_SEND_BREAK = 0x23;
+const BREAK_UNTIL_STOPPED = 0xffff;
+/** Wall time after which a class request the device never completed (a STALL) is given up. */
+const REQUEST_GIVE_UP_MS = 1000;
 const CDC_DTR = 1 << 0;
 const CDC_RTS = 1 << 1;
 /** What a terminal program opening the port asks for. */
@@ -225,6 +230,9 @@ export class UsbCdcHost {
   private outSent = 0;
   private readonly queue: number[] = [];
   private outRequest = 0;
+  /** Class requests (line coding, DTR/RTS, break) waiting for the port to open or the previous one to end. */
+  private readonly requests: ControlTransfer[] = [];
+  private requestTimer: NodeJS.Timeout | null = null;
   /** Device → host serial data. */
   onData: ((bytes: Uint8Array) => void) | null = null;
   /** The serial function is open. */
@@ -270,6 +278,58 @@ export class UsbCdcHost {
 
   get pending(): number {
     return this.queue.length;
+  }
+
+  /** SET_LINE_CODING with this baud rate (8N1), as a host's driver sends when a program sets the rate. */
+  setLineCoding(baudRate: number): void {
+    this.classRequest(CDC_SET_LINE_CODING, 0, encodeLineCoding({ ...HOST_LINE_CODING, baudRate }));
+  }
+
+  /** SET_CONTROL_LINE_STATE: DTR (bit 0) and RTS (bit 1). */
+  setControlLineState(dtr: boolean, rts: boolean): void {
+    this.classRequest(CDC_SET_CONTROL_LINE_STATE, (dtr ? CDC_DTR : 0) | (rts ? CDC_RTS : 0));
+  }
+
+  /** SEND_BREAK: start a break that lasts until `sendBreak(false)`, or end it. */
+  sendBreak(on: boolean): void {
+    this.classRequest(CDC_SEND_BREAK, on ? BREAK_UNTIL_STOPPED : 0);
+  }
+
+  private classRequest(bRequest: number, wValue: number, out?: Uint8Array): void {
+    this.requests.push({
+      setup: cdcRequest(DataDirection.HostToDevice, bRequest, wValue, 0, out?.length ?? 0),
+      out,
+      done: () => undefined,
+    });
+    this.nextRequest();
+  }
+
+  /** Start the next queued class request when the port is open and no control transfer runs. */
+  private nextRequest(): void {
+    if (this.phase !== 'ready' || this.xfer || !this.ep) return;
+    const r = this.requests.shift();
+    if (!r) return;
+    // wIndex: the CDC communication interface, known only now.
+    r.setup[4] = this.ep.commInterface & 0xff;
+    r.setup[5] = 0;
+    this.control({
+      ...r,
+      done: (d) => {
+        if (this.requestTimer) clearTimeout(this.requestTimer);
+        this.requestTimer = null;
+        r.done(d);
+        this.nextRequest();
+      },
+    });
+    const started = this.xfer;
+    this.requestTimer = setTimeout(() => {
+      this.requestTimer = null;
+      if (this.xfer !== started) return;
+      this.note(`class request 0x${r.setup[1]!.toString(16)} not completed by the device (stalled); going on`);
+      this.xfer = null;
+      this.nextRequest();
+    }, REQUEST_GIVE_UP_MS);
+    this.requestTimer.unref();
   }
 
   /** Hand queued bytes to an armed OUT endpoint. */
@@ -414,6 +474,7 @@ export class UsbCdcHost {
                     this.phase = 'ready';
                     this.onReady?.();
                     this.pump();
+                    this.nextRequest();
                   },
                 });
               },

@@ -7,19 +7,13 @@
  * descriptors for its line to reach the console and typed input to reach it. Compiled here with
  * Debian's gcc-arm-none-eabi; the test skips when the compiler is not installed.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PicoWBoard } from '../../sim/board/picow.ts';
 import { Logger } from '../../sim/log.ts';
 import { runCli } from '../helpers/cli.ts';
-import { fromBinary, sealBoot2 } from '../helpers/uf2-builder.ts';
+import { buildBareC, HAVE_ARM_GCC, type BareProgram } from '../helpers/bare-c.ts';
 
-const haveGcc = ['arm-none-eabi-gcc', 'arm-none-eabi-objcopy'].every(
-  (tool) => spawnSync(tool, ['--version'], { stdio: 'ignore' }).status === 0,
-);
+const haveGcc = HAVE_ARM_GCC;
 if (!haveGcc) console.log('csdk-bare-usb: skipped, arm-none-eabi-gcc not found (Debian: apt-get install gcc-arm-none-eabi)');
 
 const HELLO = 'hello from a bare USB CDC device\r\n';
@@ -451,65 +445,16 @@ __attribute__((section(".vectors"), used)) void (*const vectors[16 + 32])(void) 
     [15] = fault_handler,
     [16 + USBCTRL_IRQ] = isr_usbctrl,
 };
-
-/* boot2 (§2.8.1): the bootrom copies these 256 bytes to SRAM and runs them. The program runs
- * from XIP flash as the simulator maps it; point VTOR at the vector table and enter it. */
-__asm__(
-    "  .pushsection .boot2, \"ax\"\n"
-    "  .thumb\n"
-    "  .global boot2_entry\n"
-    "  .thumb_func\n"
-    "boot2_entry:\n"
-    "  ldr r0, =vectors\n"
-    "  ldr r1, =0xe000ed08\n"
-    "  str r0, [r1]\n"
-    "  ldr r1, [r0]\n"
-    "  msr msp, r1\n"
-    "  ldr r1, [r0, #4]\n"
-    "  bx r1\n"
-    "  .ltorg\n"
-    "  .popsection\n");
 `;
 
-/** boot2 in its 256 bytes at the start of flash, then the vector table at 0x10000100. */
-const LINKER_SCRIPT = `MEMORY {
-  FLASH (rx) : ORIGIN = 0x10000000, LENGTH = 2048K
-  RAM (rwx) : ORIGIN = 0x20000000, LENGTH = 256K
-}
-ENTRY(boot2_entry)
-SECTIONS {
-  .boot2 : { KEEP(*(.boot2)) . = 256; } > FLASH
-  .text : { KEEP(*(.vectors)) *(.text*) *(.rodata*) . = ALIGN(4); } > FLASH
-  .data : { __data_start = .; *(.data*) . = ALIGN(4); __data_end = .; } > RAM AT > FLASH
-  __data_load = LOADADDR(.data);
-  .bss (NOLOAD) : { __bss_start = .; *(.bss*) *(COMMON) . = ALIGN(4); __bss_end = .; } > RAM
-  __stack_top = 0x20042000;
-  /DISCARD/ : { *(.ARM.exidx*) *(.ARM.attributes) *(.comment) }
-}
-`;
-
-let dir = '';
+let program: BareProgram | null = null;
 let uf2 = '';
 beforeAll(() => {
   if (!haveGcc) return;
-  dir = mkdtempSync(join(tmpdir(), 'picow-bare-usb-'));
-  writeFileSync(join(dir, 'prog.c'), SOURCE);
-  writeFileSync(join(dir, 'link.ld'), LINKER_SCRIPT);
-  const run = (tool: string, args: string[]): void => {
-    const r = spawnSync(tool, args, { cwd: dir, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`${tool} ${args.join(' ')}: ${r.stderr}`);
-  };
-  run('arm-none-eabi-gcc', [
-    ...['-mcpu=cortex-m0plus', '-mthumb', '-Os', '-nostdlib', '-ffreestanding', '-Wall', '-Wextra'],
-    ...['-T', 'link.ld', 'prog.c', '-o', 'prog.elf'],
-  ]);
-  run('arm-none-eabi-objcopy', ['-O', 'binary', 'prog.elf', 'prog.bin']);
-  uf2 = join(dir, 'prog.uf2');
-  writeFileSync(uf2, fromBinary(sealBoot2(new Uint8Array(readFileSync(join(dir, 'prog.bin'))))));
+  program = buildBareC(SOURCE, { name: 'bare-usb' });
+  uf2 = program.uf2;
 });
-afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => program?.dispose());
 
 describe.skipIf(!haveGcc)('a bare-metal USB CDC ACM device with descriptors of its own', () => {
   it('the test API: enumerated from its descriptors, its line on the console, typed input echoed in upper case', async () => {

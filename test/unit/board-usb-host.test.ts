@@ -4,7 +4,7 @@
  * 8 bytes so every descriptor arrives in several packets.
  */
 import type { RPUSBController } from 'rp2040js';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Logger } from '../../sim/log.ts';
 import {
   decodeStringDescriptor,
@@ -290,5 +290,37 @@ describe('USB CDC host enumeration', () => {
     expect(h.device?.product).toBe('A product name of thirty chars');
     expect(log).toContain('[usb] warning: the USB device has no CDC ACM serial function; USB console unavailable');
     expect(bus.requests.some((r) => r.bRequest === 9)).toBe(false);
+  });
+
+  it("sends a program's line coding, DTR/RTS and break requests to the CDC interface, one at a time, past a stall", () => {
+    vi.useFakeTimers();
+    try {
+      const bus = new FakeBus({ device: DEVICE, config: REVERSED, strings: STRINGS }, 2);
+      const { host: h } = host(bus);
+      const before = bus.requests.length;
+      h.setControlLineState(false, true);
+      h.sendBreak(true); // the fake device stalls SEND_BREAK (no status stage)
+      h.sendBreak(false);
+      h.setLineCoding(1200);
+      bus.run();
+      const sent = () => bus.requests.slice(before).map((r) => [r.bmRequestType, r.bRequest, r.wValue, r.wIndex, r.wLength]);
+      expect(sent()).toEqual([
+        [0x21, 0x22, 2, 2, 0],
+        [0x21, 0x23, 0xffff, 2, 0],
+      ]);
+      vi.advanceTimersByTime(1000); // given up: the next request goes out
+      bus.run();
+      vi.advanceTimersByTime(1000);
+      bus.run();
+      expect(sent()).toEqual([
+        [0x21, 0x22, 2, 2, 0],
+        [0x21, 0x23, 0xffff, 2, 0],
+        [0x21, 0x23, 0, 2, 0],
+        [0x21, 0x20, 0, 2, 7],
+      ]);
+      expect(bus.lineCoding).toEqual([0xb0, 0x04, 0, 0, 0, 0, 8]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
