@@ -54,4 +54,15 @@ def switch():
     print("switch", sw.value())
 
 
+
+def net():
+    import network, socket
+    w = network.WLAN(network.STA_IF)
+    w.active(True)
+    w.connect("Wokwi-GUEST", "")
+    while w.status() != 3 and w.status() >= 0:
+        time.sleep_ms(100)
+    print("net", w.status(), socket.getaddrinfo("host.wokwi.internal", 80)[0][-1][0])
+
+
 print("project ready")
