@@ -68,7 +68,7 @@ export class WokwiWorld {
       cpu: c.cpu ?? undefined,
       aps: c.ap,
       maps: c.map,
-      hosts: [WOKWI_HOST_ENTRY, ...c.host],
+      hosts: c.host.some((h) => h.trim().toLowerCase().startsWith('host.wokwi.internal=')) ? c.host : [WOKWI_HOST_ENTRY, ...c.host],
       forwards: [...o.forwards, ...c.forward],
       allowInternet: c.allowInternet,
       pcapFile: c.pcap ?? undefined,
