@@ -71,4 +71,15 @@ describe.skipIf(!firmware)('picow-sim wokwi: a MicroPython project', () => {
     for (const c of gp15.filter((x) => x.time > lit[0]!.time)) expect(at(led, c.time)).toBe(c.value);
     expect(vcd.signals.get('dht1.SDA')!.length).toBeGreaterThan(80); // start pulse, response and 40 bits
   });
+
+  it('--interactive sends stdin to the REPL; --expect-text ends the run with exit 0', async () => {
+    const r = await runCli(['wokwi', PROJECT, '--interactive', '--expect-text', 'answer 42', '--timeout', '60000', '-q'], 120_000, {
+      env: { PICOW_FIRMWARE: firmware! },
+      input: 'print("answer", 6 * 7)\r\n',
+    });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('project ready');
+    expect(r.stdout).toMatch(/\nanswer 42\r\n/);
+    expect(r.stderr).toBe(''); // -q: warnings too are left out
+  });
 });
