@@ -5,17 +5,13 @@
  * on each press. The project is written as a Wokwi project (wokwi.toml, diagram.json, scenarios);
  * these tests go through wokwi-cli's options and every exit code.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assembleFlashProgram, haveBinutils } from '../helpers/arm-asm.ts';
 import { runCli, type Run } from '../helpers/cli.ts';
 import { parseVcd } from '../helpers/vcd.ts';
-
-const haveBinutils = ['arm-none-eabi-as', 'arm-none-eabi-ld', 'arm-none-eabi-objcopy'].every(
-  (tool) => spawnSync(tool, ['--version'], { stdio: 'ignore' }).status === 0,
-);
 
 /** RP2040 datasheet: RESETS (§2.14), IO_BANK0 (§2.19.6), PADS_BANK0 (§2.19.6.3), SIO (§2.3.1.7), UART (§4.2). */
 const SOURCE = `
@@ -113,15 +109,6 @@ pressed:
     .asciz "pressed\\r\\n"
 `;
 
-function crc32Mpeg2(data: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (const byte of data) {
-    crc ^= byte << 24;
-    for (let i = 0; i < 8; i++) crc = crc & 0x80000000 ? (crc << 1) ^ 0x04c11db7 : crc << 1;
-  }
-  return crc >>> 0;
-}
-
 const DIAGRAM = {
   version: 1,
   author: 'picow-sim tests',
@@ -163,23 +150,7 @@ let dir = '';
 beforeAll(() => {
   if (!haveBinutils) return;
   dir = mkdtempSync(join(tmpdir(), 'wokwi-c-'));
-  writeFileSync(join(dir, 'prog.s'), SOURCE);
-  const run = (tool: string, args: string[]): void => {
-    const r = spawnSync(tool, args, { cwd: dir, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`${tool} ${args.join(' ')}: ${r.stderr}`);
-  };
-  run('arm-none-eabi-as', ['-mcpu=cortex-m0plus', '-mthumb', 'prog.s', '-o', 'prog.o']);
-  run('arm-none-eabi-ld', ['-Ttext=0x10000000', '-e', '_start', 'prog.o', '-o', 'prog.elf']);
-  run('arm-none-eabi-objcopy', ['-O', 'binary', 'prog.elf', 'prog.bin']);
-  // boot2's CRC, in both the .bin and the ELF's copy of the first 256 bytes.
-  const bin = new Uint8Array(readFileSync(join(dir, 'prog.bin')));
-  const crc = crc32Mpeg2(bin.subarray(0, 252));
-  new DataView(bin.buffer).setUint32(252, crc, true);
-  writeFileSync(join(dir, 'prog.bin'), bin);
-  const elf = new Uint8Array(readFileSync(join(dir, 'prog.elf')));
-  const at = Buffer.from(elf).indexOf(Buffer.from(bin.subarray(0, 64)));
-  new DataView(elf.buffer).setUint32(at + 252, crc, true);
-  writeFileSync(join(dir, 'prog.elf'), elf);
+  assembleFlashProgram(dir, SOURCE);
   writeFileSync(join(dir, 'wokwi.toml'), '# a Wokwi project\n[wokwi]\nversion = 1\nfirmware = "prog.bin"\nelf = "prog.elf"\n');
   writeFileSync(join(dir, 'diagram.json'), JSON.stringify(DIAGRAM, null, 2));
   writeFileSync(join(dir, 'pass.yaml'), PASSING);
