@@ -4,11 +4,12 @@
  * slide switch and a part we do not model; main.py; a scenario with every step kind). No
  * wokwi.toml: the firmware is PICOW_FIRMWARE, the .py files are copied to the board.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.ts';
+import { collect, freePort, runCli, startCli } from '../helpers/cli.ts';
 import { e2eFirmware } from '../helpers/firmware.ts';
 import { parseVcd } from '../helpers/vcd.ts';
 
@@ -81,5 +82,33 @@ describe.skipIf(!firmware)('picow-sim wokwi: a MicroPython project', () => {
     expect(r.stdout).toContain('project ready');
     expect(r.stdout).toMatch(/\nanswer 42\r\n/);
     expect(r.stderr).toBe(''); // -q: warnings too are left out
+  });
+
+  it('wokwi.toml without a firmware: [[net.forward]] reaches a server on the board; tool ports are accepted', async () => {
+    const dir = join(out, 'forward');
+    cpSync(PROJECT, dir, { recursive: true });
+    const port = await freePort();
+    writeFileSync(join(dir, 'wokwi.toml'), `[wokwi]\nversion = 1\nrfc2217ServerPort = 4000\n\n[[net.forward]]\nfrom = "localhost:${port}"\nto = "target:80"\n`);
+    const child = startCli(['wokwi', dir, '--interactive', '--expect-text', 'served', '--timeout', '120000'], {
+      env: { PICOW_FIRMWARE: firmware! },
+      stdin: 'pipe',
+    });
+    child.stdin!.write('serve()\r\n');
+    const run = collect(child, 'picow-sim wokwi (forward)', 180_000);
+    let shown = '';
+    await new Promise<void>((res) => child.stdout!.on('data', (b: Buffer) => ((shown += b.toString()), shown.includes('listening') && res())));
+    const reply = await new Promise<string>((res, rej) => {
+      let got = '';
+      const s = connect(port, '127.0.0.1');
+      s.on('data', (b) => (got += b.toString()));
+      s.on('end', () => res(got));
+      s.on('error', rej);
+    });
+    expect(reply).toBe('hello from the board\n');
+    child.stdin!.end();
+    const r = await run;
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stderr).toContain('rfc2217ServerPort = 4000: accepted');
+    expect(r.stdout).toContain('TEST PASSED.');
   });
 });

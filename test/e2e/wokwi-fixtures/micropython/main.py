@@ -55,14 +55,35 @@ def switch():
 
 
 
-def net():
-    import network, socket
+def wifi():
+    import network
     w = network.WLAN(network.STA_IF)
     w.active(True)
     w.connect("Wokwi-GUEST", "")
     while w.status() != 3 and w.status() >= 0:
         time.sleep_ms(100)
+    return w
+
+
+def net():
+    import socket
+    w = wifi()
     print("net", w.status(), socket.getaddrinfo("host.wokwi.internal", 80)[0][-1][0])
+
+
+def serve():
+    import socket
+    wifi()
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", 80))
+    s.listen(1)
+    print("listening")
+    c, _ = s.accept()
+    c.send(b"hello from the board\n")
+    c.close()
+    s.close()
+    print("served")
 
 
 print("project ready")
