@@ -1,6 +1,7 @@
 /**
  * Value Change Dump (IEEE 1364-2005 §18) of the circuit's pins, for GTKWave and PulseView: one
- * module per part, one 1-bit wire per pin (`rp.GP15`, `led1.A`), times in nanoseconds of simulated
+ * module per part, one 1-bit wire per pin (`pico.GP15`, `led1.A`, `btn1.1_l`: characters other than
+ * letters, digits and `_` become `_`, as viewers split names at `.`), times in nanoseconds of simulated
  * time. Changes are kept in memory (up to `maxChanges`, then the dump stops with a note) and the
  * file is written at the end, declaring only the signals that changed.
  */
@@ -29,6 +30,7 @@ export function vcdId(i: number): string {
 }
 
 const valueOf = (l: Level | null): Value => (l === null ? 'z' : l === 1 ? '1' : '0');
+const vcdName = (s: string): string => s.replace(/[^A-Za-z0-9_]/g, '_');
 
 export class VcdRecorder {
   private readonly signals = new Map<string, Signal>();
@@ -85,8 +87,8 @@ export class VcdRecorder {
       '$scope module circuit $end',
     ];
     for (const [scope, list] of [...byScope].sort(([a], [b]) => a.localeCompare(b))) {
-      out.push(`$scope module ${scope.replace(/\s/g, '_')} $end`);
-      for (const [k, s] of list) out.push(`$var wire 1 ${ids.get(k)} ${s.name.replace(/\s/g, '_')} $end`);
+      out.push(`$scope module ${vcdName(scope)} $end`);
+      for (const [k, s] of list) out.push(`$var wire 1 ${ids.get(k)} ${vcdName(s.name)} $end`);
       out.push('$upscope $end');
     }
     out.push('$upscope $end', '$enddefinitions $end', '#0', '$dumpvars');

@@ -180,7 +180,7 @@ describe('VCD', () => {
     const text = v.render(10_000);
     const r = parseVcd(text);
     expect(r.timescale).toBe('1ns');
-    expect([...r.signals.keys()].sort()).toEqual(['btn1.1.l', 'led1.A', 'pico.GP15']);
+    expect([...r.signals.keys()].sort()).toEqual(['btn1.1_l', 'led1.A', 'pico.GP15']);
     expect(r.signals.get('pico.GP15')).toEqual([
       { time: 0, value: '0' },
       { time: 1000, value: '1' },
@@ -190,7 +190,7 @@ describe('VCD', () => {
       { time: 0, value: 'z' },
       { time: 1000, value: '1' },
     ]);
-    expect(r.signals.get('btn1.1.l')).toEqual([
+    expect(r.signals.get('btn1.1_l')).toEqual([
       { time: 0, value: 'z' },
       { time: 4000, value: '1' },
     ]);
