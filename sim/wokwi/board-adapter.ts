@@ -123,6 +123,13 @@ export class WokwiWorld {
     });
   }
 
+  /** The on-board LED (CYW43439 GPIO 0) turned on or off. */
+  onLed(cb: (on: boolean) => void): void {
+    this.world.board.on('event', (e: BoardEvent) => {
+      if (e.type === 'led') cb(e.on);
+    });
+  }
+
   start(): void {
     this.world.board.start();
   }

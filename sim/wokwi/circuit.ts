@@ -65,6 +65,7 @@ export class Circuit implements BoardDevice {
   private states = new Map<string, string>();
   private unsubscribe: (() => void)[] = [];
   private evaluating = false;
+  private boardLed = false;
   private again = false;
 
   constructor(o: CircuitOptions) {
@@ -118,6 +119,8 @@ export class Circuit implements BoardDevice {
       else if (['3V3', 'VSYS', 'VBUS', '3V3_EN', 'ADC_VREF'].includes(pin)) this.netlist.node(name, { drive: () => 1, pull: () => null });
       else this.netlist.node(name);
     }
+    // The on-board LED (CYW43439 GPIO 0 on the Pico W): readable by expect-pin/wait-pin as `LED`.
+    this.netlist.node(`${board.id}:LED`, { drive: () => (this.boardLed ? 1 : 0), pull: () => null });
     for (const part of this.parts.values()) part.wire(this.netlist);
     let serialUart: SerialUart = 'uart0';
     for (const c of diagram.connections) {
@@ -246,6 +249,13 @@ export class Circuit implements BoardDevice {
     for (const { dht } of this.dhts) dht.disconnect();
   }
 
+  /** The board's LED changed (the board's 'led' event). */
+  setBoardLed(on: boolean): void {
+    if (on === this.boardLed) return;
+    this.boardLed = on;
+    this.evaluate();
+  }
+
   /** Work out every net again and pass the results on. */
   evaluate(): void {
     if (this.evaluating) {
@@ -282,7 +292,7 @@ export class Circuit implements BoardDevice {
     for (const [n, l] of levels) {
       if (this.levels.get(n) === l && this.levels.has(n)) continue;
       this.levels.set(n, l);
-      if (!n.startsWith(`${this.boardId}:`) || /:GP\d+$/.test(n)) this.onChange?.({ node: n, level: l, nanos });
+      if (!n.startsWith(`${this.boardId}:`) || /:(GP\d+|LED)$/.test(n)) this.onChange?.({ node: n, level: l, nanos });
     }
     for (const part of this.parts.values()) {
       if (!part.state) continue;

@@ -219,6 +219,7 @@ export async function runWokwi(argv: string[], io: WokwiIo): Promise<number> {
     for (const w of [...pinWaiters]) w();
   };
   world.attach(circuit);
+  world.onLed((on) => circuit.setBoardLed(on));
 
   const monitor = new SerialMonitor();
   let serialLog: WriteStream | null = null;

@@ -71,6 +71,7 @@ describe.skipIf(!firmware)('picow-sim wokwi: a MicroPython project', () => {
     for (const c of lit) expect(at(gp15, c.time)).toBe(c.value);
     for (const c of gp15.filter((x) => x.time > lit[0]!.time)) expect(at(led, c.time)).toBe(c.value);
     expect(vcd.signals.get('dht1.SDA')!.length).toBeGreaterThan(80); // start pulse, response and 40 bits
+    expect(vcd.signals.get('pico.LED')!.at(-1)!.value).toBe('1');
   });
 
   it('--interactive sends stdin to the REPL; --expect-text ends the run with exit 0', async () => {
