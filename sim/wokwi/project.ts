@@ -39,6 +39,11 @@ export interface WokwiConfig {
 /** Keys of the `[wokwi]` table wokwi-cli and the VS Code extension know. */
 const WOKWI_KEYS = ['version', 'firmware', 'elf', 'gdbServerPort', 'rfc2217ServerPort', 'vcdFile'];
 
+function unreadable(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' ? 'not found' : code === 'EISDIR' ? 'is a folder, not a file' : `cannot read it (${code ?? (e as Error).message})`;
+}
+
 function isTable(v: TomlValue | undefined): v is TomlTable {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -69,7 +74,7 @@ export function readWokwiToml(path: string): WokwiConfig {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new WokwiFileError(file, null, `cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new WokwiFileError(file, null, unreadable(e));
   }
   let doc;
   try {
@@ -193,7 +198,7 @@ export function readDiagram(path: string): Diagram {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new WokwiFileError(file, null, `cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new WokwiFileError(file, null, unreadable(e));
   }
   let data: unknown;
   try {
