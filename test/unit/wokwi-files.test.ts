@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseWokwiArgs } from '../../sim/wokwi/command.ts';
 import { parseBin, parseElf } from '../../sim/wokwi/firmware-file.ts';
 import { projectPythonFiles, readDiagram, readWokwiToml, WokwiFileError } from '../../sim/wokwi/project.ts';
+import { runScenario, StepFailure, type ScenarioTarget } from '../../sim/wokwi/runner.ts';
 import { parseScenarioText, parseWokwiTime } from '../../sim/wokwi/scenario.ts';
 import { parseToml, TomlSyntaxError } from '../../sim/wokwi/toml.ts';
 
@@ -294,5 +295,61 @@ describe('firmware files', () => {
     expect([...img.flash.subarray(0x100, 0x104)]).toEqual([0xde, 0xad, 0xbe, 0xef]);
     expect(img.flash[0]).toBe(0xff);
     expect(() => parseElf(Uint8Array.of(1, 2, 3), 'b.elf')).toThrow(/not an ELF/);
+  });
+});
+
+describe('scenario runner', () => {
+  const scenario = parseScenarioText(
+    [
+      'name: fake',
+      'version: 1',
+      'steps:',
+      '  - name: first',
+      '    delay: 2ms',
+      '  - wait-serial: hi',
+      '  - write-serial: [65]',
+      '  - set-control: { part-id: b, name: pressed, value: 1 }',
+      '  - expect-pin: { part-id: led, name: A, value: 1 }',
+      '  - wait-pin: { part-id: led, name: A, value: 0, timeout: 1ms }',
+    ].join('\n'),
+    'fake.yaml',
+  );
+
+  function fake(pin: 0 | 1, pinArrives: boolean) {
+    let now = 0;
+    const calls: string[] = [];
+    const lines: string[] = [];
+    const target: ScenarioTarget = {
+      nanos: () => now,
+      delay: async (n) => void (calls.push(`delay ${n}`), (now += n)),
+      waitSerial: async (t) => void calls.push(`wait ${t}`),
+      writeSerial: (b) => void calls.push(`write ${[...b]}`),
+      readPin: (p, n) => (calls.push(`read ${p}:${n}`), pin),
+      waitPin: async (p, n, v, t) => (calls.push(`waitpin ${p}:${n}=${v} ${t}`), (now += t ?? 0), pinArrives),
+      setControl: (p, c, v) => void calls.push(`set ${p}.${c}=${v}`),
+      log: (l) => void lines.push(l),
+    };
+    return { target, calls, lines };
+  }
+
+  it('runs the steps in order and logs as wokwi-cli', async () => {
+    const f = fake(1, true);
+    await runScenario(scenario, f.target);
+    expect(f.calls).toEqual(['delay 2000000', 'wait hi', 'write 65', 'set b.pressed=1', 'read led:A', 'waitpin led:A=0 1000000']);
+    expect(f.lines).toEqual([
+      '[fake] Executing step: first',
+      '[fake] delay 2ms',
+      '[fake] Expected text matched: "hi"',
+      '[fake] expect-pin led:A == 1',
+      '[fake] wait-pin led:A == 0 (timeout 1ms)',
+      '[fake] Scenario completed successfully',
+    ]);
+  });
+
+  it('fails a step with the simulated time and its line', async () => {
+    await expect(runScenario(scenario, fake(0, true).target)).rejects.toThrow('[2000000ns] GPIO led:A expected to be 1 but was 0 (line 9)');
+    const late = runScenario(scenario, fake(1, false).target);
+    await expect(late).rejects.toBeInstanceOf(StepFailure);
+    await expect(late).rejects.toThrow('[3000000ns] GPIO led:A did not become 0 within 1ms (line 10)');
   });
 });
