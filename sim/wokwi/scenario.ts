@@ -54,7 +54,9 @@ function pinParams(cmd: string, v: unknown, nameKeys: string[]): { partId: strin
   const name = nameKeys.map((k) => o[k]).find((x) => x !== undefined && x !== null && x !== '');
   if (name === undefined) throw new Error(`${cmd}: missing required parameter \`${nameKeys[0]}\``);
   if (typeof name !== 'string' && typeof name !== 'number') throw new Error(`${cmd}: \`${nameKeys[0]}\` must be a string`);
-  if (o.value === undefined) throw new Error(`${cmd}: missing required parameter \`value\``);
+  if (o.value === undefined) {
+    throw new Error(`${cmd}: missing required parameter \`value\`${o.expected !== undefined ? ' (wokwi-cli reads `value`, not `expected`)' : ''}`);
+  }
   return { partId, name: String(name), value: o.value, rest: o };
 }
 

@@ -238,6 +238,7 @@ describe('scenario YAML', () => {
     [S('  - take-screenshot: { part-id: lcd }'), 5, 'does not run'],
     [S('  - write-serial: []'), 5, 'at least one number'],
     [S('  - expect-pin: { part-id: led1, value: 1 }'), 5, 'missing required parameter `name`'],
+    [S('  - expect-pin: { part-id: led1, name: A, expected: 1 }'), 5, 'reads `value`, not `expected`'],
     [S('  - set-control: { part-id: b, name: pressed, value: on }'), 5, 'must be a number'],
     [S('  - delay: 1ms\n    wait-serial: x'), 5, 'exactly one command'],
     [S('  - delay: 1ms\n  - wait-pin: { part-id: a, name: A, value: 1, timeout: 5 }'), 6, 'timeout must be a time'],
