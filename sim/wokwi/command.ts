@@ -118,6 +118,7 @@ export function parseWokwiArgs(argv: string[]): WokwiArgs {
     } else if (arg === '--interactive') a.interactive = true;
     else if (arg === '-q' || arg === '--quiet') a.quiet = true;
     else if (arg === '-h' || arg === '--help') a.help = true;
+    else if (name.startsWith('--screenshot-')) throw new UsageError(`${name}: picow-sim simulates no displays, so it takes no screenshots`);
     else rest.push(arg);
   }
   const cli = parseArgs(rest);

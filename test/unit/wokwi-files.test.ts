@@ -267,6 +267,7 @@ describe('command line', () => {
     expect(() => parseWokwiArgs(['--expect', 'x'])).toThrow(/--expect-text/);
     expect(() => parseWokwiArgs(['--bogus'])).toThrow(/unknown option/);
     expect(() => parseWokwiArgs(['--scenario'])).toThrow(/needs a value/);
+    expect(() => parseWokwiArgs(['--screenshot-part', 'lcd1'])).toThrow(/no displays/);
   });
 });
 
