@@ -9,32 +9,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assembleFlashProgram, haveBinutils } from '../helpers/arm-asm.ts';
+import { assembleFlashProgram, FLASH_PROLOGUE, haveBinutils } from '../helpers/arm-asm.ts';
 import { runCli, type Run } from '../helpers/cli.ts';
 import { parseVcd } from '../helpers/vcd.ts';
 
 /** RP2040 datasheet: RESETS (§2.14), IO_BANK0 (§2.19.6), PADS_BANK0 (§2.19.6.3), SIO (§2.3.1.7), UART (§4.2). */
-const SOURCE = `
-    .syntax unified
-    .cpu cortex-m0plus
-    .thumb
-    .text
-    .global _start
-    .thumb_func
-_start:                         @ boot2: point VTOR at the application, load SP, jump
-    ldr r0, =0x10000100
-    ldr r1, =0xe000ed08
-    str r0, [r1]
-    ldr r1, [r0]
-    msr msp, r1
-    ldr r1, [r0, #4]
-    bx r1
-    .ltorg
-    .org 0x100
-    .word 0x20042000
-    .word reset
-    .org 0x1c0
-    .thumb_func
+const SOURCE = `${FLASH_PROLOGUE}
 reset:
     ldr r0, =0x4000f000         @ RESETS_RESET (clear alias): UART0, PADS_BANK0, IO_BANK0 out of reset
     ldr r1, =(1 << 22) | (1 << 8) | (1 << 5)

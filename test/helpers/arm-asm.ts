@@ -8,6 +8,32 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32Mpeg2, sealBoot2 } from './uf2-builder.ts';
 
+/**
+ * The start of a flash program: boot2 (run by the bootrom from SRAM) points VTOR at the vector table
+ * at 0x10000100, loads SP and jumps to `reset`, which the program defines next (at 0x100001c0).
+ */
+export const FLASH_PROLOGUE = `
+    .syntax unified
+    .cpu cortex-m0plus
+    .thumb
+    .text
+    .global _start
+    .thumb_func
+_start:
+    ldr r0, =0x10000100         @ the application's vector table in XIP flash
+    ldr r1, =0xe000ed08         @ VTOR
+    str r0, [r1]
+    ldr r1, [r0]
+    msr msp, r1
+    ldr r1, [r0, #4]
+    bx r1
+    .ltorg
+    .org 0x100
+    .word 0x20042000
+    .word reset
+    .org 0x1c0
+    .thumb_func`;
+
 export const haveBinutils = ['arm-none-eabi-as', 'arm-none-eabi-ld', 'arm-none-eabi-objcopy'].every(
   (tool) => spawnSync(tool, ['--version'], { stdio: 'ignore' }).status === 0,
 );
