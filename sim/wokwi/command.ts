@@ -4,7 +4,7 @@
  * failed step, the fail text or an error in the project's files, 42 (`--timeout-exit-code`) when
  * the simulated timeout came first. picow-sim's own options (network, Wi-Fi, CPU, traces) apply.
  */
-import { createWriteStream, existsSync, statSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs, type CliOptions } from '../cli-options.ts';
 import { PicowSimError, UsageError } from '../errors.ts';
@@ -132,6 +132,15 @@ export function parseWokwiArgs(argv: string[]): WokwiArgs {
   return { ...a, cli };
 }
 
+/** An output file must be writable before the run starts (one line, exit 2, not a lost run). */
+function checkWritable(path: string): void {
+  try {
+    writeFileSync(path, '');
+  } catch (e) {
+    throw new UsageError(`${path}: cannot write it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
 export interface WokwiIo {
   stdin: NodeJS.ReadStream;
   stdout: NodeJS.WritableStream;
@@ -188,6 +197,7 @@ export async function runWokwi(argv: string[], io: WokwiIo): Promise<number> {
   const project = loadProject(a);
   const diagram = readDiagram(resolve(project.dir, a.diagramFile ?? 'diagram.json'));
   const vcdFile = a.vcdFile ? resolve(a.vcdFile) : (project.config?.vcdFile ?? null);
+  for (const out of [a.serialLogFile ? resolve(a.serialLogFile) : null, vcdFile]) if (out) checkWritable(out);
 
   // Firmware: the project's, or for a MicroPython project naming none, picow-sim's usual one.
   let firmwarePath = project.firmwarePath;
