@@ -43,6 +43,10 @@ function demoArgs(): string[] {
 }
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
+  if (argv[0] === 'wokwi') {
+    const { runWokwi } = await import('./wokwi/command.ts');
+    return runWokwi(argv.slice(1), io);
+  }
   const demo = argv.length === 0;
   const opts = parseArgs(demo ? demoArgs() : argv);
   const version = packageVersion();
