@@ -481,11 +481,11 @@ export class PicoW extends EventEmitter {
       const mc = this.multicore;
       const c0 = this.mcu.core;
       const c1 = mc?.core1Active ? mc.cores[1] : null;
-      let limit = this.policy.limitNanos();
       if (c0.waiting && (!c1 || c1.waiting)) {
+        let limit = this.policy.limitNanos();
         if (this.ranSinceIdle) {
           this.ranSinceIdle = false;
-          this.policy.idleBegins();
+          this.policy.waitBegins();
           limit = this.policy.limitNanos();
         }
         // Every core sleeps: jump to the next alarm, unless host I/O holds time to the wall clock.
@@ -508,10 +508,7 @@ export class PicoW extends EventEmitter {
         }
         clock.tick(next);
       } else {
-        if (clock.nanos > limit) {
-          this.schedule(1);
-          return;
-        }
+        // Computation is never paced (the clock policy holds only waits to the wall clock).
         this.ranSinceIdle = true;
         const cn = this.cycleNanos;
         let budget = c1 ? DUAL_QUANTUM : SINGLE_QUANTUM;
@@ -573,6 +570,8 @@ export class PicoW extends EventEmitter {
     // is skipped while host I/O is pending too; a timer poll's growing steps may end a wait late,
     // so not then.
     if (bothBusy || (req !== Infinity && this.policy.hostIoPending)) return;
+    // A poll with nothing to do is a wait: paced from its start while host I/O is pending.
+    this.policy.waitBegins();
     const clock = this.clock;
     const next = clock.nanosToNextAlarm;
     const limit = this.policy.limitNanos();
