@@ -5,6 +5,7 @@
  */
 import type { PicoW as Board } from './board/picow.ts';
 import type { Uf2Image } from './board/uf2.ts';
+import type { Wire } from './board/wires.ts';
 import type { CpuEngineKind } from './cpu/index.ts';
 import type { ApConfig } from './cyw43/radio.ts';
 import type { Logger } from './log.ts';
@@ -36,6 +37,8 @@ export interface WorldOptions {
    * `10.0.2.2:<serverPort>` there (the demo, whose client asks for 10.0.2.2:8080).
    */
   serverFallback?: boolean;
+  /** Jumper wires between GPIOs. */
+  wires?: Wire[];
   /** Told what was started (one line each). */
   status?: (line: string) => void;
 }
@@ -48,12 +51,13 @@ export interface World {
 }
 
 export async function buildWorld(o: WorldOptions): Promise<World> {
-  const [{ PicoW }, { Cyw43439 }, { VirtualRadio, parseApSpec }, { VirtualNetwork }, { createSensors }] = await Promise.all([
+  const [{ PicoW }, { Cyw43439 }, { VirtualRadio, parseApSpec }, { VirtualNetwork }, { createSensors }, { JumperWires }] = await Promise.all([
     import('./board/picow.ts'),
     import('./cyw43/chip.ts'),
     import('./cyw43/radio.ts'),
     import('./net/network.ts'),
     import('./sensors/index.ts'),
+    import('./board/wires.ts'),
   ]);
   const logger = o.logger;
   const closers: (() => Promise<void> | void)[] = [];
@@ -89,7 +93,7 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
       firmware: o.firmware,
       name: o.name,
       uniqueId: o.uniqueId,
-      devices: [chip, ...sensors.devices],
+      devices: [chip, ...sensors.devices, ...(o.wires?.length ? [new JumperWires(o.wires)] : [])],
       logger,
       cpu: o.cpu,
       hotThreshold: o.hotThreshold,

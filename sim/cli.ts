@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PicoW as Board, ConsoleSource, ConsoleTarget } from './board/picow.ts';
+import type { PicoW as Board, ConsoleSource } from './board/picow.ts';
 import type { BoardEvent } from './board/device.ts';
 import { helpText, parseArgs } from './cli-options.ts';
 import { buildWorld } from './cli-world.ts';
@@ -14,6 +14,8 @@ import { PicowSimError, RunFailure, UsageError } from './errors.ts';
 import { resolveFirmware } from './firmware.ts';
 import { Logger } from './log.ts';
 import { openPty, type PtyBridge } from './pty.ts';
+import { openUartPort, type UartPort } from './ports/uart-port.ts';
+import { uartView } from './ports/uart-view.ts';
 import { folderItems, readLocalFile, uploadAll, usbStream, waitForFirstPrompt, waitForUsb, type UploadItem } from './repl/board-link.ts';
 import { ReplClient } from './repl/client.ts';
 import { MainRunMonitor, type MainEnd } from './repl/monitor.ts';
@@ -136,13 +138,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     serverPort: opts.noServer ? null : (opts.serverPort ?? 8080),
     serverFallback: demo,
     accessLog: opts.verbose,
+    wires: opts.wire,
     status,
   });
   const board = world.board;
-
-  const shown = (s: ConsoleSource): boolean =>
-    opts.console === 'all' || (opts.console === null ? s === 'usb' || s === 'uart0' : s === opts.console);
-  const inputTarget: ConsoleTarget = opts.console === null || opts.console === 'all' ? 'auto' : opts.console;
+  // The board sends only its console on 'console' (USB CDC when presented, else UART0, or the
+  // one --console names); the other UARTs are shown beside it, marked, and on their own ports.
+  board.consoleChoice = opts.console;
+  const inputTarget = 'auto';
 
   let finishRun!: (e: Ending) => void;
   const ended = new Promise<Ending>((r) => (finishRun = r));
@@ -177,9 +180,15 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(bytes);
     checkExpect(decode(bytes, s));
   };
-  board.on('console', (bytes: Uint8Array, s: ConsoleSource) => {
-    if (shown(s)) sink?.(bytes, s);
+  board.on('console', (bytes: Uint8Array, s: ConsoleSource) => sink?.(bytes, s));
+  const uarts = uartView((text) => {
+    io.stdout.write(text);
+    checkExpect(text);
+  }, io.stdin.isTTY && !opts.script && !opts.pty ? '\r\n' : '\n');
+  board.on('uart', (bytes: Uint8Array, s: ConsoleSource) => {
+    if (s !== board.consoleSource) uarts.push(bytes, s);
   });
+  const uartPorts: UartPort[] = [];
   board.on('event', (e: BoardEvent) => {
     if (e.type === 'halt') {
       finish(e.exitCode ?? 0, `the program halted: ${describeHalt(e)}${e.exitCode !== null ? ` (exit code ${e.exitCode})` : ''}`);
@@ -217,13 +226,22 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     stdin.pause();
     stdin.removeAllListeners('data');
     for (const h of holds.splice(0)) h.release();
+    uarts.flush();
+    for (const p of uartPorts.splice(0)) await p.close();
     if (pty) await pty.close();
     await world.close();
   };
 
   try {
+    for (const [name, spec] of [['uart0', opts.uart0], ['uart1', opts.uart1]] as const) {
+      if (!spec) continue;
+      const port = await openUartPort(board, name, spec, logger);
+      uartPorts.push(port);
+      status(`${name} at ${port.where}`);
+    }
     if (opts.script) {
-      // While the raw REPL uploads, USB output is protocol traffic: show only the UARTs.
+      // USB output is raw-REPL traffic until main.py runs (then the monitor shows it): show here
+      // only a console on a UART (--console uart0).
       sink = (bytes, s) => {
         if (s !== 'usb') {
           io.stdout.write(bytes);
@@ -231,11 +249,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         }
       };
       const script = opts.script;
-      const showUsb = shown('usb');
       status(`booting (firmware ${fw.path})`);
       board.start();
       const out = (text: string): void => {
-        if (!showUsb) return;
+        if (board.consoleSource !== 'usb') return;
         io.stdout.write(text);
         checkExpect(text);
       };

@@ -16,6 +16,7 @@ import { findFirmware, FirmwareMissingError, missingFirmwareAdvice } from './fir
 import { silentLogger, type Logger } from './log.ts';
 import { buildWorld, type World } from './cli-world.ts';
 import type { ApConfig } from './cyw43/radio.ts';
+import { parseWireSpec, type Wire } from './board/wires.ts';
 import type { ForwardRule, HostEntry, LinkFaults, MapRule } from './net/policy.ts';
 import { folderItems, readLocalFile, usbStream, waitForFirstPrompt } from './repl/board-link.ts';
 import { ReplClient, type RemoteEntry } from './repl/client.ts';
@@ -32,7 +33,7 @@ export { Logger } from './log.ts';
 export * as sensors from './sensors/index.ts';
 /** Scenario files: run one from a test, or parse and check one. */
 export { runScenarioFile, loadScenario, ScenarioError, type RunResult as ScenarioResult } from './scenario/index.ts';
-export type { ApConfig, ForwardRule, HostEntry, LinkFaults, MapRule };
+export type { ApConfig, ForwardRule, HostEntry, LinkFaults, MapRule, Wire };
 export { Board as PicoWBoard };
 export type { BoardEvent, ConsoleSource };
 
@@ -69,6 +70,8 @@ export interface BootOptions {
   repl?: boolean;
   /** Milliseconds to wait for the REPL after power-on. Default 60 000. */
   bootTimeout?: number;
+  /** Jumper wires between GPIOs, as `'GP0:GP1'` or `{ a: 0, b: 1 }` (UART loopback, pin tests). */
+  wires?: (string | Wire)[];
 }
 
 export interface TimeoutOption {
@@ -144,6 +147,7 @@ export class PicoW {
       pcapFile: opts.pcapFile,
       faults: opts.faults,
       serverPort: opts.server ?? null,
+      wires: opts.wires?.map((w) => (typeof w === 'string' ? parseWireSpec(w) : w)),
     });
     const board = world.board;
     const pico = new PicoW(world, logger);

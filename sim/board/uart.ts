@@ -79,6 +79,14 @@ export function uartFrameBits(lcrh: number): number {
   return 1 + wlen + (lcrh & LCRH_PEN ? 1 : 0) + (lcrh & LCRH_STP2 ? 2 : 1);
 }
 
+/** Something on a UART's TX pin besides the board's own port (a jumper wire to another pin). */
+export interface UartTap {
+  /** A character whose stop bit just ended. */
+  byte(value: number): void;
+  /** TX held low (UARTLCR_H.BRK) or released. */
+  brk(active: boolean): void;
+}
+
 export interface UartDreq {
   rx: number;
   tx: number;
@@ -94,7 +102,7 @@ export interface UartDreq {
  * RX when a received one brings it up to the level), not by the level itself, so clearing them
  * with UARTICR sticks until the next transition; RT after 32 quiet bit periods with data waiting;
  * BE when a break arrives. The host side sees `onByte` per transmitted character (when its stop
- * bit ends) and `onBreak` while TX is held low; it feeds `feedByte` (paced at the line rate) or,
+ * bit ends), wires on the pin are `taps` (characters and breaks); the host feeds `feedByte` (paced at the line rate) or,
  * for a character that already took its frame time on a wire, `receiveByte`.
  */
 export class Pl011Uart extends BasePeripheral {
@@ -119,8 +127,8 @@ export class Pl011Uart extends BasePeripheral {
   private rtTimer: SimTimer | null = null;
   /** Each character the UART puts on its TX line, when its stop bit ends. */
   onByte: ((value: number) => void) | null = null;
-  /** TX is held low (UARTLCR_H.BRK) or released. */
-  onBreak: ((active: boolean) => void) | null = null;
+  /** Wires on the TX pin: they see each character and break too. */
+  readonly taps = new Set<UartTap>();
 
   constructor(
     mcu: RP2040,
@@ -158,6 +166,10 @@ export class Pl011Uart extends BasePeripheral {
   }
   get txLevel(): number {
     return this.tx.length;
+  }
+  /** TX held low (UARTLCR_H.BRK). */
+  get breaking(): boolean {
+    return !!(this.lcrh & LCRH_BRK);
   }
 
   /** rp2040js calls this when clk_peri changes; the baud rate is derived on demand. */
@@ -231,6 +243,7 @@ export class Pl011Uart extends BasePeripheral {
       this.txTimer = null;
       this.shifting = false;
       this.onByte?.(v);
+      for (const t of this.taps) t.byte(v);
       this.startShift();
       this.updateInterrupts();
     });
@@ -337,7 +350,7 @@ export class Pl011Uart extends BasePeripheral {
         }
         const brk = (value ^ this.lcrh) & LCRH_BRK;
         this.lcrh = value & 0xff;
-        if (brk) this.onBreak?.(!!(value & LCRH_BRK));
+        if (brk) for (const t of this.taps) t.brk(!!(value & LCRH_BRK));
         this.updateInterrupts();
         this.startShift();
         return;

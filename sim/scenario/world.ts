@@ -8,6 +8,7 @@ import { statSync } from 'node:fs';
 import { HostServer } from '../../server/index.ts';
 import type { BoardEvent } from '../board/device.ts';
 import { PicoW, describeHalt, type ConsoleSource } from '../board/picow.ts';
+import { JumperWires } from '../board/wires.ts';
 import { Cyw43439 } from '../cyw43/chip.ts';
 import { VirtualRadio, type ApConfig } from '../cyw43/radio.ts';
 import { UsageError } from '../errors.ts';
@@ -138,7 +139,8 @@ export function boardWorld(opts: BoardWorldOptions = {}): WorldFactory {
     let net: VirtualNetwork | null = null;
     let link: NetAttachment | null = null;
     try {
-      board = await PicoW.create({ firmware, devices: [chip, ...sensors.devices], logger });
+      const wires = s.wires.length ? [new JumperWires(s.wires)] : [];
+      board = await PicoW.create({ firmware, devices: [chip, ...sensors.devices, ...wires], logger });
       net = new VirtualNetwork({
         clock: board.simClock,
         hostIo: board.hostIo,
