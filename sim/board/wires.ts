@@ -1,5 +1,6 @@
 import type { GPIOPin } from 'rp2040js';
 import { PicowSimError } from '../errors.ts';
+import type { SimTimer } from '../time.ts';
 import type { BoardContext, BoardDevice } from './device.ts';
 import type { Pl011Uart, UartTap } from './uart.ts';
 
@@ -71,16 +72,25 @@ export class JumperWires implements BoardDevice {
       this.settle(i, pa, pb, uarts, true);
     });
     uarts.forEach((uart, index) => {
+      let pendingBreak: SimTimer | null = null;
       const tap: UartTap = {
         byte: (v) => this.deliver(mcu.gpio, uarts, index, (rx) => rx.receiveByte(v)),
         brk: (active) => {
           this.wires.forEach((w, i) => this.settle(i, mcu.gpio[w.a]!, mcu.gpio[w.b]!, uarts));
-          // The far end sees the line held low past a whole frame when the break ends.
-          if (!active) this.deliver(mcu.gpio, uarts, index, (rx) => rx.receiveBreak());
+          if (!active) return;
+          // A receiver flags a break once the line has stayed low for a whole frame (§4.2.5).
+          pendingBreak?.cancel();
+          pendingBreak = ctx.clock.schedule(uart.frameNanos || 1e5, () => {
+            pendingBreak = null;
+            if (uart.breaking) this.deliver(mcu.gpio, uarts, index, (rx) => rx.receiveBreak());
+          });
         },
       };
       uart.taps.add(tap);
-      this.detach.push(() => void uart.taps.delete(tap));
+      this.detach.push(() => {
+        uart.taps.delete(tap);
+        pendingBreak?.cancel();
+      });
     });
   }
 
