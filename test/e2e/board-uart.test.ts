@@ -4,8 +4,13 @@
  * write, flush at line rate, read back through the wire; and the console staying apart from the
  * UARTs while a script floods UART0.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PicoW } from '../../sim/index.ts';
+import { collect, freePort, startCli } from '../helpers/cli.ts';
 import { e2eFirmware } from '../helpers/firmware.ts';
 
 const fw = e2eFirmware();
@@ -92,3 +97,59 @@ describe.skipIf(!fw)('machine.UART through jumper wires', () => {
     expect(pico.output).not.toContain('FLOOD');
   }, 120_000);
 });
+
+describe.skipIf(!fw)('--uart0 tcp:PORT: UART0 on a port of its own', () => {
+  it('carries what UART0 transmits to a host client and the client\'s bytes to UART0 RX, never the console', async () => {
+    const r = await runCliWithClient(fw!);
+    expect(r.fromUart).toBe('to host\r\n');
+    expect(r.stdout).toContain("got b'from host'");
+    expect(r.stdout).toContain('[uart0] to host');
+    expect(r.stdout.split('\n').filter((l) => l.includes('to host') && !l.startsWith('[uart0] '))).toEqual([]);
+    expect(r.code).toBe(0);
+  }, 150_000);
+});
+
+/** picow-sim with `--uart0 tcp:PORT` and a host client on that port that answers UART0's line. */
+async function runCliWithClient(fw: string): Promise<{ code: number | null; stdout: string; fromUart: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'picow-uartport-'));
+  try {
+    const script = join(dir, 'uart_port.py');
+    writeFileSync(
+      script,
+      [
+        'from machine import UART',
+        'import time',
+        'u = UART(0, 115200)',
+        "u.write(b'to host\\r\\n')",
+        'buf = b""',
+        'for i in range(400):',
+        '    buf += u.read() or b""',
+        "    if buf.endswith(b'host'): break",
+        '    time.sleep_ms(25)',
+        "print('got', buf)",
+      ].join('\n'),
+    );
+    const port = await freePort();
+    const child = startCli([script, '--firmware', fw, '--no-server', '--uart0', `tcp:${port}`, '--timeout', '120']);
+    let stderr = '';
+    let fromUart = '';
+    let clientUp = false;
+    child.stderr!.on('data', (b: Buffer) => {
+      stderr += b.toString();
+      if (stderr.includes(`uart0 at 127.0.0.1:${port}`) && !clientUp) {
+        clientUp = true;
+        const sock = connect(port, '127.0.0.1');
+        sock.on('data', (d: Buffer) => {
+          fromUart += d.toString('latin1');
+          if (fromUart.endsWith('\r\n')) sock.write('from host');
+        });
+        sock.on('error', () => undefined);
+        child.on('exit', () => sock.destroy());
+      }
+    });
+    const r = await collect(child, 'picow-sim --uart0 tcp', 140_000);
+    return { code: r.code, stdout: r.stdout, fromUart };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
