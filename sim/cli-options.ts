@@ -572,7 +572,9 @@ export function helpText(version: string): string {
     '  npm run sim -- blink.py --timeout 10                    run a script for at most 10 s',
     "  npm run sim -- client.py --lib lib --expect 'Done'      with a lib folder, stop at 'Done'",
     '  npm run sim -- --pty /tmp/picow                         then: mpremote connect /tmp/picow',
-    '  npm run sim -- --firmware prog.uf2 --console uart0      a C SDK program on UART0',
+    '  npm run sim -- --firmware prog.uf2 --timeout 5          a C SDK program (no USB: UART0 is its console)',
+    '  npm run sim -- --pty /tmp/picow --uart0 tcp:5555        the REPL on a pty, UART0 on a TCP port',
+    '  npm run sim -- --pty /tmp/picow --wire GP0:GP1          a jumper from UART0 TX to RX (loopback tests)',
     '',
   );
   return lines.join('\n');
