@@ -562,7 +562,8 @@ export class PicoW extends EventEmitter {
     if (!engine) {
       engine = createCpuEngine(this.cpuKind, core.rp2040, {
         hotThreshold: this.hotThreshold,
-        warmupCycles: this.warmupCycles,
+        // The warm-up keeps the boot interpreted; core 1 starts later (a thread), after it.
+        warmupCycles: core === this.mcu.core ? this.warmupCycles : 0,
         core,
         tickClock: false,
         logger: this.logger,
