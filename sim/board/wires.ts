@@ -24,21 +24,25 @@ export class WireSpecError extends PicowSimError {
   }
 }
 
-function parsePin(text: string, spec: string): number {
+function parsePin(text: string, what: string): number {
   const m = /^(?:GP|GPIO)?(\d{1,2})$/i.exec(text.trim());
   const n = m ? Number(m[1]) : NaN;
-  if (!m || n > MAX_GPIO) throw new WireSpecError(`--wire ${JSON.stringify(spec)}: '${text}' is not a GPIO (expected GP0…GP28; example: --wire GP0:GP1)`);
-  if (INTERNAL_PINS.has(n)) throw new WireSpecError(`--wire ${JSON.stringify(spec)}: GP${n} is wired to the CYW43439 on a Pico W, not on the header`);
+  if (!m || n > MAX_GPIO) throw new WireSpecError(`${what}'${text}' is not a GPIO (expected GP0…GP28, as in GP0:GP1)`);
+  if (INTERNAL_PINS.has(n)) throw new WireSpecError(`${what}GP${n} is wired to the CYW43439 on a Pico W, not on the header`);
   return n;
 }
 
-/** `GP0:GP1` (or `0:1`, `GPIO0:GPIO1`): a wire between two header pins. */
-export function parseWireSpec(spec: string): Wire {
+/**
+ * `GP0:GP1` (or `0:1`, `GPIO0:GPIO1`): a wire between two header pins. Errors name `option`
+ * (`--wire`) and the spec; with `option` empty (a scenario, whose error says where) only the reason.
+ */
+export function parseWireSpec(spec: string, option = '--wire'): Wire {
+  const what = option ? `${option} ${JSON.stringify(spec)}: ` : '';
   const parts = spec.split(':');
-  if (parts.length !== 2) throw new WireSpecError(`--wire ${JSON.stringify(spec)}: expected two pins, PIN:PIN (example: --wire GP0:GP1)`);
-  const a = parsePin(parts[0]!, spec);
-  const b = parsePin(parts[1]!, spec);
-  if (a === b) throw new WireSpecError(`--wire ${JSON.stringify(spec)}: both ends on GP${a}`);
+  if (parts.length !== 2) throw new WireSpecError(`${what}expected two pins, PIN:PIN (as in GP0:GP1)`);
+  const a = parsePin(parts[0]!, what);
+  const b = parsePin(parts[1]!, what);
+  if (a === b) throw new WireSpecError(`${what}both ends on GP${a}`);
   return { a, b };
 }
 

@@ -264,7 +264,7 @@ export function parseScenario(text: string, file = 'scenario.yaml', opts: ParseO
     allowInternet: top['allow-internet'] ? c.bool(top['allow-internet']) : false,
     servers,
     sensors,
-    wires: top['wires'] ? c.listOrOne(top['wires']).map((v) => c.wrap(v, () => parseWireSpec(c.str(v)))) : [],
+    wires: top['wires'] ? c.listOrOne(top['wires']).map((v) => c.wrap(v, () => parseWireSpec(c.str(v), ''))) : [],
     faults: top['faults'] ? c.list(top['faults']).map((v) => parseFault(c, v, aps, servers)) : [],
     expect: [],
   };

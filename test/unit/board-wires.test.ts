@@ -28,7 +28,7 @@ function rig(wires: string[]) {
     u.writeUint32(CR, 0x301);
     return u;
   });
-  const w = new JumperWires(wires.map(parseWireSpec));
+  const w = new JumperWires(wires.map((w) => parseWireSpec(w)));
   w.attach({ mcu, clock, hostIo: { begin: () => ({ release() {} }), notify() {} }, logger: silentLogger(), emit: () => undefined });
   return { clock, mcu, uarts };
 }
