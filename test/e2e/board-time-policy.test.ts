@@ -7,7 +7,7 @@
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tty from 'node:tty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -111,7 +111,8 @@ describe.skipIf(!fw || !hasSocat)('clock policy over --pty', () => {
       expect(simUs).toBeGreaterThan(1e6);
       best = Math.max(best, simUs / 1000 / wallMs);
     }
-    expect(best).toBeGreaterThanOrEqual(3);
+    // A speed figure: on a machine busy with other work the CPU share, not the policy, limits it.
+    expect(best, `best ratio ${best.toFixed(2)}x; host load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} CPUs`).toBeGreaterThanOrEqual(3);
   }, 120_000);
 
   it('paces a wait for host data: a 1 s poll of the console with nothing sent lasts 1 s of wall time', async () => {
