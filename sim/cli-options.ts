@@ -7,9 +7,11 @@ import type { CpuEngineKind } from './cpu/engine.ts';
 import type { ApConfig } from './cyw43/radio.ts';
 import { UsageError } from './errors.ts';
 import { parseTraceAreas, TRACE_AREAS } from './log.ts';
+import { parseWireSpec, type Wire } from './board/wires.ts';
+import { parseUartPortSpec, type UartPortSpec } from './ports/uart-port.ts';
 import { parseApSpec as parseAp, parseForwardSpec, parseHostSpec, parseMapSpec } from './session/specs.ts';
 
-export type ConsoleChoice = 'usb' | 'uart0' | 'uart1' | 'all';
+export type ConsoleChoice = 'auto' | 'usb' | 'uart0' | 'uart1';
 
 export interface FileSpec {
   local: string;
@@ -29,8 +31,13 @@ export interface CliOptions {
   quiet: boolean;
   verbose: boolean;
   trace: string[];
-  /** null: USB CDC and UART0 together (the default). */
-  console: ConsoleChoice | null;
+  /** `auto` (default): USB CDC when the firmware presents it, else UART0. */
+  console: ConsoleChoice;
+  /** Host ports of UART0 and UART1 (null: none). */
+  uart0: UartPortSpec | null;
+  uart1: UartPortSpec | null;
+  /** Jumper wires between GPIOs. */
+  wire: Wire[];
   cpu: CpuEngineKind | null;
   pty: string | null;
   /** sim/ports: RFC 2217 port for the console (0: a free one). */
@@ -76,7 +83,10 @@ export function defaultOptions(): CliOptions {
     quiet: false,
     verbose: false,
     trace: [],
-    console: null,
+    console: 'auto',
+    uart0: null,
+    uart1: null,
+    wire: [],
     cpu: null,
     pty: null,
     serialPort: null,
@@ -238,14 +248,38 @@ export const OPTIONS: OptionSpec[] = [
   // Console
   {
     name: '--console',
-    arg: 'usb|uart0|uart1|all',
+    arg: 'auto|usb|uart0|uart1',
     group: 'Console',
-    help: 'which console to show and type into (default: USB CDC and UART0 together)',
+    help: 'which stream is the console (the REPL, --pty, --expect, typing); default auto: USB CDC when the firmware presents it, else UART0',
     example: '--console uart0',
     apply: (o, v) => {
-      if (!['usb', 'uart0', 'uart1', 'all'].includes(v)) bad('--console', v, 'expected usb, uart0, uart1 or all', '--console uart0');
+      if (!['auto', 'usb', 'uart0', 'uart1'].includes(v)) bad('--console', v, 'expected auto, usb, uart0 or uart1', '--console uart0');
       o.console = v as ConsoleChoice;
     },
+  },
+  {
+    name: '--uart0',
+    arg: 'pty:PATH|tcp:PORT',
+    group: 'Console',
+    help: "UART0's pins (GP0 TX, GP1 RX) as a port of their own, like a USB-serial adapter: a pseudo-terminal, or a TCP server on 127.0.0.1",
+    example: '--uart0 pty:/tmp/picow-uart0',
+    apply: (o, v) => void (o.uart0 = parseUartPortSpec('--uart0', v)),
+  },
+  {
+    name: '--uart1',
+    arg: 'pty:PATH|tcp:PORT',
+    group: 'Console',
+    help: "UART1's pins (GP4 TX, GP5 RX) as a port of their own, as --uart0",
+    example: '--uart1 tcp:5555',
+    apply: (o, v) => void (o.uart1 = parseUartPortSpec('--uart1', v)),
+  },
+  {
+    name: '--wire',
+    arg: 'PIN:PIN',
+    group: 'Firmware',
+    help: 'a jumper wire between two GPIOs (repeatable): an output drives the other pin, UART TX reaches the wired RX',
+    example: '--wire GP0:GP1',
+    apply: (o, v) => void o.wire.push(parseWireSpec(v)),
   },
   {
     name: '--repl',
@@ -604,7 +638,9 @@ export function helpText(version: string): string {
     '  npm run sim -- blink.py --timeout 10                    run a script for at most 10 s',
     "  npm run sim -- client.py --lib lib --expect 'Done'      with a lib folder, stop at 'Done'",
     '  npm run sim -- --pty /tmp/picow                         then: mpremote connect /tmp/picow',
-    '  npm run sim -- --firmware prog.uf2 --console uart0      a C SDK program on UART0',
+    '  npm run sim -- --firmware prog.uf2 --timeout 5          a C SDK program (no USB: UART0 is its console)',
+    '  npm run sim -- --pty /tmp/picow --uart0 tcp:5555        the REPL on a pty, UART0 on a TCP port',
+    '  npm run sim -- --pty /tmp/picow --wire GP0:GP1          a jumper from UART0 TX to RX (loopback tests)',
     '',
   );
   return lines.join('\n');

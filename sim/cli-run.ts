@@ -15,6 +15,8 @@ import { PicowSimError, RunFailure } from './errors.ts';
 import type { Logger } from './log.ts';
 import type { GdbServer } from './ports/gdb-server.ts';
 import type { SerialPortServer } from './ports/rfc2217.ts';
+import { openUartPort, type UartPort } from './ports/uart-port.ts';
+import { uartView } from './ports/uart-view.ts';
 import { openPty, type PtyBridge } from './pty.ts';
 import type { UploadItem } from './repl/board-link.ts';
 import type { MainEnd } from './repl/monitor.ts';
@@ -47,6 +49,7 @@ export async function runOnBoard(opts: CliOptions, io: CliIo, c: BoardRunContext
   const run = new ConsoleRun(opts, io, world.board, logger);
   try {
     if (opts.gdb !== null) await startGdb(run, opts.gdb, opts.gdbWait, status);
+    await openUartPorts(run, status);
     if (opts.script) {
       status(`booting (firmware ${c.firmware})`);
       runScriptMode(run, opts.script, c.uploads, status);
@@ -82,6 +85,9 @@ class ConsoleRun {
   pty: PtyBridge | null = null;
   serialPort: SerialPortServer | null = null;
   gdb: GdbServer | null = null;
+  readonly uartPorts: UartPort[] = [];
+  /** UARTs that are not the console, shown beside it, marked (`[uart0] …`). */
+  private readonly uarts: ReturnType<typeof uartView>;
   readonly expect: ExpectSet;
   readonly inputTarget: ConsoleTarget;
   private readonly decoder = new ConsoleDecoder();
@@ -97,10 +103,21 @@ class ConsoleRun {
   ) {
     this.ended = new Promise<Ending>((r) => (this.finishRun = r));
     this.expect = new ExpectSet(opts.expect);
-    this.inputTarget = opts.console === null || opts.console === 'all' ? 'auto' : opts.console;
+    // The board sends only its console on 'console' (USB CDC when presented, else UART0, or the
+    // one --console names); the other UARTs are shown beside it, marked, and on their own ports.
+    board.consoleChoice = opts.console;
+    this.inputTarget = 'auto';
     this.sink = (bytes, s) => this.toTerminal(bytes, s);
-    board.on('console', (bytes: Uint8Array, s: ConsoleSource) => {
-      if (this.shown(s)) this.sink?.(bytes, s);
+    board.on('console', (bytes: Uint8Array, s: ConsoleSource) => this.sink?.(bytes, s));
+    this.uarts = uartView(
+      (text) => {
+        io.stdout.write(text);
+        this.check(text);
+      },
+      io.stdin.isTTY && !opts.script && !opts.pty ? '\r\n' : '\n',
+    );
+    board.on('uart', (bytes: Uint8Array, s: ConsoleSource) => {
+      if (s !== board.consoleSource) this.uarts.push(bytes, s);
     });
     board.on('event', (e: BoardEvent) => this.onBoardEvent(e));
     if (opts.timeout !== null) {
@@ -113,12 +130,6 @@ class ConsoleRun {
     this.onSignal = () => this.finish(opts.pty ? 0 : 130, opts.pty ? null : 'interrupted');
     process.on('SIGINT', this.onSignal);
     process.on('SIGTERM', this.onSignal);
-  }
-
-  /** Whether console `s` is shown (`--console`; default USB CDC and UART0). */
-  shown(s: ConsoleSource): boolean {
-    const c = this.opts.console;
-    return c === 'all' || (c === null ? s === 'usb' || s === 'uart0' : s === c);
   }
 
   finish(code: number, message: string | null = null): void {
@@ -160,6 +171,8 @@ class ConsoleRun {
     stdin.pause();
     stdin.removeAllListeners('data');
     for (const h of this.holds.splice(0)) h.release();
+    this.uarts.flush();
+    for (const p of this.uartPorts.splice(0)) await p.close();
     if (this.pty) await this.pty.close();
     if (this.serialPort) await this.serialPort.close();
     if (this.gdb) await this.gdb.close();
@@ -168,13 +181,13 @@ class ConsoleRun {
 
 /** Script mode: boot, copy the files and the script as main.py, run it, end with it. */
 function runScriptMode(run: ConsoleRun, script: string, uploads: UploadItem[], status: (m: string) => void): void {
-  // While the raw REPL uploads, USB output is protocol traffic: show only the UARTs.
+  // USB output is raw-REPL traffic until main.py runs (then the monitor shows it): show here
+  // only a console on a UART (--console uart0).
   run.sink = (bytes, s) => {
     if (s !== 'usb') run.toTerminal(bytes, s);
   };
-  const showUsb = run.shown('usb');
   const out = (text: string): void => {
-    if (!showUsb) return;
+    if (run.board.consoleSource !== 'usb') return;
     run.io.stdout.write(text);
     run.check(text);
   };
@@ -211,6 +224,16 @@ async function loadScript(
   const first = await startMain(board, items, { logger, status, label: displayPath(script), holdName: 'raw REPL upload' });
   // From here the USB console belongs to the program: pass it through the end-of-run monitor.
   watchMain(board, first, out, onEnd);
+}
+
+/** `--uart0`/`--uart1 pty:PATH|tcp:PORT`: each UART's pins as a port of their own. */
+async function openUartPorts(run: ConsoleRun, status: (m: string) => void): Promise<void> {
+  for (const [name, spec] of [['uart0', run.opts.uart0], ['uart1', run.opts.uart1]] as const) {
+    if (!spec) continue;
+    const port = await openUartPort(run.board, name, spec, run.logger);
+    run.uartPorts.push(port);
+    status(`${name} at ${port.where}`);
+  }
 }
 
 /** `--gdb PORT` (`--gdb-wait`): the GDB remote server for both cores, before the board starts. */

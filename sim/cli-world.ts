@@ -23,7 +23,7 @@ export function cliWorldOptions(opts: CliOptions, c: CliWorldContext): WorldOpti
       : undefined;
   return {
     logger: c.logger,
-    board: { firmware: c.image, cpu: opts.cpu ?? undefined },
+    board: { firmware: c.image, cpu: opts.cpu ?? undefined, wires: opts.wire },
     aps: opts.ap,
     maps: opts.map,
     hosts: opts.host,

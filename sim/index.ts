@@ -11,6 +11,7 @@
 import type { BoardEvent } from './board/device.ts';
 import type { ConsoleSource } from './board/picow.ts';
 import type { ApConfig } from './cyw43/radio.ts';
+import type { Wire } from './board/wires.ts';
 import type { ForwardRule, HostEntry, LinkFaults, MapRule } from './net/policy.ts';
 
 export { PicoW, OutputTimeout, type BootOptions, type TimeoutOption } from './test-api.ts';
@@ -24,7 +25,7 @@ export { Logger } from './log.ts';
 export * as sensors from './sensors/index.ts';
 /** Scenario files: run one from a test, or parse and check one. */
 export { runScenarioFile, loadScenario, ScenarioError, type RunResult as ScenarioResult } from './scenario/index.ts';
-export type { ApConfig, ForwardRule, HostEntry, LinkFaults, MapRule };
+export type { ApConfig, ForwardRule, HostEntry, LinkFaults, MapRule, Wire };
 export { PicoWBoard } from './board/picow.ts';
 /** Several boards on one radio and LAN: `const lan = new Lan(); await PicoW.boot({ lan, name: 'hub' })`. */
 export { Lan, type LanOptions } from './session/lan.ts';

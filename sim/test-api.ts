@@ -17,6 +17,7 @@ import { MainRunMonitor, type MainEnd } from './repl/monitor.ts';
 import { ConsoleDecoder, OutputLog, OutputTimeout } from './session/console.ts';
 import { bootToPrompt, startMain } from './session/program.ts';
 import type { Lan } from './session/lan.ts';
+import { parseWireSpec, type Wire } from './board/wires.ts';
 import { buildWorld, type BoardSpec, type NetworkSpec, type World } from './session/world.ts';
 
 export { OutputTimeout };
@@ -50,6 +51,8 @@ export interface BootOptions extends NetworkSpec {
   repl?: boolean;
   /** Milliseconds to wait for the REPL after power-on. Default 60 000. */
   bootTimeout?: number;
+  /** Jumper wires between GPIOs, as `'GP0:GP1'` or `{ a: 0, b: 1 }` (UART loopback, pin tests). */
+  wires?: (string | Wire)[];
 }
 
 export interface TimeoutOption {
@@ -107,6 +110,7 @@ export class PicoW {
       cpu: opts.cpu,
       hotThreshold: opts.hotThreshold,
       warmupCycles: opts.warmupCycles,
+      wires: opts.wires?.map((w) => (typeof w === 'string' ? parseWireSpec(w) : w)),
     };
     const world = await buildWorld({
       logger,

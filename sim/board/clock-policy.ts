@@ -1,10 +1,18 @@
 import type { HostIo, HostIoToken } from '../time.ts';
 
 /**
- * The clock policy (ARCHITECTURE.md "Time"), in one place. Simulated time may jump ahead while
- * the CPU sleeps, except while host I/O is pending: then simulated time is held to wall-clock
- * time measured from the moment the I/O began, so the firmware's timeouts see real latencies.
+ * The clock policy (ARCHITECTURE.md "Time"), in one place: pace waits, never computation.
+ *
+ * Code that runs is never held back: simulated time advances with the instructions executed, as
+ * fast as the host runs them, and may run ahead of the wall clock. A wait — every core asleep
+ * (WFI/WFE) or polling with nothing to do until the next alarm — may jump simulated time to that
+ * alarm, except while host I/O is pending (an open host socket, a DNS lookup, a tool on a port):
+ * then the wait lasts its own duration in wall time, measured from the moment it began, so the
+ * firmware's timeouts see real host latencies.
  */
+/** Lag behind the wall clock that a wait may catch up (timer lateness), in nanoseconds. */
+export const CATCH_UP_NANOS = 20e6;
+
 export class ClockPolicy implements HostIo {
   private readonly pending = new Map<HostIoToken, string>();
   private anchorSim = 0;
@@ -46,14 +54,18 @@ export class ClockPolicy implements HostIo {
   }
 
   /**
-   * The CPU stopped running and sleeps: when it ran slower than real time, simulated time lags
-   * the wall clock. From here on the wait runs at wall-clock pace, instead of the lag being
-   * spent in one jump (a firmware timeout would then fire within a few wall milliseconds).
+   * A wait begins (the cores went to sleep, or a poll with nothing to do was found). Simulated
+   * time follows the wall clock from here, so the wait lasts its own duration: when code ran
+   * ahead of the wall clock since the anchor, or lags it by more than CATCH_UP_NANOS (slow
+   * computation), the anchor moves to now. A small lag (a wake-up that came a few wall
+   * milliseconds late, within a wait made of many short ones) is caught up instead, so a long
+   * sleep interrupted by timer ticks still lasts its own duration in wall time.
    */
-  idleBegins(): void {
+  waitBegins(): void {
     if (this.pending.size === 0) return;
     const sim = this.simNanos();
-    if (sim < this.limitNanos()) {
+    const limit = this.limitNanos();
+    if (sim > limit || limit - sim > CATCH_UP_NANOS) {
       this.anchorSim = sim;
       this.anchorWall = this.wallMs();
     }
@@ -69,7 +81,10 @@ export class ClockPolicy implements HostIo {
     this.anchorWall = this.wallMs();
   }
 
-  /** The latest simulated time the board may reach now (Infinity when nothing is pending). */
+  /**
+   * The latest simulated time a wait may reach now (Infinity when nothing is pending). Only
+   * waits are held to it; running code is not.
+   */
   limitNanos(): number {
     if (this.pending.size === 0) return Infinity;
     return this.anchorSim + (this.wallMs() - this.anchorWall) * 1e6;

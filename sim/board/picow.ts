@@ -60,6 +60,11 @@ export interface PicoWBoardOptions {
   warmupCycles?: number;
   /** Skip the waiting of polling loops (PollSkipper; default true). */
   skipPolls?: boolean;
+  /**
+   * Which stream is the console (the REPL a tool talks to): `auto` (default) is USB CDC once the
+   * firmware presents it, else UART0, as on a real board; or one of them by name.
+   */
+  console?: ConsoleTarget;
 }
 
 /** RP2040 datasheet §2.2: SRAM, peripheral bases used here. */
@@ -116,7 +121,9 @@ function parseUniqueId(id: Uint8Array | string): Uint8Array {
  * A Raspberry Pi Pico W: an RP2040 (rp2040js) with 2 MB of flash loaded from a UF2, our HLE
  * bootrom, the USB CDC and UART consoles, the devices wired to its pins, and the clock policy.
  *
- * Events: 'console' (bytes, source), 'event' (BoardEvent), 'usb-ready' (the CDC port opened).
+ * Events: 'console' (bytes, source: the console stream only, see `consoleSource`), 'uart'
+ * (bytes, 'uart0' | 'uart1': every character a UART puts on its TX pin, console or not),
+ * 'event' (BoardEvent), 'usb-ready' (the CDC port opened).
  */
 export class PicoWBoard extends EventEmitter {
   readonly name: string;
@@ -152,6 +159,10 @@ export class PicoWBoard extends EventEmitter {
   /** The cores executed since they last all slept (for the clock policy's idle anchor). */
   private ranSinceIdle = false;
   private bootselPressed: boolean;
+  /** The console chosen (`auto`: USB CDC once it enumerated, else UART0). */
+  consoleChoice: ConsoleTarget;
+  /** The firmware presented a USB CDC device since power-on (kept across resets). */
+  private usbSeen = false;
   private text = '';
   private readonly decoder = new TextDecoder('utf-8');
   private readonly waiters = new TextWaiters(
@@ -176,6 +187,7 @@ export class PicoWBoard extends EventEmitter {
     this.hotThreshold = opts.hotThreshold;
     this.warmupCycles = opts.warmupCycles ?? DEFAULT_WARMUP_CYCLES;
     this.skipPolls = opts.skipPolls ?? true;
+    this.consoleChoice = opts.console ?? 'auto';
     this.clock = new BoardClock();
     this.policy = new ClockPolicy(() => this.clock.nanos);
     this.policy.onWake = () => this.wake();
@@ -213,7 +225,7 @@ export class PicoWBoard extends EventEmitter {
     return this.clock;
   }
 
-  /** Everything the board printed so far (USB and UART consoles, decoded as UTF-8). */
+  /** Everything the board printed so far on its console (`consoleSource`), decoded as UTF-8. */
   get output(): string {
     return this.text;
   }
@@ -325,6 +337,7 @@ export class PicoWBoard extends EventEmitter {
     const usb = new UsbCdcHost(mcu.usbCtrl, this.logger);
     usb.onReady = () => {
       this.logger.debug('usb', 'CDC serial port open');
+      this.usbSeen = true;
       this.emit('usb-ready');
     };
     usb.onData = (buf: Uint8Array) => this.consoleOut(buf, 'usb');
@@ -365,16 +378,33 @@ export class PicoWBoard extends EventEmitter {
     this.waiters.failAll(new BoardHaltedError(describeHalt(e)));
   }
 
+  /**
+   * The stream the REPL is on: USB CDC when the firmware presents it (as a real Pico W's
+   * /dev/ttyACM0), else UART0 (the C SDK's default stdio); or the one chosen by name.
+   */
+  get consoleSource(): ConsoleSource {
+    if (this.consoleChoice !== 'auto') return this.consoleChoice;
+    return this.usbSeen ? 'usb' : 'uart0';
+  }
+
   private consoleOut(bytes: Uint8Array, source: ConsoleSource): void {
+    if (source !== 'usb') this.emit('uart', bytes, source);
+    // Only the console reaches the console stream: a UART is a peripheral on pins otherwise.
+    if (source !== this.consoleSource) return;
     this.text += this.decoder.decode(bytes, { stream: true });
     this.emit('console', bytes, source);
     if (this.waiters.size) this.waiters.check();
   }
 
-  /** Send bytes to the board's console: USB CDC when the device is up, else UART0. */
+  /**
+   * Send bytes to the board's console (`auto`: `consoleSource`; before any console is up, USB,
+   * which holds them until the port opens) or to one stream by name (a UART's RX pin, at its
+   * line rate).
+   */
   writeConsole(data: string | Uint8Array, target: ConsoleTarget = 'auto'): void {
     const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
-    const to = target === 'auto' ? (this.usbReady || !this.uarts[0]!.rxEnabled ? 'usb' : 'uart0') : target;
+    let to: ConsoleSource = target === 'auto' ? this.consoleSource : target;
+    if (target === 'auto' && this.consoleChoice === 'auto' && to === 'uart0' && !this.uarts[0]!.rxEnabled) to = 'usb';
     if (to === 'usb') {
       this.usb!.write(bytes);
     } else {
@@ -531,11 +561,11 @@ export class PicoWBoard extends EventEmitter {
       const mc = this.multicore;
       const c0 = this.mcu.core;
       const c1 = mc?.core1Active ? mc.cores[1] : null;
-      let limit = this.policy.limitNanos();
       if (c0.waiting && (!c1 || c1.waiting)) {
+        let limit = this.policy.limitNanos();
         if (this.ranSinceIdle) {
           this.ranSinceIdle = false;
-          this.policy.idleBegins();
+          this.policy.waitBegins();
           limit = this.policy.limitNanos();
         }
         // Every core sleeps: jump to the next alarm, unless host I/O holds time to the wall clock.
@@ -558,10 +588,7 @@ export class PicoWBoard extends EventEmitter {
         }
         clock.tick(next);
       } else {
-        if (clock.nanos > limit) {
-          this.schedule(1);
-          return;
-        }
+        // Computation is never paced (the clock policy holds only waits to the wall clock).
         this.ranSinceIdle = true;
         const cn = this.cycleNanos;
         let budget = c1 ? DUAL_QUANTUM : SINGLE_QUANTUM;
@@ -585,7 +612,8 @@ export class PicoWBoard extends EventEmitter {
     if (!engine) {
       engine = createCpuEngine(this.cpuKind, core.rp2040, {
         hotThreshold: this.hotThreshold,
-        warmupCycles: this.warmupCycles,
+        // The warm-up keeps the boot interpreted; core 1 starts later (a thread), after it.
+        warmupCycles: core === this.mcu.core ? this.warmupCycles : 0,
         core,
         tickClock: false,
         logger: this.logger,
@@ -625,6 +653,8 @@ export class PicoWBoard extends EventEmitter {
     // is skipped while host I/O is pending too; a timer poll's growing steps may end a wait late,
     // so not then.
     if (bothBusy || (req !== Infinity && this.policy.hostIoPending)) return;
+    // A poll with nothing to do is a wait: paced from its start while host I/O is pending.
+    this.policy.waitBegins();
     const clock = this.clock;
     const next = clock.nanosToNextAlarm;
     const limit = this.policy.limitNanos();

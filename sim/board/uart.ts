@@ -55,6 +55,17 @@ const FIFO_DEPTH = 32;
 const IFLS_LEVELS = [4, 8, 16, 24, 28];
 /** Receive timeout: 32 bit periods of a quiet line with data in the RX FIFO (§4.2.6). */
 const RT_BITS = 32;
+/** UARTLCR_H.BRK: send break (TX held low). */
+const LCRH_BRK = 1 << 0;
+/** UARTDR error bits read with each received character: framing, parity, break, overrun. */
+export const DR_BE = 1 << 10;
+const DR_OE = 1 << 11;
+/** UARTRIS bits: break error, overrun error. */
+export const UART_INT_BE = 1 << 9;
+const UART_INT_OE = 1 << 10;
+/** UARTRSR bits: break, overrun. */
+const RSR_BE = 1 << 2;
+const RSR_OE = 1 << 3;
 
 /** Baud rate from the divisors (§4.2.7.1): clk / (16 × (IBRD + FBRD/64)); 0 when unset. */
 export function uartBaud(clkPeri: number, ibrd: number, fbrd: number): number {
@@ -68,6 +79,14 @@ export function uartFrameBits(lcrh: number): number {
   return 1 + wlen + (lcrh & LCRH_PEN ? 1 : 0) + (lcrh & LCRH_STP2 ? 2 : 1);
 }
 
+/** Something on a UART's TX pin besides the board's own port (a jumper wire to another pin). */
+export interface UartTap {
+  /** A character whose stop bit just ended. */
+  byte(value: number): void;
+  /** TX held low (UARTLCR_H.BRK) or released. */
+  brk(active: boolean): void;
+}
+
 export interface UartDreq {
   rx: number;
   tx: number;
@@ -75,10 +94,16 @@ export interface UartDreq {
 
 /**
  * An ARM PL011 UART as the RP2040 has it (§4.2): baud rate from IBRD/FBRD and clk_peri, frame
- * format from LCR_H, 32-deep FIFOs (or 1-deep holding registers), characters shifted out one
- * frame time apart in simulated time, RX/TX/receive-timeout interrupts by FIFO level, and the
- * DMA requests. The host side sees `onByte` per transmitted character and feeds `feedByte`;
- * received characters arrive at the line rate too.
+ * format from LCR_H, 32-deep FIFOs (or 1-deep holding registers) in front of a transmit shift
+ * register, characters shifted out one frame time apart in simulated time, and the DMA requests.
+ *
+ * Interrupts follow the PL011 (§4.2.6): the TX and RX interrupts are raised by a *transition*
+ * through the FIFO trigger level (TX when a character leaving the FIFO takes it down to the level,
+ * RX when a received one brings it up to the level), not by the level itself, so clearing them
+ * with UARTICR sticks until the next transition; RT after 32 quiet bit periods with data waiting;
+ * BE when a break arrives. The host side sees `onByte` per transmitted character (when its stop
+ * bit ends), wires on the pin are `taps` (characters and breaks); the host feeds `feedByte` (paced at the line rate) or,
+ * for a character that already took its frame time on a wire, `receiveByte`.
  */
 export class Pl011Uart extends BasePeripheral {
   private cr = CR_RESET;
@@ -90,15 +115,20 @@ export class Pl011Uart extends BasePeripheral {
   private ris = 0;
   private dmacr = 0;
   private ilpr = 0;
+  private rsr = 0;
   private readonly tx: number[] = [];
+  /** Received characters with their error bits (UARTDR 11:8). */
   private readonly rx: number[] = [];
   private readonly hostQueue: number[] = [];
+  /** A character is in the transmit shift register. */
   private shifting = false;
   private txTimer: SimTimer | null = null;
   private rxTimer: SimTimer | null = null;
   private rtTimer: SimTimer | null = null;
-  /** Each character the UART puts on its TX line. */
+  /** Each character the UART puts on its TX line, when its stop bit ends. */
   onByte: ((value: number) => void) | null = null;
+  /** Wires on the TX pin: they see each character and break too. */
+  readonly taps = new Set<UartTap>();
 
   constructor(
     mcu: RP2040,
@@ -137,6 +167,10 @@ export class Pl011Uart extends BasePeripheral {
   get txLevel(): number {
     return this.tx.length;
   }
+  /** TX held low (UARTLCR_H.BRK). */
+  get breaking(): boolean {
+    return !!(this.lcrh & LCRH_BRK);
+  }
 
   /** rp2040js calls this when clk_peri changes; the baud rate is derived on demand. */
   clkPeriChanged(): void {}
@@ -147,21 +181,40 @@ export class Pl011Uart extends BasePeripheral {
     this.pumpRx();
   }
 
+  /** A character whose frame has just ended on the RX pin (from a wire): into the RX FIFO now. */
+  receiveByte(value: number, errors = 0): void {
+    if (!this.rxEnabled) return; // the receiver is off: the line's character is not sampled
+    const below = !this.rxAtTrigger();
+    if (this.rx.length < this.fifoDepth) this.rx.push((value & 0xff) | errors);
+    else {
+      // Overrun: the character is lost; the flag rides on the last one in the FIFO (§4.2.5).
+      this.rsr |= RSR_OE;
+      this.ris |= UART_INT_OE;
+      const last = this.rx.length - 1;
+      this.rx[last] = this.rx[last]! | DR_OE;
+    }
+    if (errors & DR_BE) {
+      this.rsr |= RSR_BE;
+      this.ris |= UART_INT_BE;
+    }
+    if (below && this.rxAtTrigger()) this.ris |= UART_INT_RX;
+    this.armReceiveTimeout();
+    this.updateInterrupts();
+  }
+
+  /** A break on the RX pin (the line held low for longer than a frame): a NUL with BE set. */
+  receiveBreak(): void {
+    this.receiveByte(0, DR_BE);
+  }
+
   private pumpRx(): void {
     if (this.rxTimer || !this.hostQueue.length) return;
     const t = this.frameNanos || 1000;
     this.rxTimer = this.clock.schedule(t, () => {
       this.rxTimer = null;
+      if (!this.rxEnabled) return; // receiver off: hold the host's characters until it is enabled
       const v = this.hostQueue.shift();
-      if (v !== undefined && this.rxEnabled) {
-        if (this.rx.length < this.fifoDepth) this.rx.push(v);
-        // else: overrun, the character is lost (UARTRSR.OE not modelled further)
-        this.armReceiveTimeout();
-        this.updateInterrupts();
-      } else if (v !== undefined) {
-        this.hostQueue.unshift(v); // receiver off: hold the character until it is enabled
-        return;
-      }
+      if (v !== undefined) this.receiveByte(v);
       this.pumpRx();
     });
   }
@@ -178,16 +231,21 @@ export class Pl011Uart extends BasePeripheral {
     });
   }
 
+  /** Load the shift register from the TX FIFO; the character is on the line for one frame. */
   private startShift(): void {
-    if (this.shifting || !this.tx.length || !this.txEnabled) return;
+    if (this.shifting || !this.tx.length || !this.txEnabled || this.lcrh & LCRH_BRK) return;
+    const above = !this.txAtTrigger();
+    const v = this.tx.shift()!;
+    if (above && this.txAtTrigger()) this.ris |= UART_INT_TX;
     this.shifting = true;
+    this.updateInterrupts();
     this.txTimer = this.clock.schedule(this.frameNanos, () => {
       this.txTimer = null;
       this.shifting = false;
-      const v = this.tx.shift();
-      if (v !== undefined) this.onByte?.(v);
-      this.updateInterrupts();
+      this.onByte?.(v);
+      for (const t of this.taps) t.byte(v);
       this.startShift();
+      this.updateInterrupts();
     });
   }
 
@@ -199,14 +257,20 @@ export class Pl011Uart extends BasePeripheral {
     return IFLS_LEVELS[(this.ifls >>> 3) & 7] ?? 16;
   }
 
+  /** The TX FIFO is at or below its trigger level (the holding register is empty without FIFOs). */
+  private txAtTrigger(): boolean {
+    return this.lcrh & LCRH_FEN ? this.tx.length <= this.txTrigger() : this.tx.length === 0;
+  }
+
+  /** The RX FIFO is at or above its trigger level (the holding register is full without FIFOs). */
+  private rxAtTrigger(): boolean {
+    return this.lcrh & LCRH_FEN ? this.rx.length >= this.rxTrigger() : this.rx.length > 0;
+  }
+
   private updateInterrupts(): void {
-    // TX interrupt: FIFO at or below the trigger level (holding register empty without FIFOs).
-    const txLow = this.lcrh & LCRH_FEN ? this.tx.length <= this.txTrigger() : this.tx.length === 0;
-    if (txLow) this.ris |= UART_INT_TX;
-    else this.ris &= ~UART_INT_TX;
-    const rxHigh = this.lcrh & LCRH_FEN ? this.rx.length >= this.rxTrigger() : this.rx.length > 0;
-    if (rxHigh) this.ris |= UART_INT_RX;
-    else this.ris &= ~UART_INT_RX;
+    // TX and RX are cleared when the level moves back across the trigger; set only by crossings.
+    if (!this.txAtTrigger()) this.ris &= ~UART_INT_TX;
+    if (!this.rxAtTrigger()) this.ris &= ~UART_INT_RX;
     if (!this.rx.length) this.ris &= ~UART_INT_RT;
     this.rp2040.setInterrupt(this.irq, (this.ris & this.imsc) !== 0);
     const dma = this.rp2040.dma;
@@ -225,7 +289,7 @@ export class Pl011Uart extends BasePeripheral {
         return v ?? 0;
       }
       case UARTRSR:
-        return 0;
+        return this.rsr;
       case UARTFR: {
         let fr = 0;
         if (!this.rx.length) fr |= FR_RXFE;
@@ -267,6 +331,7 @@ export class Pl011Uart extends BasePeripheral {
         this.startShift();
         return;
       case UARTRSR:
+        this.rsr = 0; // any write clears the error flags
         return;
       case UARTILPR:
         this.ilpr = value & 0xff;
@@ -277,15 +342,19 @@ export class Pl011Uart extends BasePeripheral {
       case UARTFBRD:
         this.fbrd = value & 0x3f;
         return;
-      case UARTLCR_H:
+      case UARTLCR_H: {
         // §4.2.7: changing FEN flushes the FIFOs.
         if ((value ^ this.lcrh) & LCRH_FEN) {
           this.tx.length = 0;
           this.rx.length = 0;
         }
+        const brk = (value ^ this.lcrh) & LCRH_BRK;
         this.lcrh = value & 0xff;
+        if (brk) for (const t of this.taps) t.brk(!!(value & LCRH_BRK));
         this.updateInterrupts();
+        this.startShift();
         return;
+      }
       case UARTCR:
         this.cr = value & 0xff87;
         this.updateInterrupts();

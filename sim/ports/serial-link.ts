@@ -25,14 +25,13 @@ export interface SerialLink extends ByteStream {
  * UART0 (control requests are answered but change nothing).
  */
 export function consoleLink(board: Board): SerialLink {
-  const onUsb = (): boolean => board.usbReady;
+  const onUsb = (): boolean => board.consoleSource === 'usb';
   return {
     name: 'console',
     write: (bytes) => board.writeConsole(bytes, 'auto'),
     onData: (cb) => {
-      const h = (bytes: Uint8Array, source: ConsoleSource): void => {
-        if (source === 'usb' || (source === 'uart0' && !onUsb())) cb(bytes);
-      };
+      // The board's 'console' event carries only the console stream (`consoleSource`).
+      const h = (bytes: Uint8Array): void => cb(bytes);
       board.on('console', h);
       return () => void board.off('console', h);
     },
@@ -65,8 +64,8 @@ export function uartLink(board: Board, index: 0 | 1): SerialLink {
       const h = (bytes: Uint8Array, s: ConsoleSource): void => {
         if (s === source) cb(bytes);
       };
-      board.on('console', h);
-      return () => void board.off('console', h);
+      board.on('uart', h);
+      return () => void board.off('uart', h);
     },
     setBaudRate: (baud) => Math.round(board.uarts[index]?.baudRate ?? 0) || baud,
   };

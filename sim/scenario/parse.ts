@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseWireSpec } from '../board/wires.ts';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import { PicowSimError } from '../errors.ts';
 import type { LinkFaults } from '../net/policy.ts';
@@ -264,6 +265,7 @@ export function parseScenario(text: string, file = 'scenario.yaml', opts: ParseO
     allowInternet: top['allow-internet'] ? c.bool(top['allow-internet']) : false,
     servers,
     sensors,
+    wires: top['wires'] ? c.listOrOne(top['wires']).map((v) => c.wrap(v, () => parseWireSpec(c.str(v), ''))) : [],
     faults: top['faults'] ? c.list(top['faults']).map((v) => parseFault(c, v, aps, servers)) : [],
     expect: [],
   };

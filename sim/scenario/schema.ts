@@ -3,6 +3,7 @@
  * network, the embedded servers, sensor timelines, faults at simulated times, and expectations.
  * Times are simulated seconds since power-on.
  */
+import type { Wire } from '../board/wires.ts';
 import type { ApConfig, ApSecurity } from '../cyw43/radio.ts';
 import type { ForwardRule, HostEntry, LinkFaults, MapRule } from '../net/policy.ts';
 import type { Resolution } from '../sensors/ds18b20.ts';
@@ -153,6 +154,8 @@ export interface Scenario {
   allowInternet: boolean;
   servers: ServerSpec[];
   sensors: SensorsSpec;
+  /** Jumper wires between GPIOs (`wires: [GP0:GP1]`). */
+  wires: Wire[];
   faults: Fault[];
   expect: Expectation[];
 }
@@ -171,6 +174,7 @@ export const TOP_LEVEL_KEYS = [
   'allow-internet',
   'servers',
   'sensors',
+  'wires',
   'faults',
   'expect',
 ] as const;

@@ -208,7 +208,7 @@ export function boardWorld(opts: BoardWorldOptions = {}): WorldFactory {
     try {
       world = await buildWorld({
         logger,
-        board: { firmware, sensors: scenarioSensors(s, clock) },
+        board: { firmware, sensors: scenarioSensors(s, clock), wires: s.wires },
         defaultAps: s.aps.length === 0,
         aps: s.aps.filter((a) => a.up).map(apConfig),
         maps: [...s.maps, ...servers.maps()],

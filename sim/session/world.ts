@@ -10,6 +10,7 @@
  */
 import { PicoWBoard } from '../board/picow.ts';
 import type { Uf2Image } from '../board/uf2.ts';
+import { JumperWires, type Wire } from '../board/wires.ts';
 import type { CpuEngineKind } from '../cpu/index.ts';
 import { Cyw43439 } from '../cyw43/chip.ts';
 import type { VirtualRadio } from '../cyw43/radio.ts';
@@ -35,6 +36,8 @@ export interface BoardSpec {
   cpu?: CpuEngineKind;
   hotThreshold?: number;
   warmupCycles?: number;
+  /** Jumper wires between GPIOs (`--wire`, scenario `wires:`). */
+  wires?: Wire[];
   /**
    * Sensors on the board's pins. Default (and for each part left out): the die at 27 °C on ADC4,
    * and one DS18B20 on GP22 (`ds18b20: []` for none).
@@ -130,7 +133,7 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
       firmware: spec.firmware,
       name,
       uniqueId: spec.uniqueId,
-      devices: [chip, ...sensors.devices],
+      devices: [chip, ...sensors.devices, ...(spec.wires?.length ? [new JumperWires(spec.wires)] : [])],
       logger,
       cpu: spec.cpu,
       hotThreshold: spec.hotThreshold,

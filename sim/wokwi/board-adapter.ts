@@ -40,9 +40,14 @@ export class WokwiWorld {
     private readonly world: World,
     readonly logger: Logger,
   ) {
-    world.board.on('console', (bytes: Uint8Array, s: ConsoleSource) => {
+    const board = world.board;
+    // The console (USB CDC when presented, else UART0), and the UART `$serialMonitor` is wired to.
+    board.on('console', (bytes: Uint8Array, s: ConsoleSource) => {
       if (this.uploading && s === 'usb') return; // raw REPL traffic of the upload
-      if (s === 'usb' || s === this.uart) for (const sink of this.serialSinks) sink(bytes);
+      for (const sink of this.serialSinks) sink(bytes);
+    });
+    board.on('uart', (bytes: Uint8Array, s: ConsoleSource) => {
+      if (s === this.uart && s !== board.consoleSource) for (const sink of this.serialSinks) sink(bytes);
     });
   }
 

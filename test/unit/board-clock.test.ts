@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BoardClock } from '../../sim/board/board-clock.ts';
-import { ClockPolicy } from '../../sim/board/clock-policy.ts';
+import { CATCH_UP_NANOS, ClockPolicy } from '../../sim/board/clock-policy.ts';
 
 describe('BoardClock', () => {
   it('fires chip alarms and board timers in time order', () => {
@@ -95,20 +95,38 @@ describe('ClockPolicy idle anchor', () => {
     wall = 1000; // one wall second passes while the CPU simulates only 300 ms
     sim = 300e6;
     expect(p.limitNanos()).toBe(1000e6);
-    p.idleBegins();
+    p.waitBegins();
     expect(p.limitNanos()).toBe(300e6);
     wall = 1010;
     expect(p.limitNanos()).toBe(310e6);
   });
 
-  it('keeps the anchor when simulated time is ahead of the wall clock', () => {
+  it('paces a wait after computation that ran ahead of the wall clock for its own duration', () => {
     let sim = 0;
     let wall = 0;
     const p = new ClockPolicy(() => sim, () => wall);
-    p.begin('tcp');
-    wall = 10;
+    p.begin('pty');
+    wall = 10; // the CPU computed 50 ms of simulated time in 10 wall ms: not held back
     sim = 50e6;
-    p.idleBegins();
+    p.waitBegins();
+    expect(p.limitNanos()).toBe(50e6);
+    wall = 110; // a 100 ms sleep lasts 100 wall ms
+    expect(p.limitNanos()).toBe(150e6);
+    expect(p.wallMsUntil(150e6)).toBe(0);
+  });
+
+  it('catches up a small lag (a late wake-up inside a long sleep) instead of dropping it', () => {
+    let sim = 0;
+    let wall = 0;
+    const p = new ClockPolicy(() => sim, () => wall);
+    p.begin('pty');
+    p.waitBegins();
+    wall = 13; // the 10 ms alarm was served 3 wall ms late; the handler ran, the core sleeps again
+    sim = 10e6;
+    p.waitBegins();
+    expect(p.limitNanos()).toBe(13e6);
+    wall = 13 + (CATCH_UP_NANOS + 5e6) / 1e6; // a lag beyond CATCH_UP_NANOS is slow computation
+    p.waitBegins();
     expect(p.limitNanos()).toBe(10e6);
   });
 });

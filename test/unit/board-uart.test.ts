@@ -1,7 +1,7 @@
 import { RP2040 } from 'rp2040js';
 import { describe, expect, it } from 'vitest';
 import { BoardClock } from '../../sim/board/board-clock.ts';
-import { Pl011Uart, UART_INT_RT, UART_INT_RX, uartBaud, uartFrameBits } from '../../sim/board/uart.ts';
+import { DR_BE, Pl011Uart, UART_INT_BE, UART_INT_RT, UART_INT_RX, UART_INT_TX, uartBaud, uartFrameBits } from '../../sim/board/uart.ts';
 
 const DR = 0x00;
 const FR = 0x18;
@@ -13,6 +13,7 @@ const IFLS = 0x34;
 const IMSC = 0x38;
 const RIS = 0x3c;
 const MIS = 0x40;
+const ICR = 0x44;
 
 function rig() {
   const clock = new BoardClock();
@@ -57,9 +58,9 @@ describe('PL011 UART', () => {
     expect(uart.readUint32(FR) & (1 << 7)).toBeTruthy(); // TXFE
   });
 
-  it('reports TX FIFO levels: full at 32 with FIFOs, at 1 without', () => {
+  it('reports TX FIFO levels: full at 32 with FIFOs (behind the shift register), at 1 without', () => {
     const { uart } = rig();
-    for (let i = 0; i < 32; i++) uart.writeUint32(DR, i);
+    for (let i = 0; i < 33; i++) uart.writeUint32(DR, i);
     expect(uart.readUint32(FR) & (1 << 5)).toBeTruthy(); // TXFF
     expect(uart.txLevel).toBe(32);
     uart.writeUint32(DR, 99); // dropped
@@ -94,5 +95,56 @@ describe('PL011 UART', () => {
     expect(uart.readUint32(DR)).toBe(5);
     expect(uart.readUint32(RIS) & UART_INT_RT).toBe(0);
     expect(uart.readUint32(FR) & (1 << 4)).toBeTruthy(); // RXFE
+  });
+
+  it('takes 1.0417 ms for a byte at 9600 baud 8N1 (SDK divisors IBRD 813, FBRD 51 at 125 MHz)', () => {
+    const { clock, uart, out } = rig();
+    uart.writeUint32(IBRD, 813);
+    uart.writeUint32(FBRD, 51);
+    uart.writeUint32(LCRH, (3 << 5) | (1 << 4));
+    uart.writeUint32(DR, 0x55);
+    clock.tick(1.04e6);
+    expect(out).toEqual([]);
+    expect(uart.readUint32(FR) & (1 << 3)).toBeTruthy(); // BUSY while the stop bit is still on the line
+    clock.tick(0.01e6);
+    expect(out.length).toBe(1);
+    expect(out[0]!.nanos / 1e6).toBeCloseTo(1.0417, 3);
+    expect(uart.readUint32(FR) & (1 << 3)).toBe(0);
+  });
+
+  it('raises TX only when the FIFO drains through the trigger level; UARTICR clears it for good', () => {
+    const { clock, uart, irqs } = rig();
+    uart.writeUint32(IFLS, 0); // TX trigger at 1/8 = 4
+    uart.writeUint32(IMSC, UART_INT_TX);
+    // Enabled with an empty FIFO: no interrupt (PL011: a transition, not the level).
+    expect(uart.readUint32(RIS) & UART_INT_TX).toBe(0);
+    expect(irqs.includes(true)).toBe(false);
+    const frame = uart.frameNanos;
+    for (let i = 0; i < 8; i++) uart.writeUint32(DR, 0x41 + i); // 1 in the shift register, 7 queued
+    expect(uart.txLevel).toBe(7);
+    clock.tick(frame * 2 + 1); // 7 -> 6 -> 5: still above
+    expect(uart.readUint32(MIS) & UART_INT_TX).toBe(0);
+    clock.tick(frame); // 5 -> 4: crossing
+    expect(uart.txLevel).toBe(4);
+    expect(uart.readUint32(MIS) & UART_INT_TX).toBeTruthy();
+    uart.writeUint32(ICR, UART_INT_TX);
+    expect(uart.readUint32(RIS) & UART_INT_TX).toBe(0);
+    clock.tick(frame * 10); // drains to empty: no new crossing, stays clear
+    expect(uart.readUint32(RIS) & UART_INT_TX).toBe(0);
+    expect(irqs.at(-1)).toBe(false);
+    // A write that takes the FIFO above the level and lets it drain raises it once more.
+    for (let i = 0; i < 6; i++) uart.writeUint32(DR, 0x30 + i);
+    clock.tick(frame * 2 + 1);
+    expect(uart.readUint32(RIS) & UART_INT_TX).toBeTruthy();
+  });
+
+  it('receives a break from the wire as a NUL with BE, and raises BE', () => {
+    const { uart } = rig();
+    uart.writeUint32(IMSC, UART_INT_BE);
+    uart.receiveBreak();
+    expect(uart.readUint32(MIS) & UART_INT_BE).toBeTruthy();
+    expect(uart.readUint32(DR)).toBe(DR_BE);
+    uart.writeUint32(ICR, UART_INT_BE);
+    expect(uart.readUint32(MIS)).toBe(0);
   });
 });

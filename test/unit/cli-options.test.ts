@@ -82,7 +82,7 @@ describe('picow-sim arguments', () => {
     expect(usage(['--timeout'])).toMatch(/--timeout needs a value SECONDS \(example: --timeout 30\)/);
     expect(usage(['--timeout', 'soon'])).toMatch(/--timeout "soon": not a number/);
     expect(usage(['--timeout', '-1'])).toMatch(/must be at least/);
-    expect(usage(['--console', 'usb2'])).toMatch(/expected usb, uart0, uart1 or all/);
+    expect(usage(['--console', 'usb2'])).toMatch(/expected auto, usb, uart0 or uart1/);
     expect(usage(['--cpu', 'fast'])).toMatch(/expected interp, jit or check/);
     expect(usage(['--trace', 'bogus'])).toMatch(/unknown trace area 'bogus'/);
     expect(usage(['--loss', '120'])).toMatch(/--loss '120': expected a number of percent from 0 to 100/);

@@ -159,7 +159,8 @@ describe('a UART served as an RFC 2217 port (uartLink over TCP)', () => {
       c.removeAllListeners('data');
       const out = readUntil(c, 4);
       board.emit('console', Uint8Array.of(0x55), 'usb'); // the console: not this port's
-      board.emit('console', Uint8Array.of(0x41, 0xff, 0x42), 'uart1');
+      board.emit('uart', Uint8Array.of(0x58), 'uart0'); // the other UART: not this port's either
+      board.emit('uart', Uint8Array.of(0x41, 0xff, 0x42), 'uart1');
       expect(await out).toEqual([0x41, 0xff, 0xff, 0x42]);
       c.write(Buffer.from([0x61, IAC, IAC, 0x62]));
       const deadline = Date.now() + 5000;

@@ -174,3 +174,15 @@ describe('malformed scenarios name the key and its line', () => {
     expect(e.reason).toBe('nope.py: no such file or folder');
   });
 });
+
+describe('wires', () => {
+  it('reads jumper wires and points at a bad one', () => {
+    expect(parse('script: main.py\nwires: [GP0:GP1, "4:5"]\n').wires).toEqual([
+      { a: 0, b: 1 },
+      { a: 4, b: 5 },
+    ]);
+    expect(parse('script: main.py\n').wires).toEqual([]);
+    const e = errorOf('script: main.py\nwires:\n  - GP0:GP24\n');
+    expect(e.message).toBe('test.yaml:3: wires[0]: GP24 is wired to the CYW43439 on a Pico W, not on the header');
+  });
+});

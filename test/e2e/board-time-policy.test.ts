@@ -1,0 +1,195 @@
+/**
+ * The clock policy with the reference firmware: pace waits, never computation. With a tool on
+ * --pty, a CPU-bound loop runs at full speed (simulated time runs ahead of the wall clock), while
+ * waits for the host — a poll of the console with a timeout, a socket read with a timeout —
+ * last their own duration in wall time.
+ */
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import tty from 'node:tty';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PicoW } from '../../sim/index.ts';
+import { startCli } from '../helpers/cli.ts';
+import { e2eFirmware } from '../helpers/firmware.ts';
+
+const fw = e2eFirmware();
+const hasSocat = spawnSync('socat', ['-V']).status === 0;
+if (fw && !hasSocat) console.log('pty timing test skipped: socat is not installed (apt-get install socat)');
+
+/** The raw REPL over a pty, as pyboard.py drives it: returns the code's output and the wall ms it took. */
+class RawPty {
+  private got = '';
+  private wake: (() => void) | null = null;
+  private readonly rs: tty.ReadStream;
+  private readonly ws: tty.WriteStream;
+  constructor(path: string) {
+    const fd = openSync(path, 'r+');
+    this.rs = new tty.ReadStream(fd);
+    this.rs.setRawMode(true);
+    this.ws = new tty.WriteStream(fd);
+    this.rs.on('data', (b: Buffer) => {
+      this.got += b.toString('latin1');
+      this.wake?.();
+    });
+  }
+  until(s: string, ms = 60_000): Promise<string> {
+    return new Promise((res, rej) => {
+      const t = setTimeout(() => rej(new Error(`no ${JSON.stringify(s)} on the pty; got ${JSON.stringify(this.got)}`)), ms);
+      this.wake = () => {
+        const i = this.got.indexOf(s);
+        if (i >= 0) {
+          clearTimeout(t);
+          this.wake = null;
+          const out = this.got.slice(0, i + s.length);
+          this.got = this.got.slice(i + s.length);
+          res(out);
+        }
+      };
+      this.wake();
+    });
+  }
+  async enter(): Promise<void> {
+    this.ws.write('\r\x03\x03\r\x01');
+    await this.until('raw REPL; CTRL-B to exit\r\n>');
+  }
+  async exec(code: string): Promise<{ out: string; wallMs: number }> {
+    this.ws.write(code);
+    const t0 = performance.now();
+    this.ws.write('\x04');
+    const out = await this.until('\x04>');
+    return { out, wallMs: performance.now() - t0 };
+  }
+  close(): void {
+    this.rs.destroy();
+    this.ws.destroy();
+  }
+}
+
+describe.skipIf(!fw || !hasSocat)('clock policy over --pty', () => {
+  let dir = '';
+  let child: ChildProcess;
+  let pty: RawPty;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'picow-time-'));
+    const link = join(dir, 'pty');
+    child = startCli(['--pty', link, '--no-server', '--timeout', '200']);
+    let stderr = '';
+    await new Promise<void>((res, rej) => {
+      child.stderr!.on('data', (b: Buffer) => {
+        stderr += b.toString();
+        if (stderr.includes(`console at ${link}`)) res();
+      });
+      child.on('exit', () => rej(new Error(`picow-sim exited early: ${stderr}`)));
+    });
+    child.stdout!.resume();
+    pty = new RawPty(link);
+    await pty.enter();
+  }, 120_000);
+  afterAll(() => {
+    pty?.close();
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs a CPU-bound loop at least 3x real time with the tool attached', async () => {
+    const loop = [
+      'import time',
+      't = time.ticks_us()',
+      'x = 0',
+      'for i in range(300000):',
+      '    x += i * i',
+      "print('sim_us', time.ticks_diff(time.ticks_us(), t))",
+    ].join('\n');
+    let best = 0;
+    // The first run includes translating the loop; the policy is judged on the best of three.
+    for (let i = 0; i < 3; i++) {
+      const { out, wallMs } = await pty.exec(loop);
+      const simUs = Number(/sim_us (\d+)/.exec(out)?.[1]);
+      expect(simUs).toBeGreaterThan(1e6);
+      best = Math.max(best, simUs / 1000 / wallMs);
+    }
+    // A speed figure: on a machine busy with other work the CPU share, not the policy, limits it.
+    expect(best, `best ratio ${best.toFixed(2)}x; host load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} CPUs`).toBeGreaterThanOrEqual(3);
+  }, 120_000);
+
+  it('paces a wait for host data: a 1 s poll of the console with nothing sent lasts 1 s of wall time', async () => {
+    const { out, wallMs } = await pty.exec(
+      [
+        'import select, sys, time',
+        'p = select.poll()',
+        'p.register(sys.stdin, select.POLLIN)',
+        't = time.ticks_ms()',
+        'r = p.poll(1000)',
+        "print('waited', time.ticks_diff(time.ticks_ms(), t), len(r))",
+      ].join('\n'),
+    );
+    const m = /waited (\d+) (\d+)/.exec(out)!;
+    expect(Number(m[1])).toBeGreaterThanOrEqual(1000);
+    expect(Number(m[1])).toBeLessThan(1100);
+    expect(m[2]).toBe('0');
+    expect(wallMs).toBeGreaterThanOrEqual(950);
+  }, 60_000);
+});
+
+describe.skipIf(!fw)('clock policy with a host socket', () => {
+  let pico: PicoW;
+  let server: Server;
+  let port = 0;
+  const sockets: Socket[] = [];
+  beforeAll(async () => {
+    // A host server that accepts and never answers.
+    server = createServer((s) => void sockets.push(s));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    port = (server.address() as { port: number }).port;
+    pico = await PicoW.boot({ firmware: fw! });
+    const joined = await pico.exec(
+      [
+        'import network, time',
+        'w = network.WLAN(network.STA_IF)',
+        'w.active(True)',
+        "w.connect('PicoW-Sim', 'picowsim')",
+        'for i in range(200):',
+        '    if w.status() < 0 or w.status() >= 3: break',
+        '    time.sleep(0.1)',
+        'print(w.isconnected())',
+      ].join('\n'),
+      { timeout: 90_000 },
+    );
+    expect(joined).toBe('True\n');
+  }, 180_000);
+  afterAll(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => server?.close(r));
+    await pico?.dispose();
+  });
+
+  it('a socket read with a 1.5 s timeout lasts 1.5 s of simulated and of wall time', async () => {
+    const t0 = performance.now();
+    const out = await pico.exec(
+      [
+        'import socket, time',
+        's = socket.socket()',
+        `s.connect(('10.0.2.2', ${port}))`,
+        's.settimeout(1.5)',
+        't = time.ticks_ms()',
+        'try:',
+        '    s.recv(10)',
+        "    print('data?')",
+        'except OSError as e:',
+        "    print('timeout', e.errno, time.ticks_diff(time.ticks_ms(), t))",
+        's.close()',
+      ].join('\n'),
+      { timeout: 30_000 },
+    );
+    const wallMs = performance.now() - t0;
+    const m = /timeout (\d+) (\d+)/.exec(out)!;
+    expect(m, out).not.toBeNull();
+    expect(Number(m[1])).toBe(110); // ETIMEDOUT
+    expect(Number(m[2])).toBeGreaterThanOrEqual(1500);
+    expect(Number(m[2])).toBeLessThan(1600);
+    expect(wallMs).toBeGreaterThanOrEqual(1400);
+  }, 60_000);
+});
