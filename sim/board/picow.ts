@@ -10,6 +10,8 @@ import { BoardClock } from './board-clock.ts';
 import { ClockPolicy } from './clock-policy.ts';
 import type { BoardContext, BoardDevice, BoardEvent } from './device.ts';
 import { MultiCore, type Core } from './multicore.ts';
+import { GpioPads } from './pads.ts';
+import { TimedPio } from './pio-timing.ts';
 import { PollSkipper } from './poll-skip.ts';
 import { SpiFlash } from './spi-flash.ts';
 import { Rosc } from './rosc.ts';
@@ -292,6 +294,8 @@ export class PicoW extends EventEmitter {
       wd.timer.enable = false;
       this.pendingReset = 'watchdog';
     };
+    TimedPio.of(mcu);
+    new GpioPads(mcu);
     mcu.qspi[1]!.setInputValue(!this.bootselPressed); // QSPI CSn strap: high = not pressed
     this.bootrom.installRomWriteGuard(mcu);
     const updateCycle = (clkSys: number) => {
