@@ -10,11 +10,14 @@ import { BoardClock } from './board-clock.ts';
 import { ClockPolicy } from './clock-policy.ts';
 import type { BoardContext, BoardDevice, BoardEvent } from './device.ts';
 import { MultiCore, type Core } from './multicore.ts';
+import { TimedDma } from './dma-timing.ts';
+import { timeI2c } from './i2c-timing.ts';
 import { GpioPads } from './pads.ts';
 import { TimedPio } from './pio-timing.ts';
 import { PollSkipper } from './poll-skip.ts';
 import { SpiFlash } from './spi-flash.ts';
 import { Rosc } from './rosc.ts';
+import { timeSpi } from './spi-timing.ts';
 import { IoQspi, XipSsi } from './ssi.ts';
 import { Pl011Uart } from './uart.ts';
 import { FLASH_BASE, FLASH_SIZE, loadUf2File, parseUf2, type Uf2Image } from './uf2.ts';
@@ -296,6 +299,9 @@ export class PicoW extends EventEmitter {
     };
     TimedPio.of(mcu);
     new GpioPads(mcu);
+    new TimedDma(mcu);
+    timeSpi(mcu);
+    timeI2c(mcu);
     mcu.qspi[1]!.setInputValue(!this.bootselPressed); // QSPI CSn strap: high = not pressed
     this.bootrom.installRomWriteGuard(mcu);
     const updateCycle = (clkSys: number) => {
