@@ -6,6 +6,8 @@
  * channel's transfers are done in batches of up to BATCH_TRANSFERS on an alarm at the simulated
  * time the batch ends (a CPU reading TRANS_COUNT meanwhile sees it move in those steps).
  *
+ * CHAN_ABORT leaves TRANS_COUNT at 0 (see `abort` below).
+ *
  * A DREQ-paced channel keeps rp2040js's scheduling: it moves a transfer as soon as its peripheral
  * asks, which on hardware takes a few cycles, far below the peripheral's own rate (PIO, SPI and
  * UART FIFOs are paced by their own models in simulated time).
@@ -71,6 +73,9 @@ export class TimedDma {
     ch.abort = (): void => {
       alarm.cancel();
       abort.call(ch);
+      // An aborted channel reads TRANS_COUNT 0, as measured on the RP2040 (pico-feedback #446);
+      // rp2040js keeps the remaining count, which a program claiming the channel next then reads.
+      ch.transCount = 0;
     };
   }
 }

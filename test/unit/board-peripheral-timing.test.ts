@@ -89,6 +89,20 @@ describe('DMA paced by the bus: one transfer per system clock, shared by the cha
     expect(r(0x20010000 + 4 * 4095)).toBe((4095 * 2654435761) >>> 0);
   });
 
+  it('CHAN_ABORT stops a copy half way and leaves TRANS_COUNT at 0', () => {
+    const { mcu, w, r, clock } = chip();
+    new TimedDma(mcu);
+    startCopy(w, 0, 0x20000000, 0x20010000, 4096);
+    clock.tick(4096 * 4); // about half
+    expect(r(DMA + TRANS_COUNT)).toBeGreaterThan(1000);
+    expect(r(DMA + TRANS_COUNT)).toBeLessThan(3000);
+    w(DMA + 0x444, 1); // CHAN_ABORT channel 0
+    expect(r(DMA + CTRL_TRIG) & BUSY).toBe(0);
+    expect(r(DMA + TRANS_COUNT)).toBe(0);
+    clock.tick(100_000);
+    expect(r(0x20010000 + 4 * 4095)).toBe(0); // the rest never arrives
+  });
+
   it('two channels copying at once share the bus: both end after the sum of their transfers', () => {
     const { mcu, w, r, until } = chip();
     new TimedDma(mcu);
