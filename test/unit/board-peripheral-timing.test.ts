@@ -155,4 +155,30 @@ describe('I2C (DW_apb_i2c) at its SCL rate', () => {
     const stop = until(() => (r(I2C0 + IC_RAW_INTR_STAT) & R_STOP_DET) !== 0, 100);
     expect(stop).toBeLessThan(scl + 200);
   });
+
+  it('a target that holds SCL low (answers late) stretches the transfer by that long', () => {
+    const { mcu, w, r, until, clock } = chip();
+    timeI2c(mcu);
+    w(I2C0 + IC_ENABLE, 0);
+    w(I2C0 + IC_CON, 0x65 | (1 << 8));
+    w(I2C0 + IC_FS_SCL_HCNT, 126);
+    w(I2C0 + IC_FS_SCL_LCNT, 187);
+    w(I2C0 + IC_TAR, 0x3c);
+    w(I2C0 + IC_ENABLE, 1);
+    const scl = i2cSclNanos(126, 187, 125e6);
+    const written: number[] = [];
+    const i2c = mcu.i2c[0]!;
+    i2c.onConnect = () => i2c.completeConnect(true); // ACKs its address at once
+    i2c.onWriteByte = (b) => {
+      written.push(b);
+      clock.schedule(50_000, () => i2c.completeWrite(true)); // stretches 50 µs before its ACK
+    };
+    w(I2C0 + IC_DATA_CMD, CMD_STOP | 0x42);
+    const t = until(() => (r(I2C0 + IC_RAW_INTR_STAT) & R_STOP_DET) !== 0, 100);
+    expect(written).toEqual([0x42]);
+    expect(r(I2C0 + IC_RAW_INTR_STAT) & R_TX_ABRT).toBe(0);
+    // START, address (9), the stretch, data byte (9), STOP
+    expect(t).toBeGreaterThanOrEqual(50_000 + 20 * scl);
+    expect(t).toBeLessThan(50_000 + 20 * scl + 300);
+  });
 });
