@@ -132,17 +132,21 @@ const R_STOP_DET = 1 << 9;
 const ABRT_7B_ADDR_NOACK = 1 << 0;
 const CMD_STOP = 1 << 9;
 
+/** I2C0 as master at 400 kHz (HCNT 126, LCNT 187 from 125 MHz, as the SDK computes them) addressing 0x3c. */
+function i2cTo3c(w: (a: number, v: number) => void): void {
+  w(I2C0 + IC_ENABLE, 0);
+  w(I2C0 + IC_CON, 0x65 | (1 << 8)); // master, fast mode, restart enabled, slave disabled, TX_EMPTY_CTRL
+  w(I2C0 + IC_FS_SCL_HCNT, 126);
+  w(I2C0 + IC_FS_SCL_LCNT, 187);
+  w(I2C0 + IC_TAR, 0x3c);
+  w(I2C0 + IC_ENABLE, 1);
+}
+
 describe('I2C (DW_apb_i2c) at its SCL rate', () => {
   it('an address nobody answers is NACKed after START and 9 SCL periods, with the abort source and TX_EMPTY the SDK waits for', () => {
     const { mcu, w, r, until } = chip();
     timeI2c(mcu);
-    // 400 kHz from 125 MHz as the SDK computes it: period 313, LCNT 3/5 of it, HCNT the rest
-    w(I2C0 + IC_ENABLE, 0);
-    w(I2C0 + IC_CON, 0x65 | (1 << 8)); // master, fast mode, restart enabled, slave disabled, TX_EMPTY_CTRL
-    w(I2C0 + IC_FS_SCL_HCNT, 126);
-    w(I2C0 + IC_FS_SCL_LCNT, 187);
-    w(I2C0 + IC_TAR, 0x3c);
-    w(I2C0 + IC_ENABLE, 1);
+    i2cTo3c(w);
     const scl = i2cSclNanos(126, 187, 125e6);
     expect(1e9 / scl).toBeCloseTo(399_361, -1);
     w(I2C0 + IC_DATA_CMD, CMD_STOP | 0x78);
@@ -159,12 +163,7 @@ describe('I2C (DW_apb_i2c) at its SCL rate', () => {
   it('a target that holds SCL low (answers late) stretches the transfer by that long', () => {
     const { mcu, w, r, until, clock } = chip();
     timeI2c(mcu);
-    w(I2C0 + IC_ENABLE, 0);
-    w(I2C0 + IC_CON, 0x65 | (1 << 8));
-    w(I2C0 + IC_FS_SCL_HCNT, 126);
-    w(I2C0 + IC_FS_SCL_LCNT, 187);
-    w(I2C0 + IC_TAR, 0x3c);
-    w(I2C0 + IC_ENABLE, 1);
+    i2cTo3c(w);
     const scl = i2cSclNanos(126, 187, 125e6);
     const written: number[] = [];
     const i2c = mcu.i2c[0]!;
