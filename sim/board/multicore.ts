@@ -1,5 +1,6 @@
 import type { RP2040 } from 'rp2040js';
 import { Core1Pen } from '../bootrom/core1-pen.ts';
+import { noteDefaultHooks } from '../cpu/index.ts';
 import type { Logger } from '../log.ts';
 
 /** rp2040js's core class (not exported by the package; reached through an instance). */
@@ -83,6 +84,7 @@ export class MultiCore {
     const view1 = Object.create(mcu) as RP2040;
     const w = view1 as unknown as Record<string, unknown>;
     const core1 = new CoreClass(view1);
+    noteDefaultHooks(core1);
     w.core = core1;
     w.ppb = new PpbClass(view1, 'PPB1');
     const sio1 = new SioClass(view1) as unknown as SioLike;

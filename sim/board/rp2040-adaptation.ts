@@ -7,6 +7,7 @@
  * is complete.
  */
 import type { RP2040 } from 'rp2040js';
+import { noteDefaultHooks } from '../cpu/index.ts';
 import { TimedDma } from './dma-timing.ts';
 import { timeI2c } from './i2c-timing.ts';
 import {
@@ -89,7 +90,7 @@ export const RP2040_ADAPTATIONS: readonly Rp2040Adaptation[] = [
   { part: 'all peripheral reads', base: null, how: 'wrapped', model: 'poll-skip.ts', installedBy: 'poll-skip.ts', why: 'finds polling loops whose waiting the clock policy may skip' },
   { part: 'USBCTRL callbacks', base: null, how: 'wrapped', model: 'usb-cdc-host.ts', installedBy: 'usb-cdc-host.ts', why: 'a USB host that enumerates the CDC device and carries the console' },
   { part: 'ROM, memory writes', base: 0, how: 'wrapped', model: 'bootrom/hle-bootrom.ts', installedBy: 'picow.ts (bootrom.installRomWriteGuard)', why: 'the HLE ROM image; writes to ROM are ignored as on silicon' },
-  { part: 'Cortex-M0+ execution', base: null, how: 'wrapped', model: 'cpu/', installedBy: 'picow.ts (createCpuEngine)', why: 'the CPU engines (translation of hot Thumb code, table interpreter)' },
+  { part: 'Cortex-M0+ execution', base: null, how: 'wrapped', model: 'cpu/', installedBy: 'picow.ts (createCpuEngine)', why: 'the CPU engines (translation of hot Thumb code, table interpreter); each core\'s default blTaken hook is noted when it is made (noteDefaultHooks) so translated BL skips it' },
 ];
 
 /** SYSINFO CHIP_ID (§2.20.3): revision 2 (B2) in bits 31:28, part 0x0002, manufacturer 0x493. */
@@ -123,6 +124,7 @@ interface Watchdog {
 
 /** Install the chip-level adaptations of RP2040_ADAPTATIONS on a fresh rp2040js `RP2040`. */
 export function adaptRp2040(mcu: RP2040, opts: AdaptOptions): AdaptedRp2040 {
+  noteDefaultHooks(mcu.core);
   const peripherals = mcu.peripherals as Record<number, unknown>;
   const ssi = new XipSsi(mcu, opts.spiFlash);
   peripherals[peripheralKey(XIP_SSI_BASE)] = ssi;
