@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { RP2040 } from 'rp2040js';
 import type { PicoWBoard } from '../sim/board/picow.ts';
-import { createCpuEngine, formatCpuStats, type CpuEngineKind, type CpuEngineStats } from '../sim/cpu/engine.ts';
+import { createCpuEngine, formatCpuStats, noteDefaultHooks, type CpuEngineKind, type CpuEngineStats } from '../sim/cpu/engine.ts';
 import { pasteRun as runPy } from '../sim/repl/board-link.ts';
 import { bootBoard } from '../sim/session/program.ts';
 import { FLOAT_LOOP, INT_LOOP } from './board.ts';
@@ -27,6 +27,7 @@ const SYNTHETIC: Record<string, number[]> = {
 
 function syntheticRatio(kind: CpuEngineKind, code: number[], cycles: number): { ratio: number; stats: CpuEngineStats } {
   const m = new RP2040();
+  noteDefaultHooks(m.core);
   (m as unknown as { logger: typeof QUIET }).logger = QUIET;
   for (let i = 0; i < code.length; i++) {
     m.sram[2 * i] = code[i]! & 0xff;

@@ -1,5 +1,6 @@
 import type { RP2040 } from 'rp2040js';
 import { Core1Pen } from '../bootrom/core1-pen.ts';
+import { noteDefaultHooks } from '../cpu/index.ts';
 import type { Logger } from '../log.ts';
 
 /** rp2040js's core class (not exported by the package; reached through an instance). */
@@ -17,6 +18,8 @@ const FIFO_ST_WOF = 1 << 2;
 const FIFO_ST_ROE = 1 << 3;
 /** §2.3.1.5: each direction is 8 words deep. */
 const FIFO_DEPTH = 8;
+/** Thumb WFI (ARMv6-M A6.7.76): a core asleep in it wakes on an interrupt only, never on an event. */
+const WFI_OPCODE = 0xbf30;
 /** IRQ numbers (§2.3.2): SIO_IRQ_PROC0 goes to core 0 only, SIO_IRQ_PROC1 to core 1 only. */
 const IRQ_SIO_PROC0 = 15;
 const IRQ_SIO_PROC1 = 16;
@@ -81,6 +84,7 @@ export class MultiCore {
     const view1 = Object.create(mcu) as RP2040;
     const w = view1 as unknown as Record<string, unknown>;
     const core1 = new CoreClass(view1);
+    noteDefaultHooks(core1);
     w.core = core1;
     w.ppb = new PpbClass(view1, 'PPB1');
     const sio1 = new SioClass(view1) as unknown as SioLike;
@@ -289,10 +293,19 @@ export class MultiCore {
   sev(from: 0 | 1): void {
     this.ownEvent[from] = true;
     const other = this.cores[1 - from]!;
+    if (other.waiting && this.inWfi(other)) return; // WFI ignores events (machine.lightsleep sleeps in it)
     if (other.waiting) {
       other.waiting = false;
       if (from === 0 && this.core1Active) this.onCore1Start?.();
     } else other.eventRegistered = true;
+  }
+
+  /**
+   * Whether a sleeping core went to sleep in WFI rather than WFE (rp2040js keeps one `waiting` flag
+   * for both, with PC past the instruction).
+   */
+  private inWfi(core: Core): boolean {
+    return this.mcu.readUint16((core.PC - 2) >>> 0) === WFI_OPCODE;
   }
 
   /** Every core sleeps and no alarm is due: a core whose own SEV is pending wakes now. */
@@ -300,7 +313,7 @@ export class MultiCore {
     let woke = false;
     for (const n of [0, 1] as const) {
       const c = this.cores[n];
-      if (this.ownEvent[n] && c.waiting && (n === 0 || this.core1Active)) {
+      if (this.ownEvent[n] && c.waiting && (n === 0 || this.core1Active) && !this.inWfi(c)) {
         c.waiting = false;
         woke = true;
       }

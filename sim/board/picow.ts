@@ -10,11 +10,11 @@ import { BoardClock } from './board-clock.ts';
 import { ClockPolicy } from './clock-policy.ts';
 import type { BoardContext, BoardDevice, BoardEvent } from './device.ts';
 import { MultiCore, type Core } from './multicore.ts';
+import { UART0_BASE, UART1_BASE, peripheralKey } from './memory-map.ts';
 import { PollSkipper } from './poll-skip.ts';
 import { TextWaiters } from './text-waiters.ts';
 import { SpiFlash } from './spi-flash.ts';
-import { Rosc } from './rosc.ts';
-import { IoQspi, XipSsi } from './ssi.ts';
+import { adaptRp2040, type AdaptedRp2040 } from './rp2040-adaptation.ts';
 import { Pl011Uart } from './uart.ts';
 import { FLASH_BASE, FLASH_SIZE, loadUf2File, parseUf2, type Uf2Image } from './uf2.ts';
 import { UsbCdcHost } from './usb-cdc-host.ts';
@@ -67,19 +67,11 @@ export interface PicoWBoardOptions {
   console?: ConsoleTarget;
 }
 
-/** RP2040 datasheet §2.2: SRAM, peripheral bases used here. */
-const SSI_PERIPHERAL_KEY = 0x18000;
-const IO_QSPI_PERIPHERAL_KEY = 0x40018;
-const SYSINFO_PERIPHERAL_KEY = 0x40000;
-const WATCHDOG_PERIPHERAL_KEY = 0x40058;
-const ROSC_PERIPHERAL_KEY = 0x40060;
 /** UART0/UART1 (§4.2): peripheral keys, IRQs 20/21, DREQs TX/RX 20/21 and 22/23. */
 const UARTS = [
-  { key: 0x40034, name: 'UART0', irq: 20, dreq: { tx: 20, rx: 21 } },
-  { key: 0x40038, name: 'UART1', irq: 21, dreq: { tx: 22, rx: 23 } },
+  { key: peripheralKey(UART0_BASE), name: 'UART0', irq: 20, dreq: { tx: 20, rx: 21 } },
+  { key: peripheralKey(UART1_BASE), name: 'UART1', irq: 21, dreq: { tx: 22, rx: 23 } },
 ] as const;
-/** SYSINFO CHIP_ID (§2.20.3): revision 2 (B2) in bits 31:28, part 0x0002, manufacturer 0x493. */
-const CHIP_ID_B2 = 0x20002927;
 /** Wall time one slice of the run loop may take before yielding to Node's event loop. */
 const SLICE_MS = 12;
 /**
@@ -135,6 +127,8 @@ export class PicoWBoard extends EventEmitter {
   /** Persistent flash contents (2 MB), kept across chip resets and power cycles. */
   readonly flash: Uint8Array;
   mcu!: RP2040;
+  /** The rp2040js adaptations of the current chip (rp2040-adaptation.ts). */
+  private adapted: AdaptedRp2040 | null = null;
   /** Finds polling loops whose waiting the clock policy may skip. */
   poll!: PollSkipper;
   /** UART0 and UART1 of the current chip. */
@@ -266,13 +260,7 @@ export class PicoWBoard extends EventEmitter {
   /** Build a fresh RP2040 around the persistent flash (power-on or chip reset). */
   private buildChip(reason: 'power-on' | 'watchdog' | 'software'): void {
     const old = this.mcu as RP2040 | undefined;
-    let watchdogScratch: Uint32Array | null = null;
-    let watchdogReason = 0;
-    if (old && reason !== 'power-on') {
-      const wd = old.peripherals[WATCHDOG_PERIPHERAL_KEY] as unknown as { scratchData: Uint32Array; reason: number };
-      watchdogScratch = new Uint32Array(wd.scratchData);
-      watchdogReason = wd.reason;
-    }
+    const watchdog = old && this.adapted && reason !== 'power-on' ? this.adapted.watchdogState() : null;
     if (old) this.flash.set(old.flash.subarray(0, FLASH_SIZE));
     this.clock.newChip();
     const mcu = new RP2040(this.clock as unknown as ConstructorParameters<typeof RP2040>[0]);
@@ -290,31 +278,13 @@ export class PicoWBoard extends EventEmitter {
     const spiFlash = new SpiFlash(mcu.flash, this.uniqueId, FLASH_SIZE, (offset, length) =>
       invalidateTranslations(mcu, FLASH_BASE + offset, length),
     );
-    const ssi = new XipSsi(mcu, spiFlash);
     const peripherals = mcu.peripherals as Record<number, unknown>;
-    peripherals[SSI_PERIPHERAL_KEY] = ssi;
-    peripherals[IO_QSPI_PERIPHERAL_KEY] = new IoQspi(mcu, ssi);
-    peripherals[ROSC_PERIPHERAL_KEY] = new Rosc(mcu, Buffer.from(this.uniqueId).readUInt32LE(0));
-    const sysinfo = peripherals[SYSINFO_PERIPHERAL_KEY] as { readUint32(o: number): number };
-    const sysinfoRead = sysinfo.readUint32.bind(sysinfo);
-    sysinfo.readUint32 = (offset: number) => (offset === 0 ? CHIP_ID_B2 : sysinfoRead(offset));
-    const wd = peripherals[WATCHDOG_PERIPHERAL_KEY] as unknown as {
-      scratchData: Uint32Array;
-      reason: number;
-      onWatchdogTrigger: () => void;
-      alarm: { enable: boolean };
-      timer: { enable: boolean };
-    };
-    if (watchdogScratch) {
-      wd.scratchData.set(watchdogScratch);
-      wd.reason = watchdogReason;
-    }
-    wd.onWatchdogTrigger = () => {
-      // The chip resets: stop the counter, or rp2040js re-arms its expired alarm at zero delay.
-      wd.alarm.enable = false;
-      wd.timer.enable = false;
-      this.pendingReset = 'watchdog';
-    };
+    this.adapted = adaptRp2040(mcu, {
+      spiFlash,
+      roscSeed: Buffer.from(this.uniqueId).readUInt32LE(0),
+      watchdog,
+      onWatchdogReset: () => void (this.pendingReset = 'watchdog'),
+    });
     mcu.qspi[1]!.setInputValue(!this.bootselPressed); // QSPI CSn strap: high = not pressed
     this.bootrom.installRomWriteGuard(mcu);
     const updateCycle = (clkSys: number) => {

@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { FirmwareError } from '../errors.ts';
+import { FLASH_BASE, FLASH_SIZE } from './memory-map.ts';
 
 /** UF2 format (github.com/microsoft/uf2, "File format"): 512-byte blocks, little endian. */
 export const UF2_BLOCK_SIZE = 512;
@@ -40,8 +41,7 @@ const KNOWN_FAMILIES: Record<number, string> = {
 };
 
 /** RP2040 datasheet §2.2: XIP flash window; the Pico W carries 2 MB. */
-export const FLASH_BASE = 0x10000000;
-export const FLASH_SIZE = 2 * 1024 * 1024;
+export { FLASH_BASE, FLASH_SIZE };
 
 export interface Uf2Image {
   /** Bytes to place in flash, offset from FLASH_BASE; untouched bytes are 0xFF. */

@@ -2,9 +2,10 @@
  * Addresses and codes of the RP2040 boot ROM and of the registers it touches.
  * Names follow the RP2040 datasheet (section numbers in the comments).
  */
+import { FLASH_SIZE, ROM_SIZE, SRAM_BASE, SRAM_END, USBCTRL_DPRAM_BASE, XIP_BASE, XIP_WINDOW_END } from '../board/memory-map.ts';
 
 /** ROM size: 16 KB at 0x0000_0000 (datasheet 2.2.1). */
-export const ROM_SIZE = 0x4000;
+export { ROM_SIZE };
 export const ROM_WORDS = ROM_SIZE / 4;
 
 /** ROM header (datasheet 2.8.3): magic 'M','u', compatibility version, ROM version. */
@@ -24,18 +25,15 @@ export const HDR_FUNC_TABLE = 0x14;
 export const HDR_DATA_TABLE = 0x16;
 export const HDR_LOOKUP = 0x18;
 
-/** SRAM (datasheet 2.2.1): 264 KB at 0x2000_0000; boot2 is loaded into its last 256 bytes (2.8.1). */
-export const SRAM_BASE = 0x2000_0000;
-export const SRAM_END = 0x2004_2000;
+/** SRAM, XIP window, flash size, USB DPRAM: the board's memory map (datasheet 2.2.1, 2.6.3). */
+export { FLASH_SIZE, SRAM_BASE, SRAM_END, XIP_BASE, XIP_WINDOW_END };
+/** boot2 is loaded into the last 256 bytes of SRAM (2.8.1). */
 export const BOOT2_LOAD_ADDR = 0x2004_1f00;
 export const BOOT2_SIZE = 256;
 /** Initial MSP in ROM word 0 (datasheet 2.8.1). */
 export const ROM_INITIAL_SP = BOOT2_LOAD_ADDR;
 
-/** XIP flash window (datasheet 2.6.3) and the Pico W's 2 MB flash. */
-export const XIP_BASE = 0x1000_0000;
-export const XIP_WINDOW_END = 0x1400_0000;
-export const FLASH_SIZE = 0x20_0000;
+/** Flash program page and erase sector sizes (W25Q16JV). */
 export const FLASH_PAGE_SIZE = 256;
 export const FLASH_SECTOR_SIZE = 4096;
 /** SPI flash erase commands (W25Q16JV): 4 KB sector, 32 KB block, 64 KB block. */
@@ -44,7 +42,7 @@ export const FLASH_CMD_BLOCK32_ERASE = 0x52;
 export const FLASH_CMD_BLOCK64_ERASE = 0xd8;
 
 /** USB DPRAM (datasheet 2.2.1). */
-export const DPRAM_BASE = 0x5010_0000;
+export const DPRAM_BASE = USBCTRL_DPRAM_BASE;
 
 /** Atomic register aliases (datasheet 2.1.2). */
 export const ALIAS_XOR = 0x1000;

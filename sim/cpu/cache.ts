@@ -11,6 +11,7 @@
  *    `invalidateTranslations(mcu, addr, len)` (or `engine.invalidate`).
  */
 import type { RP2040 } from 'rp2040js';
+import { SIO_BASE } from '../board/memory-map.ts';
 import { BranchProfile } from './branch-profile.ts';
 import {
   FLASH_BASE,
@@ -470,7 +471,7 @@ interface IoCore {
  * (no code, ROM or polled peripheral lives there), so CPU engines make them directly; MicroPython
  * takes a spinlock around every heap allocation.
  */
-export const SIO_BASE = 0xd0000000;
+export { SIO_BASE };
 export interface SioOwner {
   sio: { readUint32(offset: number): number; writeUint32(offset: number, value: number): void };
 }

@@ -94,6 +94,18 @@ export interface CpuEngineOptions extends Partial<Omit<CacheOptions, 'journal' |
  */
 export const DEFAULT_WARMUP_CYCLES = 32_000_000;
 
+/** The blTaken hook each core had when it was made: rp2040js's no-op (see `noteDefaultHooks`). */
+const defaultBlTaken = new WeakMap<CortexM0Core, CortexM0Core['blTaken']>();
+
+/**
+ * Note a freshly made core's hooks as rp2040js's defaults, before anything sets its own: while a
+ * core keeps its default blTaken, translated code skips calling it. A core never noted has every
+ * hook called (correct, slower).
+ */
+export function noteDefaultHooks(core: CortexM0Core): void {
+  if (!defaultBlTaken.has(core)) defaultBlTaken.set(core, core.blTaken);
+}
+
 export interface CpuEngineStats {
   kind: CpuEngineKind;
   cycles: number;
@@ -297,11 +309,10 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
       inlineIO: kind === 'jit' && !(opts.tickClock ?? true),
     };
     this.cache = new TranslationCache(mcu, cacheOpts, shared);
-    // While the core's blTaken hook is rp2040js's own no-op, translated BL/BLX skip the call (and
-    // the register write-back before it); any other hook is called exactly as the interpreter does.
-    const CoreClass = this.core.constructor as new (rp: RP2040) => CortexM0Core;
-    const pristine = new CoreClass(mcu).blTaken;
-    this.cache.env.bl0 = String(this.core.blTaken) === String(pristine) ? this.core.blTaken : null;
+    // While the core's blTaken hook is rp2040js's own no-op (noted when the core was made),
+    // translated BL/BLX skip the call (and the register write-back before it); any other hook is
+    // called exactly as the interpreter does.
+    this.cache.env.bl0 = this.core.blTaken === defaultBlTaken.get(this.core) ? this.core.blTaken : null;
     shared.caches.add(this.cache);
     const keep = this.keepRunning;
     this.cache.env.halt = () => this.stopped || (keep !== null && !keep());

@@ -7,6 +7,7 @@ export {
   DEFAULT_WARMUP_CYCLES,
   createCpuEngine,
   formatCpuStats,
+  noteDefaultHooks,
   parseCpuEngineKind,
   type CpuEngine,
   type CpuEngineKind,

@@ -25,11 +25,10 @@
  * branches back to its own entry loops inside the function while the cycles of the next pass
  * (up to its last instruction) stay below `budget`.
  */
+import { FLASH_BASE, ROM_SIZE, SRAM_BASE } from '../board/memory-map.ts';
 import { Op, classify, disassemble, isWide, opSize, blOffset } from './thumb.ts';
 
-export const SRAM_BASE = 0x20000000;
-export const FLASH_BASE = 0x10000000;
-export const ROM_SIZE = 0x4000;
+export { FLASH_BASE, ROM_SIZE, SRAM_BASE };
 
 /** Memory views a translated block works on. Rebuilt when the chip's arrays are replaced. */
 export interface MemoryViews {

@@ -1,6 +1,6 @@
 /**
  * The virtual CYW43439 as a board device: power (WL_REG_ON on GP23), the gSPI bus found on the
- * PIO (see pio-spi.ts), host-wake on GP24 while chip-select is high, the register layers, the
+ * PIO (the board's transport, board/pio-spi-bus.ts), host-wake on GP24 while chip-select is high, the register layers, the
  * F2 frame queue, the control plane, events, the data plane behind two Ethernet ports (station
  * and AP), and the on-board LED on chip GPIO 0.
  */
@@ -17,7 +17,7 @@ import { encodeCdc, parseCdc } from './cdc.ts';
 import { LED_GPIO_MASK, NVRAM_DEFAULT_MAC, WlanControl, BCME_BADARG } from './control.ts';
 import { encodeEvent, type ChipEvent } from './events.ts';
 import { F2_PACKET_AVAILABLE, FUNC_BACKPLANE, FUNC_BUS, FUNC_WLAN, GspiBus, type GspiTraceRecord } from './gspi.ts';
-import { PIN_WL_CS, PIN_WL_DATA, PIN_WL_REG_ON, PioSpiTransport } from './pio-spi.ts';
+import { PioSpiBus } from '../board/pio-spi-bus.ts';
 import { VirtualRadio } from './radio.ts';
 import { CHANNEL_CONTROL, CHANNEL_DATA, CHANNEL_EVENT, SdpcmLink } from './sdpcm.ts';
 
@@ -77,6 +77,11 @@ class WlanPort implements EthernetPort {
   }
 }
 
+/** Pico W wiring (Pico W schematic): WL_REG_ON, the gSPI data/host-wake line, chip select, clock. */
+export const PIN_WL_REG_ON = 23;
+export const PIN_WL_DATA = 24;
+export const PIN_WL_CS = 25;
+export const PIN_WL_CLK = 29;
 const IFACE_NAMES = ['sta', 'ap'];
 /** Largest Ethernet II frame without FCS (1500-byte payload): what fits the driver's F2 read limit. */
 const MAX_ETHERNET_FRAME = 1514;
@@ -104,7 +109,7 @@ export class Cyw43439 implements BoardDevice {
   private readonly ownLogger: boolean;
   private ctx: BoardContext | null = null;
   private mcu: RP2040 | null = null;
-  private transport: PioSpiTransport | null = null;
+  private transport: PioSpiBus | null = null;
   private readonly bus: GspiBus;
   private readonly backplane: Backplane;
   private readonly sdpcm: SdpcmLink;
@@ -243,7 +248,7 @@ export class Cyw43439 implements BoardDevice {
       mosiWord: (w: number) => this.guard(() => void (this.powered && this.bus.mosiWord(w)), undefined),
       misoWord: () => this.guard(() => (this.powered ? this.bus.misoWord() : 0), 0),
     };
-    this.transport = new PioSpiTransport(ctx.mcu, ctx.clock, target, this.logger);
+    this.transport = new PioSpiBus(ctx.mcu, target, this.logger, { data: PIN_WL_DATA, clk: PIN_WL_CLK, cs: PIN_WL_CS });
     const power = ctx.mcu.gpio[PIN_WL_REG_ON]!;
     const cs = ctx.mcu.gpio[PIN_WL_CS]!;
     this.disposers.push(power.addListener(() => this.checkPower()));

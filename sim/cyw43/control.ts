@@ -4,6 +4,7 @@
  * GPIO that drives the Pico W LED, and the event mask. Everything the host sees goes out through
  * `WlanHost` (control replies, events, link changes).
  */
+import { readU16LE, readU32LE, u32LE } from '../byte-order.ts';
 import type { Logger } from '../log.ts';
 import type { CdcMessage } from './cdc.ts';
 import {
@@ -132,21 +133,6 @@ interface Association {
 const te = new TextEncoder();
 const td = new TextDecoder();
 
-function u32(v: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, v >>> 0, true);
-  return b;
-}
-
-function readU32(b: Uint8Array, off: number): number {
-  if (off + 4 > b.length) return 0;
-  return new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(off, true);
-}
-
-function readU16(b: Uint8Array, off: number): number {
-  if (off + 2 > b.length) return 0;
-  return b[off]! | (b[off + 1]! << 8);
-}
 
 function macEq(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < 6; i++) if (a[i] !== b[i]) return false;
@@ -285,9 +271,9 @@ export class WlanControl {
     const ok = (payload: Uint8Array = new Uint8Array(0)): ControlReply => ({ status: BCME_OK, payload });
     switch (cmd) {
       case WLC_GET_MAGIC:
-        return ok(u32(WLC_IOCTL_MAGIC));
+        return ok(u32LE(WLC_IOCTL_MAGIC));
       case WLC_GET_VERSION:
-        return ok(u32(1));
+        return ok(u32LE(1));
       case WLC_UP:
         this.up = true;
         return ok();
@@ -296,12 +282,12 @@ export class WlanControl {
         this.leave(false);
         return ok();
       case WLC_SET_INFRA:
-        this.infra = readU32(req, 0);
+        this.infra = readU32LE(req, 0);
         return ok();
       case WLC_GET_AUTH:
-        return ok(u32(this.authMode));
+        return ok(u32LE(this.authMode));
       case WLC_SET_AUTH:
-        this.authMode = readU32(req, 0);
+        this.authMode = readU32LE(req, 0);
         return ok();
       case WLC_GET_BSSID:
         if (!this.assoc) return { status: BCME_NOTASSOCIATED, payload: new Uint8Array(6) };
@@ -309,12 +295,12 @@ export class WlanControl {
       case WLC_GET_SSID: {
         const out = new Uint8Array(36);
         const ssid = te.encode(iface === 1 ? this.ap.ssid : (this.assoc?.ap.ssid ?? '')).subarray(0, 32);
-        out.set(u32(ssid.length), 0);
+        out.set(u32LE(ssid.length), 0);
         out.set(ssid, 4);
         return ok(out);
       }
       case WLC_SET_SSID: {
-        const len = Math.min(readU32(req, 0), 32);
+        const len = Math.min(readU32LE(req, 0), 32);
         const ssid = td.decode(req.subarray(4, 4 + len));
         if (iface === 1) {
           this.ap.ssid = ssid;
@@ -326,60 +312,60 @@ export class WlanControl {
       case WLC_GET_CHANNEL: {
         const ch = this.assoc?.ap.channel ?? this.ap.channel;
         const out = new Uint8Array(12);
-        out.set(u32(ch), 0);
-        out.set(u32(ch), 4);
-        out.set(u32(0), 8);
+        out.set(u32LE(ch), 0);
+        out.set(u32LE(ch), 4);
+        out.set(u32LE(0), 8);
         return ok(out);
       }
       case WLC_SET_CHANNEL:
-        this.ap.channel = readU32(req, 0) || this.ap.channel;
+        this.ap.channel = readU32LE(req, 0) || this.ap.channel;
         return ok();
       case WLC_DISASSOC:
         if (iface === 1) return ok();
         this.leave(true);
         return ok();
       case WLC_GET_ANTDIV:
-        return ok(u32(this.antdiv));
+        return ok(u32LE(this.antdiv));
       case WLC_SET_ANTDIV:
-        this.antdiv = readU32(req, 0);
+        this.antdiv = readU32LE(req, 0);
         return ok();
       case WLC_SET_DTIMPRD:
       case WLC_SET_MONITOR:
         return ok();
       case WLC_GET_PM:
-        return ok(u32(this.pm));
+        return ok(u32LE(this.pm));
       case WLC_SET_PM:
-        this.pm = readU32(req, 0);
+        this.pm = readU32LE(req, 0);
         return ok();
       case WLC_GET_GMODE:
-        return ok(u32(this.gmode));
+        return ok(u32LE(this.gmode));
       case WLC_SET_GMODE:
-        this.gmode = readU32(req, 0);
+        this.gmode = readU32LE(req, 0);
         return ok();
       case WLC_GET_RSSI:
-        if (!this.assoc) return { status: BCME_NOTASSOCIATED, payload: u32(0) };
-        return ok(u32(this.assoc.ap.rssi));
+        if (!this.assoc) return { status: BCME_NOTASSOCIATED, payload: u32LE(0) };
+        return ok(u32LE(this.assoc.ap.rssi));
       case WLC_GET_WSEC:
-        return ok(u32(iface === 1 ? this.ap.wsec : this.wsec));
+        return ok(u32LE(iface === 1 ? this.ap.wsec : this.wsec));
       case WLC_SET_WSEC:
-        if (iface === 1) this.ap.wsec = readU32(req, 0);
-        else this.wsec = readU32(req, 0);
+        if (iface === 1) this.ap.wsec = readU32LE(req, 0);
+        else this.wsec = readU32LE(req, 0);
         return ok();
       case WLC_GET_BAND:
-        return ok(u32(this.band));
+        return ok(u32LE(this.band));
       case WLC_SET_BAND:
-        this.band = readU32(req, 0);
+        this.band = readU32LE(req, 0);
         return ok();
       case WLC_GET_ASSOCLIST:
-        return ok(u32(0)); // no stations associate with a board's AP in this model
+        return ok(u32LE(0)); // no stations associate with a board's AP in this model
       case WLC_GET_WPA_AUTH:
-        return ok(u32(iface === 1 ? this.ap.wpaAuth : this.wpaAuth));
+        return ok(u32LE(iface === 1 ? this.ap.wpaAuth : this.wpaAuth));
       case WLC_SET_WPA_AUTH:
-        if (iface === 1) this.ap.wpaAuth = readU32(req, 0);
-        else this.wpaAuth = readU32(req, 0);
+        if (iface === 1) this.ap.wpaAuth = readU32LE(req, 0);
+        else this.wpaAuth = readU32LE(req, 0);
         return ok();
       case WLC_SET_WSEC_PMK: {
-        const len = Math.min(readU16(req, 0), 64);
+        const len = Math.min(readU16LE(req, 0), 64);
         const key = td.decode(req.subarray(4, 4 + len));
         if (iface === 1) this.ap.passphrase = key;
         else this.passphrase = key;
@@ -407,16 +393,16 @@ export class WlanControl {
     let bsscfg = iface;
     if (name.startsWith('bsscfg:')) {
       name = name.slice('bsscfg:'.length);
-      bsscfg = readU32(data, 0);
+      bsscfg = readU32LE(data, 0);
       data = data.subarray(4);
     }
     const ok = (payload: Uint8Array = new Uint8Array(0)): ControlReply => ({ status: BCME_OK, payload });
     const u32Var = (def: number): ControlReply => {
       if (set) {
-        this.u32Vars.set(name, readU32(data, 0));
+        this.u32Vars.set(name, readU32LE(data, 0));
         return ok();
       }
-      return ok(u32(this.u32Vars.get(name) ?? def));
+      return ok(u32LE(this.u32Vars.get(name) ?? def));
     };
     switch (name) {
       case 'bus:txglom':
@@ -443,30 +429,30 @@ export class WlanControl {
       case 'sup_wpa_tmo':
         return u32Var(0);
       case 'maxassoc':
-        return ok(u32(10));
+        return ok(u32LE(10));
       case 'wsec':
         if (set) {
-          if (bsscfg === 1) this.ap.wsec = readU32(data, 0);
-          else this.wsec = readU32(data, 0);
+          if (bsscfg === 1) this.ap.wsec = readU32LE(data, 0);
+          else this.wsec = readU32LE(data, 0);
           return ok();
         }
-        return ok(u32(bsscfg === 1 ? this.ap.wsec : this.wsec));
+        return ok(u32LE(bsscfg === 1 ? this.ap.wsec : this.wsec));
       case 'wpa_auth':
         if (set) {
-          if (bsscfg === 1) this.ap.wpaAuth = readU32(data, 0);
-          else this.wpaAuth = readU32(data, 0);
+          if (bsscfg === 1) this.ap.wpaAuth = readU32LE(data, 0);
+          else this.wpaAuth = readU32LE(data, 0);
           return ok();
         }
-        return ok(u32(bsscfg === 1 ? this.ap.wpaAuth : this.wpaAuth));
+        return ok(u32LE(bsscfg === 1 ? this.ap.wpaAuth : this.wpaAuth));
       case 'ssid': {
         if (!set) {
           const s = te.encode(bsscfg === 1 ? this.ap.ssid : (this.assoc?.ap.ssid ?? ''));
           const out = new Uint8Array(36);
-          out.set(u32(s.length));
+          out.set(u32LE(s.length));
           out.set(s.subarray(0, 32), 4);
           return ok(out);
         }
-        const len = Math.min(readU32(data, 0), 32);
+        const len = Math.min(readU32LE(data, 0), 32);
         const ssid = td.decode(data.subarray(4, 4 + len));
         if (bsscfg === 1) this.ap.ssid = ssid;
         else this.startJoin(ssid, null);
@@ -474,7 +460,7 @@ export class WlanControl {
       }
       case 'sae_password': {
         if (!set) return ok();
-        const len = Math.min(readU16(data, 0), 128);
+        const len = Math.min(readU16LE(data, 0), 128);
         const pw = td.decode(data.subarray(2, 2 + len));
         if (iface === 1) this.ap.saePassword = pw;
         else this.saePassword = pw;
@@ -504,45 +490,45 @@ export class WlanControl {
         return ok(this.eventMask);
       case 'qtxpower':
         if (set) {
-          this.qtxpower = readU32(data, 0) & 0xff;
+          this.qtxpower = readU32LE(data, 0) & 0xff;
           return ok();
         }
-        return ok(u32(this.qtxpower));
+        return ok(u32LE(this.qtxpower));
       case 'gpioout': {
-        if (!set) return ok(u32(this.gpio));
-        const mask = readU32(data, 0);
-        const value = readU32(data, 4);
+        if (!set) return ok(u32LE(this.gpio));
+        const mask = readU32LE(data, 0);
+        const value = readU32LE(data, 4);
         const prev = this.gpio;
         this.gpio = ((this.gpio & ~mask) | (value & mask)) >>> 0;
         if (this.gpio !== prev) this.host.gpioChanged(this.gpio, prev);
         return ok();
       }
       case 'ccgpioin':
-        return ok(u32(this.gpio));
+        return ok(u32LE(this.gpio));
       case 'clmload': {
         if (!set) return ok();
-        const flag = readU16(data, 0);
+        const flag = readU16LE(data, 0);
         if (flag & DL_BEGIN) this.clmState = 'loading';
         else if (this.clmState !== 'loading') this.clmState = 'error';
         if (flag & DL_END && this.clmState === 'loading') this.clmState = 'ok';
         return ok();
       }
       case 'clmload_status':
-        return ok(u32(this.clmState === 'error' || this.clmState === 'loading' ? 1 : 0));
+        return ok(u32LE(this.clmState === 'error' || this.clmState === 'loading' ? 1 : 0));
       case 'clmver':
         return ok(te.encode('API: 12.2 Data: picow-sim virtual CLM\0'));
       case 'ver':
         return ok(te.encode('wl0: picow-sim virtual CYW43439 firmware\0'));
       case 'mcast_list':
         if (set) return ok();
-        return ok(u32(0));
+        return ok(u32LE(0));
       case 'escan':
         if (!set) return ok();
         this.startScan(data);
         return ok();
       case 'join': {
         if (!set) return ok();
-        const len = Math.min(readU32(data, 0), 32);
+        const len = Math.min(readU32LE(data, 0), 32);
         const ssid = td.decode(data.subarray(4, 4 + len));
         let bssid: Uint8Array | null = data.length >= 62 ? data.slice(56, 62) : null;
         if (bssid && (bssid.every((b) => b === 0) || bssid.every((b) => b === 0xff))) bssid = null;
@@ -550,9 +536,9 @@ export class WlanControl {
         return ok();
       }
       case 'bss': {
-        const idx = readU32(data, 0);
-        if (!set) return ok(u32(idx === 1 && this.ap.up ? 1 : 0));
-        const upReq = readU32(data, 4) !== 0;
+        const idx = readU32LE(data, 0);
+        if (!set) return ok(u32LE(idx === 1 && this.ap.up ? 1 : 0));
+        const upReq = readU32LE(data, 4) !== 0;
         if (idx !== 1) return ok();
         return this.setApUp(upReq);
       }
@@ -700,8 +686,8 @@ export class WlanControl {
   private startScan(params: Uint8Array): void {
     this.stats.scans++;
     this.cancel(this.scanTimers);
-    const syncId = readU16(params, 6);
-    const ssidLen = Math.min(readU32(params, 8), 32);
+    const syncId = readU16LE(params, 6);
+    const ssidLen = Math.min(readU32LE(params, 8), 32);
     const ssid = ssidLen ? td.decode(params.subarray(12, 12 + ssidLen)) : null;
     const aps = this.radio.link
       ? this.radio.list().filter((ap) => (!ssid || ap.ssid === ssid) && !(ap.ownerMac && macEq(ap.ownerMac, this.mac)))

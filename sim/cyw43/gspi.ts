@@ -13,6 +13,7 @@
  *   32-bit, big endian:      byte-reversed                                  -> value = bswap(wire)
  * Payload bytes are the little-endian bytes of those values.
  */
+import { bswap32 } from '../byte-order.ts';
 import type { Logger } from '../log.ts';
 
 // gSPI command word (cyw43_spi.h / datasheet "gSPI command structure")
@@ -102,9 +103,7 @@ export function rotate16(x: number): number {
   return ((x >>> 16) | (x << 16)) >>> 0;
 }
 
-export function bswap32(x: number): number {
-  return (((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24)) >>> 0;
-}
+export { bswap32 };
 
 export type WordMode = '16' | '32le' | '32be';
 

@@ -132,6 +132,20 @@ describe('second core and inter-core SIO', () => {
     mc.sev(1);
     expect(c0.eventRegistered).toBe(true);
   });
+
+  it('leaves a core asleep in WFI on SEV (machine.lightsleep on one core while the other runs); an interrupt wakes it', () => {
+    const { mcu, mc } = rig();
+    const [, c1] = mc.cores;
+    mcu.writeUint16(0x20000100, 0xbf30); // WFI
+    c1.PC = 0x20000102; // past it, as rp2040js leaves a sleeping core
+    c1.waiting = true;
+    mc.sev(0);
+    expect(c1.waiting).toBe(true);
+    expect(mc.wakeOnOwnEvent()).toBe(false);
+    c1.enabledInterrupts |= 1 << 3; // TIMER_IRQ_3, the lightsleep alarm
+    c1.setInterrupt(3, true);
+    expect(c1.waiting).toBe(false);
+  });
 });
 
 describe('second core with the translator installed', () => {

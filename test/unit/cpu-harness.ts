@@ -4,11 +4,13 @@
  * translated code.
  */
 import { RP2040 } from 'rp2040js';
+import { noteDefaultHooks } from '../../sim/cpu/engine.ts';
 
 export const QUIET = { debug() {}, info() {}, warn() {}, error() {} };
 
 export function quietChip(): RP2040 {
   const m = new RP2040();
+  noteDefaultHooks(m.core);
   (m as unknown as { logger: typeof QUIET }).logger = QUIET;
   return m;
 }

@@ -1,5 +1,6 @@
 /** IPv4 (RFC 791) header encode/decode, plus address helpers. Addresses are unsigned 32-bit numbers. */
 import { checksumOk, internetChecksum } from './checksum.ts';
+import { readU16BE as readU16, readU32BE as readU32, writeU16BE as writeU16, writeU32BE as writeU32 } from '../../byte-order.ts';
 
 /** Protocol numbers (IANA "Assigned Internet Protocol Numbers"). */
 export const IPPROTO_ICMP = 1;
@@ -92,25 +93,8 @@ export function buildIpv4(o: Ipv4BuildOptions): Uint8Array {
   return out;
 }
 
-export function readU32(b: Uint8Array, off: number): number {
-  return ((b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!) >>> 0;
-}
-
-export function writeU32(b: Uint8Array, off: number, v: number): void {
-  b[off] = (v >>> 24) & 0xff;
-  b[off + 1] = (v >>> 16) & 0xff;
-  b[off + 2] = (v >>> 8) & 0xff;
-  b[off + 3] = v & 0xff;
-}
-
-export function readU16(b: Uint8Array, off: number): number {
-  return (b[off]! << 8) | b[off + 1]!;
-}
-
-export function writeU16(b: Uint8Array, off: number, v: number): void {
-  b[off] = (v >> 8) & 0xff;
-  b[off + 1] = v & 0xff;
-}
+/** Header fields are in network byte order (big-endian): the wire formats' names for sim/byte-order.ts. */
+export { readU16, readU32, writeU16, writeU32 };
 
 export function ipToString(ip: number): string {
   return `${ip >>> 24}.${(ip >>> 16) & 0xff}.${(ip >>> 8) & 0xff}.${ip & 0xff}`;

@@ -1,87 +1,40 @@
 /**
- * Bus transport: finds the PIO state machine that drives the CYW43 gSPI bus (side-set on the clock
- * pin, OUT and IN on the data pin) in either PIO block, and runs that state machine itself in
- * simulated time, instruction by instruction, following PIO semantics (RP2040 datasheet §3.4):
- * every `out pins` bit while the data pin is an output is a bit to the chip, every `in pins` reads
- * the chip's next bit, FIFOs, autopull/autopush, stalls and the FDEBUG stall flags behave as in
- * hardware, and DREQs go to the DMA. Nothing about the PIO index, SM number, program offset or
- * program variant is assumed.
+ * A PIO state machine driving a one-data-line SPI bus (the CYW43439's gSPI on the Pico W: side-set
+ * on the clock pin, OUT and IN on the data pin), run by the board's timed PIO (pio-timing.ts) with
+ * this executor in place of rp2040js's `step`, so every `out pins` bit while the data pin is an
+ * output is a bit to the chip and every `in pins` reads the chip's next bit. It follows PIO
+ * semantics (RP2040 datasheet §3.4): FIFOs, autopull/autopush, stalls and the FDEBUG stall flags
+ * as in hardware, DREQs to the DMA. Nothing about the PIO index, SM number, program offset or
+ * program variant is assumed. The two-instruction shift loops every gSPI program has run as one
+ * step per shift-register load (the fast path), exactly as stepping them would.
  *
- * Work happens when the CPU or DMA touches the PIO block (reads and writes are intercepted to
- * bring the state machine up to the current simulated time first) and on clock alarms while the
- * state machine runs; a stalled state machine costs nothing until its FIFOs change.
+ * The chip sees only the `SpiTarget` words; the transport is the board's, as embassy keeps
+ * `cyw43-pio` apart from the `cyw43` chip driver.
  */
 import type { RP2040 } from 'rp2040js';
 import type { Logger } from '../log.ts';
-import type { SimClock, SimTimer } from '../time.ts';
+import type { PioBlock as Pio, StateMachine as Sm } from './pio-shapes.ts';
+import { TimedPio, type PioExecutor } from './pio-timing.ts';
 
-/** Pico W wiring (CYW43439 datasheet / Pico W schematic). */
-export const PIN_WL_REG_ON = 23;
-export const PIN_WL_DATA = 24;
-export const PIN_WL_CS = 25;
-export const PIN_WL_CLK = 29;
-
-// PIO register offsets and bits (RP2040 datasheet §3.7)
-const CTRL = 0x000;
-const SM0_SHIFTCTRL = 0x0d0;
-const SM_STRIDE = 0x18;
+// PIO register bits (RP2040 datasheet §3.7)
 const FDEBUG_TXSTALL_LSB = 24;
 const FDEBUG_RXSTALL_LSB = 0;
 const SHIFTCTRL_AUTOPUSH = 1 << 16;
 const SHIFTCTRL_AUTOPULL = 1 << 17;
 const SHIFTCTRL_IN_SHIFTDIR = 1 << 18;
 const SHIFTCTRL_OUT_SHIFTDIR = 1 << 19;
-const SHIFTCTRL_FJOIN = 0xc0000000;
 const EXECCTRL_SIDE_EN = 1 << 30;
 const EXECCTRL_STATUS_SEL = 1 << 4;
 /** State-machine cycles between two runs of a running state machine, at least (about one 32-bit word)... */
 const RUN_QUANTUM_CYCLES = 96;
 /** ...and at most, when it is in a shift loop whose end is known from its X/Y counter. */
 const RUN_HORIZON_MAX_CYCLES = 8192;
-/** DREQ numbers of the PIO FIFOs (RP2040 datasheet §2.5.3.1): PIOn TXm = 8n + m, RXm = 8n + 4 + m. */
-const DREQ_PIO_STRIDE = 8;
-const DREQ_PIO_RX0 = 4;
-/** Zero-delay DMA transfers run at once per FIFO change, at most (a FIFO holds at most 8 words). */
-const DMA_PUMP_LIMIT = 16;
 
-/** The fields of rp2040js's StateMachine this transport drives (public at run time). */
-interface Fifo {
-  readonly empty: boolean;
-  readonly full: boolean;
-  readonly itemCount: number;
-  push(v: number): void;
-  pull(): number;
-  reset(): void;
-}
-interface Sm {
-  readonly index: number;
-  enabled: boolean;
-  x: number;
-  y: number;
-  pc: number;
-  inputShiftReg: number;
-  inputShiftCount: number;
-  outputShiftReg: number;
-  outputShiftCount: number;
-  clockDivInt: number;
-  clockDivFrac: number;
-  execCtrl: number;
-  shiftCtrl: number;
-  pinCtrl: number;
-  readonly rxFIFO: Fifo;
-  readonly txFIFO: Fifo;
-  step(): void;
-  updateDMATx(): void;
-  updateDMARx(): void;
-}
-/**
- * The fields of rp2040js's DMA channels this transport drives (public at run time). The alarm is
- * the board clock's: `scheduled` is false once it has fired.
- */
-interface DmaChannel {
-  readonly treq: number;
-  readonly transferAlarm: { readonly scheduled: boolean; readonly nanos: number; cancel(): void };
-  transfer(): void;
+/** The bus's pins: data (MOSI/MISO on one line), clock (side-set) and chip select (SIO). */
+export interface SpiBusPins {
+  data: number;
+  clk: number;
+  cs: number;
 }
 
 /** A two-instruction shift loop at the state machine's PC: `OUT/IN PINS, 1` then `JMP X--/Y--` back. */
@@ -113,22 +66,6 @@ function shiftLoopAt(pio: Pio, sm: Sm): ShiftLoop | null {
   const cyclesPerIter = 2 + (((a >>> 8) & 0x1f) & delayMask) + (((b >>> 8) & 0x1f) & delayMask);
   return { op, cond, nextPc, wrapTop, wrapBottom, cyclesPerIter };
 }
-interface Pio {
-  readonly index: number;
-  readonly machines: Sm[];
-  readonly instructions: Uint32Array;
-  fdebug: number;
-  txStall: number;
-  rxStall: number;
-  irq: number;
-  pinDirections: number;
-  readUint32(offset: number): number;
-  writeUint32(offset: number, value: number): void;
-  checkInterrupts(): void;
-  irqUpdated(): void;
-  pinDirectionsChanged(value: number, firstPin: number, count: number): void;
-}
-
 /** The chip side of the wire. */
 export interface SpiTarget {
   select(): void;
@@ -147,21 +84,15 @@ function bitReverse(x: number): number {
   return ((x << 16) | (x >>> 16)) >>> 0;
 }
 
-export class PioSpiTransport {
-  private pios: Pio[] = [];
+export class PioSpiBus implements PioExecutor {
   private owned: { pio: Pio; sm: Sm } | null = null;
-  private smTime = 0;
-  private stalled = false;
-  private running = false;
-  private timer: SimTimer | null = null;
   private dataIsOutput = false;
   private mosiAcc = 0;
   private mosiBits = 0;
   private misoAcc = 0;
   private misoBits = 0;
   private csLow = false;
-  private inSync = false;
-  private readonly dmaChannels: DmaChannel[] | null;
+  private readonly pio: TimedPio;
   private disposers: (() => void)[] = [];
   private warnedOp = new Set<string>();
   /** Number of state-machine instructions executed (diagnostics). */
@@ -169,20 +100,18 @@ export class PioSpiTransport {
 
   constructor(
     private readonly mcu: RP2040,
-    private readonly clock: SimClock,
     private readonly target: SpiTarget,
     private readonly logger: Logger,
-    private readonly pins = { data: PIN_WL_DATA, clk: PIN_WL_CLK, cs: PIN_WL_CS },
+    private readonly pins: SpiBusPins,
   ) {
-    this.pios = (mcu as unknown as { pio: Pio[] }).pio;
-    this.dmaChannels = (mcu as unknown as { dma?: { channels?: DmaChannel[] } }).dma?.channels ?? null;
-    for (const pio of this.pios) this.hookPio(pio);
+    this.pio = TimedPio.of(mcu);
+    this.disposers.push(this.pio.attach(this));
     const csPin = mcu.gpio[this.pins.cs]!;
     this.csLow = csPin.outputEnable && !csPin.outputValue;
     this.disposers.push(csPin.addListener(() => this.onCsChange()));
   }
 
-  /** Whether a state machine is currently recognised as the gSPI bus. */
+  /** Whether a state machine is currently recognised as the bus. */
   get busStateMachine(): { pio: number; sm: number } | null {
     return this.owned ? { pio: this.owned.pio.index, sm: this.owned.sm.index } : null;
   }
@@ -193,113 +122,10 @@ export class PioSpiTransport {
 
   dispose(): void {
     for (const d of this.disposers.splice(0)) d();
-    this.timer?.cancel();
-    this.timer = null;
     this.owned = null;
   }
 
-  private hookPio(pio: Pio): void {
-    const read = pio.readUint32;
-    const write = pio.writeUint32;
-    const self = this;
-    pio.readUint32 = function (offset: number): number {
-      self.safe(() => self.sync());
-      const v = read.call(pio, offset);
-      self.safe(() => self.afterAccess());
-      return v;
-    };
-    pio.writeUint32 = function (offset: number, value: number): void {
-      self.safe(() => self.sync());
-      const smIdx = (offset - SM0_SHIFTCTRL) / SM_STRIDE;
-      const sm = Number.isInteger(smIdx) && smIdx >= 0 && smIdx < 4 ? pio.machines[smIdx]! : null;
-      const oldShift = sm ? sm.shiftCtrl : 0;
-      // Claim the bus state machine before rp2040js's scheduler can start stepping it.
-      if (offset === CTRL) self.claim(pio, value & 0xf);
-      write.call(pio, offset, value);
-      if (sm && (oldShift ^ sm.shiftCtrl) & SHIFTCTRL_FJOIN) {
-        // Changing FJOIN clears both FIFOs (datasheet SHIFTCTRL.FJOIN_*); pio_sm_clear_fifos relies on it.
-        sm.rxFIFO.reset();
-        sm.txFIFO.reset();
-        sm.updateDMARx();
-        sm.updateDMATx();
-      }
-      if (offset === CTRL) self.safe(() => self.scan());
-      self.safe(() => self.afterAccess());
-    };
-    // Keep rp2040js's own scheduler off the state machine this transport runs.
-    for (const sm of pio.machines) {
-      const step = sm.step;
-      sm.step = function (): void {
-        if (self.owned?.sm === sm || self.isBusConfig(sm)) return;
-        step.call(sm);
-      };
-    }
-    // rp2040js steps a PIO block from a wall-clock timer while any of its state machines is
-    // enabled. When the only enabled one is the bus this transport runs, that loop has nothing to
-    // do: stop it (a later CTRL write enabling another state machine starts it again).
-    const pioRun = (pio as unknown as { run: () => void }).run;
-    const runnable = pio as unknown as { run: () => void; stopped: boolean };
-    runnable.run = function (): void {
-      const others = pio.machines.some((m) => m.enabled && m !== self.owned?.sm && !self.isBusConfig(m));
-      if (!others) {
-        runnable.stopped = true;
-        return;
-      }
-      pioRun.call(pio);
-    };
-    this.disposers.push(() => {
-      pio.readUint32 = read;
-      pio.writeUint32 = write;
-      runnable.run = pioRun;
-    });
-  }
-
-  /** Contain a fault of the transport: log it, never let it reach the CPU's memory access. */
-  private safe(fn: () => void): void {
-    try {
-      fn();
-    } catch (e) {
-      this.unsupported(`an internal fault (${(e as Error).message})`);
-    }
-  }
-
-  /** Take over a state machine of `pio` about to be enabled (bit set in `enableMask`) that is wired as the bus. */
-  private claim(pio: Pio, enableMask: number): void {
-    for (const sm of pio.machines) {
-      if ((enableMask >>> sm.index) & 1 && this.isBusConfig(sm) && this.owned?.sm !== sm) {
-        this.owned = { pio, sm };
-        this.running = false;
-        this.logger.trace('cyw43', `gSPI bus found on PIO${pio.index} SM${sm.index}`);
-      }
-    }
-  }
-
-  /** Look for an enabled state machine wired as the gSPI bus. */
-  private scan(): void {
-    for (const pio of this.pios) {
-      for (const sm of pio.machines) {
-        if (!sm.enabled || !this.isBusConfig(sm)) continue;
-        if (this.owned?.sm !== sm) {
-          this.owned = { pio, sm };
-          this.logger.trace('cyw43', `gSPI bus found on PIO${pio.index} SM${sm.index}`);
-        }
-        if (!this.running) {
-          this.running = true;
-          this.stalled = false;
-          this.smTime = this.clock.nanos;
-          this.dataIsOutput = ((pio.pinDirections >>> this.pins.data) & 1) === 1;
-        }
-        return;
-      }
-    }
-    if (this.owned && !this.owned.sm.enabled) {
-      this.running = false;
-      this.timer?.cancel();
-      this.timer = null;
-    }
-  }
-
-  private isBusConfig(sm: Sm): boolean {
+  claims(_pio: Pio, sm: Sm): boolean {
     const p = sm.pinCtrl;
     const sidesetCount = (p >>> 29) & 7;
     const sidesetBase = (p >>> 10) & 0x1f;
@@ -309,11 +135,43 @@ export class PioSpiTransport {
     return sidesetCount - (optional ? 1 : 0) >= 1 && sidesetBase === this.pins.clk && outBase === this.pins.data && inBase === this.pins.data;
   }
 
+  started(pio: Pio, sm: Sm): void {
+    if (this.owned?.sm !== sm) this.logger.trace('cyw43', `gSPI bus found on PIO${pio.index} SM${sm.index}`);
+    this.owned = { pio, sm };
+    this.dataIsOutput = ((pio.pinDirections >>> this.pins.data) & 1) === 1;
+  }
+
+  run(pio: Pio, sm: Sm, maxCycles: number): number {
+    this.owned = { pio, sm };
+    try {
+      const c = this.burst(maxCycles);
+      return c !== 0 ? c : this.execOne();
+    } catch (e) {
+      // Contain a fault of the transport: log it, never let it reach the CPU's memory access.
+      this.unsupported(`an internal fault (${(e as Error).message})`);
+      return -1;
+    }
+  }
+
+  /**
+   * How far the state machine may run before it is next brought up to date: to the end of the
+   * shift loop it is in (the DMA keeps its FIFO fed meanwhile, see TimedPio.fifoChanged), so that a
+   * transfer's end is seen on time; one word's worth elsewhere. Every access to the PIO block by
+   * the CPU or the DMA brings it up to date first anyway.
+   */
+  horizonCycles(pio: Pio, sm: Sm): number {
+    const loop = shiftLoopAt(pio, sm);
+    if (!loop) return RUN_QUANTUM_CYCLES;
+    const counter = loop.cond === 2 ? sm.x : sm.y;
+    const left = ((counter >>> 0) + 1) * loop.cyclesPerIter;
+    return Math.max(RUN_QUANTUM_CYCLES, Math.min(RUN_HORIZON_MAX_CYCLES, left));
+  }
+
   private onCsChange(): void {
     const pin = this.mcu.gpio[this.pins.cs]!;
     const low = pin.outputEnable && !pin.outputValue;
     if (low === this.csLow) return;
-    this.sync();
+    this.pio.sync();
     this.csLow = low;
     if (low) {
       this.mosiAcc = 0;
@@ -329,111 +187,8 @@ export class PioSpiTransport {
     }
   }
 
-  private afterAccess(): void {
-    if (!this.running || this.inSync) return;
-    if (this.stalled) this.sync();
-    this.arm();
-  }
-
-  private arm(): void {
-    if (!this.running || this.stalled || !this.owned) {
-      this.timer?.cancel();
-      this.timer = null;
-      return;
-    }
-    if (this.timer) return;
-    const delay = Math.max(0, this.smTime - this.clock.nanos) + this.horizonCycles() * this.cycleNanos();
-    this.timer = this.clock.schedule(delay, () => {
-      this.timer = null;
-      this.safe(() => {
-        this.sync();
-        this.arm();
-      });
-    });
-  }
-
-  /**
-   * How far the state machine may run before it is next brought up to date: to the end of the
-   * shift loop it is in (the DMA keeps its FIFO fed meanwhile, see fifoChanged), so that a transfer's
-   * end is seen on time; one word's worth elsewhere. Every access to the PIO block by the CPU or
-   * the DMA brings it up to date first anyway.
-   */
-  private horizonCycles(): number {
-    const { pio, sm } = this.owned!;
-    const loop = shiftLoopAt(pio, sm);
-    if (!loop) return RUN_QUANTUM_CYCLES;
-    const counter = loop.cond === 2 ? sm.x : sm.y;
-    const left = ((counter >>> 0) + 1) * loop.cyclesPerIter;
-    return Math.max(RUN_QUANTUM_CYCLES, Math.min(RUN_HORIZON_MAX_CYCLES, left));
-  }
-
-  /**
-   * A FIFO of the bus state machine changed inside `sync`: update its DREQs; a DMA channel paced
-   * by one of them has a transfer due now (rp2040js schedules one at zero delay per DREQ). Do it at once, as the DMA
-   * does within a few cycles on hardware, so the state machine can run on with a fed FIFO instead
-   * of stopping at every word until the clock passes that zero-delay alarm.
-   */
   private fifoChanged(sm: Sm): void {
-    sm.updateDMATx();
-    sm.updateDMARx();
-    const channels = this.dmaChannels;
-    if (!channels) return;
-    const pio = this.owned!.pio;
-    const tx = pio.index * DREQ_PIO_STRIDE + sm.index;
-    const rx = tx + DREQ_PIO_RX0;
-    const now = this.clock.nanos;
-    for (const ch of channels) {
-      if (ch.treq !== tx && ch.treq !== rx) continue;
-      for (let i = 0; i < DMA_PUMP_LIMIT; i++) {
-        const alarm = ch.transferAlarm;
-        if (!alarm.scheduled || alarm.nanos > now) break;
-        alarm.cancel();
-        ch.transfer();
-      }
-    }
-  }
-
-  private cycleNanos(): number {
-    const sm = this.owned!.sm;
-    const div = (sm.clockDivInt || 65536) + sm.clockDivFrac / 256;
-    const clkSys = (this.mcu as unknown as { clkSys: number }).clkSys || 125e6;
-    return (1e9 * div) / clkSys;
-  }
-
-  /** Run the bus state machine up to the current simulated time. */
-  sync(): void {
-    // A DMA transfer made by fifoChanged reaches the PIO registers through the hooks: the outer
-    // sync is already running the state machine.
-    if (this.inSync || !this.running || !this.owned) return;
-    this.inSync = true;
-    try {
-      this.syncNow();
-    } finally {
-      this.inSync = false;
-    }
-  }
-
-  private syncNow(): void {
-    const { sm } = this.owned!;
-    if (!sm.enabled) {
-      this.running = false;
-      return;
-    }
-    const now = this.clock.nanos;
-    const cyc = this.cycleNanos();
-    let guard = 0;
-    while (this.smTime <= now) {
-      let c = this.burst(Math.floor((now - this.smTime) / cyc) + 1);
-      if (c === 0) c = this.execOne();
-      if (c < 0) {
-        this.stalled = true;
-        this.smTime = now;
-        return;
-      }
-      this.stalled = false;
-      this.smTime += c * cyc;
-      if (++guard > 1_000_000) break;
-    }
+    this.pio.fifoChanged(this.owned!.pio, sm);
   }
 
   private mosiBit(bit: number): void {
