@@ -8,6 +8,7 @@ import type { Uf2Image } from './board/uf2.ts';
 import type { CpuEngineKind } from './cpu/index.ts';
 import type { ApConfig } from './cyw43/radio.ts';
 import type { Logger } from './log.ts';
+import type { NetLimits } from './net/limits.ts';
 import type { ForwardRule, HostEntry, LinkFaults, MapRule } from './net/policy.ts';
 
 export interface WorldOptions {
@@ -25,7 +26,13 @@ export interface WorldOptions {
   hosts?: (string | HostEntry)[];
   forwards?: (string | ForwardRule)[];
   allowInternet?: boolean;
+  /** Only the embedded servers, maps and forwards (`--restrict`). */
+  restrict?: boolean;
+  /** Per-board network limits (`--max-tcp`, `--max-udp`). */
+  netLimits?: Partial<NetLimits>;
   pcapFile?: string;
+  /** Cap on the pcap file in bytes (`--pcap-max`). */
+  pcapMaxBytes?: number;
   faults?: LinkFaults;
   /** Start the embedded echo server (and temperature collector) on this port; null: none. */
   serverPort?: number | null;
@@ -104,7 +111,11 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
       hosts: o.hosts,
       forwards: o.forwards,
       allowInternet: o.allowInternet,
+      restrict: o.restrict,
+      servers: serverPort !== null ? [serverPort] : [],
+      limits: o.netLimits,
       pcapFile: o.pcapFile,
+      pcapMaxBytes: o.pcapMaxBytes,
       faults: o.faults,
     });
     closers.push(() => net.close());

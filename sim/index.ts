@@ -58,6 +58,8 @@ export interface BootOptions {
   hosts?: (string | HostEntry)[];
   forwards?: (string | ForwardRule)[];
   allowInternet?: boolean;
+  /** Only the embedded server, maps and forwards: 10.0.2.2 is not the host loopback (`--restrict`). */
+  restrict?: boolean;
   pcapFile?: string;
   faults?: LinkFaults;
   /**
@@ -141,6 +143,7 @@ export class PicoW {
       hosts: opts.hosts,
       forwards: opts.forwards,
       allowInternet: opts.allowInternet,
+      restrict: opts.restrict,
       pcapFile: opts.pcapFile,
       faults: opts.faults,
       serverPort: opts.server ?? null,

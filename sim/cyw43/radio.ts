@@ -93,6 +93,9 @@ export function parseApSpec(spec: string): ApConfig {
   const ssid = i < 0 ? spec : spec.slice(0, i);
   const password = i < 0 ? '' : spec.slice(i + 1);
   if (!ssid) throw new UsageError(`--ap '${spec}': the SSID is empty (expected SSID[:PASSWORD])`);
+  // 'SSID:' with nothing after the colon is an error, not an open network: a password lost to a
+  // shell variable that expanded to nothing must not silently turn into no security at all.
+  if (i >= 0 && !password) throw new UsageError(`--ap '${spec}': the password after ':' is empty (leave out the ':' for an open network)`);
   const cfg: ApConfig = password ? { ssid, password, security: 'wpa2-psk' } : { ssid, security: 'open' };
   makeAccessPoint(cfg); // validate now, with the user's spelling in the message
   return cfg;

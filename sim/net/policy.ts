@@ -2,12 +2,13 @@
  * Egress policy and the parsers for the network's command-line flags.
  *
  * Where a board's packet may go: the gateway 10.0.2.2 stands for the host's loopback (port P
- * reaches 127.0.0.1:P); `--map` rules send chosen virtual addresses (optionally one port) to a
- * host endpoint; everything else is refused unless `--allow-internet`, in which case the real
- * address is used.
+ * reaches 127.0.0.1:P) unless `--restrict`; `--map` rules send chosen virtual addresses
+ * (optionally one port) to a host endpoint; everything else is refused unless `--allow-internet`,
+ * in which case the real address is used. Port 53 on the gateway is never the host's resolver.
  */
 import { UsageError } from '../errors.ts';
 import { GATEWAY_IP, inSubnet, LOOPBACK_HOST } from './addressing.ts';
+import { DNS_PORT } from './wire/dns.ts';
 import { ipToString, parseIp } from './wire/ipv4.ts';
 
 export interface MapRule {
@@ -154,6 +155,7 @@ export const NET_FLAGS_HELP: readonly string[] = [
   '--host NAME=ADDR               answer DNS (and mDNS for .local) queries for NAME with ADDR (repeatable)',
   '--forward HOSTPORT:[ADDR:]BOARDPORT  listen on 127.0.0.1:HOSTPORT and carry connections to a server on the board (repeatable)',
   '--allow-internet               let unmapped destinations and DNS names through to the real network (off by default)',
+  '--restrict                     the board reaches only the embedded servers, --map targets and --forward (10.0.2.2 is not the host loopback)',
   '--latency MS                   add MS of one-way delay to each direction of each board link',
   '--loss PERCENT                 drop this share of frames in each direction',
   '--bandwidth KBPS               cap each direction of each board link to KBPS kbit/s',
@@ -170,7 +172,10 @@ export class EgressPolicy {
   constructor(
     maps: MapRule[],
     readonly allowInternet: boolean,
-    /** Whether 10.0.2.2:P reaches 127.0.0.1:P (like passt's default; off = `--no-map-gw`). */
+    /**
+     * Whether 10.0.2.2:P reaches 127.0.0.1:P (passt's default `--map-host-loopback` of the
+     * gateway; false with `--restrict`, like QEMU's `restrict=on` or passt's `--no-map-gw`).
+     */
     readonly gatewayToLoopback = true,
   ) {
     this.maps = maps;
@@ -186,7 +191,8 @@ export class EgressPolicy {
     const any = exact ?? this.maps.find((m) => m.addr === addr && m.port === undefined);
     if (any) return { allowed: true, host: any.host, port: any.hostPort ?? port, via: 'map' };
     if (addr === GATEWAY_IP) {
-      return this.gatewayToLoopback ? { allowed: true, host: LOOPBACK_HOST, port, via: 'gateway' } : { allowed: false, reason: 'the gateway is not mapped to the host loopback' };
+      if (port === DNS_PORT) return { allowed: false, reason: 'port 53 on the gateway is the virtual DNS, not the host resolver' };
+      return this.gatewayToLoopback ? { allowed: true, host: LOOPBACK_HOST, port, via: 'gateway' } : { allowed: false, reason: `10.0.2.2:${port} is not an embedded server or a --map target (--restrict)` };
     }
     if (inSubnet(addr)) return { allowed: false, reason: `${ipToString(addr)} is not on the virtual LAN` };
     if (addr >>> 24 === 127 || addr === 0) return { allowed: false, reason: `${ipToString(addr)} is not routable from the board` };

@@ -261,12 +261,14 @@ export function parseScenario(text: string, file = 'scenario.yaml', opts: ParseO
     hosts: top['hosts'] ? c.listOrOne(top['hosts']).map((v) => c.wrap(v, () => parseHostSpec(c.str(v)))) : [],
     forwards: top['forwards'] ? c.listOrOne(top['forwards']).map((v) => c.wrap(v, () => parseForwardSpec(c.str(v)))) : [],
     allowInternet: top['allow-internet'] ? c.bool(top['allow-internet']) : false,
+    restrict: top['restrict'] ? c.bool(top['restrict']) : false,
     servers,
     sensors,
     faults: top['faults'] ? c.list(top['faults']).map((v) => parseFault(c, v, aps, servers)) : [],
     expect: [],
   };
   if (scenario.timeout <= 0) c.fail(top['timeout']!, 'must be more than 0');
+  if (scenario.restrict && scenario.allowInternet) c.fail(top['restrict']!, 'cannot be used together with allow-internet');
   scenario.expect = top['expect'] ? c.list(top['expect']).map((v, i) => parseExpectation(c, v, i, scenario)) : [];
   scenario.faults.sort((a, b) => a.at - b.at);
   return scenario;

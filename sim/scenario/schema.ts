@@ -149,6 +149,8 @@ export interface Scenario {
   forwards: ForwardRule[];
   /** Whether connections to unmapped addresses go to the internet. */
   allowInternet: boolean;
+  /** `restrict: true`: only the embedded servers, maps and forwards (like --restrict). */
+  restrict: boolean;
   servers: ServerSpec[];
   sensors: SensorsSpec;
   faults: Fault[];
@@ -167,6 +169,7 @@ export const TOP_LEVEL_KEYS = [
   'hosts',
   'forwards',
   'allow-internet',
+  'restrict',
   'servers',
   'sensors',
   'faults',

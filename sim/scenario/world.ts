@@ -147,6 +147,8 @@ export function boardWorld(opts: BoardWorldOptions = {}): WorldFactory {
         hosts: s.hosts,
         forwards: s.forwards,
         allowInternet: s.allowInternet,
+        restrict: s.restrict,
+        servers: [...servers.values()].map((r) => r.port),
       });
       await net.start();
       link = net.attach(chip.port, board.name);

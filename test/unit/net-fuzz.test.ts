@@ -105,7 +105,7 @@ describe('fuzzing the network from the board side', () => {
     const clock = new ManualClock();
     const hostIo = new CountingHostIo();
     // The gateway is not mapped to loopback here, so no fuzzed packet can open a host socket.
-    const net = new VirtualNetwork({ clock, hostIo, logger: silentLogger(), gatewayToLoopback: false, hosts: ['a.test=10.0.2.2'], faults: {} });
+    const net = new VirtualNetwork({ clock, hostIo, logger: silentLogger(), restrict: true, hosts: ['a.test=10.0.2.2'], faults: {} });
     const port = new FakePort(BMAC);
     let delivered = 0;
     port.onDeliver = () => delivered++;
