@@ -24,7 +24,8 @@ export class ScenarioError extends UsageError {
     readonly line: number,
     readonly reason: string,
   ) {
-    super(`${file}${line > 0 ? `:${line}` : ''}: ${key ? `${key}: ` : ''}${reason}`);
+    // One line, whatever the file's text quoted in the reason contains.
+    super(`${file}${line > 0 ? `:${line}` : ''}: ${key ? `${key}: ` : ''}${reason}`.replace(/[\r\n]/g, (c) => (c === '\n' ? '\\n' : '\\r')));
   }
 }
 
@@ -189,6 +190,18 @@ const UNIT_SECONDS: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms
  * `1.5min`, `1h`, `1m30s`. Returns null when malformed.
  */
 export function parseDuration(v: unknown): number | null {
+  const s = parseDurationText(v);
+  // A long digit string is Infinity as a number: never a duration.
+  return s !== null && Number.isFinite(s) ? s : null;
+}
+
+/**
+ * The longest duration a scenario may name: 30 days of simulated time (simulated nanoseconds stay
+ * exact integers in a double far beyond that, up to 2^53 ns ≈ 104 days).
+ */
+export const MAX_DURATION_SECONDS = 30 * 86_400;
+
+function parseDurationText(v: unknown): number | null {
   if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? v : null;
   if (typeof v !== 'string') return null;
   const text = v.trim();
