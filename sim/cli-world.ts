@@ -73,10 +73,12 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
     if (o.serverPort !== undefined && o.serverPort !== null) {
       const { startEmbeddedServer } = await import('../server/index.ts');
       const accessLogger = o.accessLog ? logger : undefined;
-      let started = await startEmbeddedServer({ port: o.serverPort, logger, accessLogger });
+      // The board may name the server by its --host names (the Host header it sends).
+      const allowedHosts = (o.hosts ?? []).map((h) => (typeof h === 'string' ? h.slice(0, h.indexOf('=')).trim() : h.name));
+      let started = await startEmbeddedServer({ port: o.serverPort, logger, accessLogger, allowedHosts });
       o.status?.(started.message);
       if (!started.started && o.serverFallback) {
-        started = await startEmbeddedServer({ port: 0, logger, accessLogger });
+        started = await startEmbeddedServer({ port: 0, logger, accessLogger, allowedHosts });
         if (started.started) {
           maps.push(`10.0.2.2:${o.serverPort}=127.0.0.1:${started.server.port}`);
           o.status?.(`${started.message} (the board's 10.0.2.2:${o.serverPort} goes there)`);

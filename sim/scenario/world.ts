@@ -90,6 +90,7 @@ export function boardWorld(opts: BoardWorldOptions = {}): WorldFactory {
         methods: r.spec.methods,
         logger,
         accessLogger: logger,
+        allowedHosts: s.hosts.map((h) => h.name),
       });
       server.on('reading', (reading) => obs.addReading({ t: simNow(), celsius: reading.celsius, sensor: reading.sensor, server: r.spec.name }));
       await server.start();
