@@ -72,8 +72,16 @@ export class TcpNat {
   }
 
   /** States of live connections, for tests and diagnostics. */
-  connections(): { key: string; state: string; inbound: boolean; sendQueued: number; receiveWindow: number }[] {
-    return [...this.conns.values()].map((c) => ({ key: c.key, state: c.connecting ? 'CONNECTING' : c.ep.state, inbound: c.inbound, sendQueued: c.ep.sendQueued, receiveWindow: c.ep.receiveWindowNow }));
+  connections(): { key: string; state: string; inbound: boolean; sendQueued: number; receiveWindow: number; sndUna: number; sndNxt: number }[] {
+    return [...this.conns.values()].map((c) => ({
+      key: c.key,
+      state: c.connecting ? 'CONNECTING' : c.ep.state,
+      inbound: c.inbound,
+      sendQueued: c.ep.sendQueued,
+      receiveWindow: c.ep.receiveWindowNow,
+      sndUna: c.ep.unacknowledged,
+      sndNxt: c.ep.nextSend,
+    }));
   }
 
   /** A TCP segment from the board (src = board, dst = remote). */
