@@ -18,6 +18,7 @@ export {
   type MapRule,
 } from './policy.ts';
 export type { Lease } from './dhcp-server.ts';
+export { DEFAULT_LIMITS, type NetLimits } from './limits.ts';
 export type { ActiveForward } from './forward.ts';
 export { DNS_IP, FIRST_LEASE_IP, GATEWAY_IP, GATEWAY_MAC, NETMASK } from './addressing.ts';
 export { describeFrame } from './wire/describe.ts';

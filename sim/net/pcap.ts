@@ -2,7 +2,9 @@
  * Classic libpcap capture files: global header with magic 0xa1b2c3d4 (microsecond timestamps),
  * version 2.4, link type 1 (LINKTYPE_ETHERNET), then one record header + frame per packet.
  * Timestamps are simulated time. The file stops growing at a size cap (`--pcap-max`, one
- * warning); a failed write (disk full, file gone read-only) is a PicowSimError naming the file.
+ * warning). A file that cannot be created or whose header cannot be written (EACCES, ENOSPC on
+ * `/dev/full`) is a PicowSimError naming the file (exit 2 before the run starts); a write that
+ * fails later (the disk filled up) stops the capture with one error line, and the run goes on.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { PicowSimError } from '../errors.ts';
@@ -47,7 +49,8 @@ export class PcapWriter {
     h.writeUInt32LE(0, 12); // sigfigs
     h.writeUInt32LE(SNAPLEN, 16);
     h.writeUInt32LE(LINKTYPE_ETHERNET, 20);
-    this.put(h);
+    const err = this.put(h);
+    if (err) throw new PicowSimError(err);
   }
 
   write(frame: Uint8Array, nanos: number): void {
@@ -64,18 +67,25 @@ export class PcapWriter {
     rec.writeUInt32LE(caplen, 8);
     rec.writeUInt32LE(frame.length, 12);
     rec.set(frame.subarray(0, caplen), 16);
-    this.put(rec);
+    const err = this.put(rec);
+    if (err) {
+      // Never thrown into the network: the simulation goes on without its capture.
+      this.o.logger?.error('net', `${err}; capture stopped after ${this.frames} frames`);
+      return;
+    }
     this.frames++;
   }
 
-  private put(buf: Buffer): void {
+  /** Write, or close the file and return what went wrong. */
+  private put(buf: Buffer): string | null {
     try {
       writeSync(this.fd!, buf);
       this.bytes += buf.length;
+      return null;
     } catch (e) {
       this.close();
       const err = e as NodeJS.ErrnoException;
-      throw new PicowSimError(`--pcap ${this.file}: cannot write (${err.code ?? err.message}${err.code === 'ENOSPC' ? ': no space left on the device' : ''})`);
+      return `--pcap ${this.file}: cannot write (${err.code ?? err.message}${err.code === 'ENOSPC' ? ': no space left on the device' : ''})`;
     }
   }
 

@@ -3,7 +3,7 @@
  * limits on the state it can make the host keep, each hit with one warning line.
  */
 
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -277,6 +277,22 @@ describe('pcap limits and errors', () => {
 
   it.skipIf(!existsSync('/dev/full'))('a full device is one PicowSimError naming the file (ENOSPC)', () => {
     expect(() => new PcapWriter('/dev/full')).toThrow(/--pcap \/dev\/full: cannot write \(ENOSPC/);
+  });
+
+  it.skipIf(!existsSync('/dev/full'))('a write failing mid-run stops the capture with one error line; the network goes on', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'picow-pcap-'));
+    dirs.push(dir);
+    const lines: string[] = [];
+    const w = new PcapWriter(join(dir, 'y.pcap'), { logger: new Logger({ level: 'warn', sink: (l) => lines.push(l) }) });
+    w.write(new Uint8Array(60), 0);
+    // The disk fills up: the same descriptor now refuses writes.
+    const fd = (w as unknown as { fd: number }).fd;
+    closeSync(fd);
+    const full = openSync('/dev/full', 'w');
+    expect(full).toBe(fd);
+    for (let i = 0; i < 10; i++) w.write(new Uint8Array(60), i);
+    expect(w.frames).toBe(1);
+    expect(lines).toEqual(['[net] error: --pcap ' + join(dir, 'y.pcap') + ': cannot write (ENOSPC: no space left on the device); capture stopped after 1 frames']);
   });
 
   it('an unwritable path is one PicowSimError', () => {
