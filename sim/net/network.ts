@@ -15,7 +15,7 @@ import { PortForwarder, type ActiveForward } from './forward.ts';
 import { Gateway } from './gateway.ts';
 import { echoReply } from './icmp-echo.ts';
 import { LinkConditioner } from './link-faults.ts';
-import { resolveLimits, type NetLimits } from './limits.ts';
+import { limitHit, resolveLimits, type NetLimits } from './limits.ts';
 import { PcapWriter } from './pcap.ts';
 import {
   EgressPolicy,
@@ -328,7 +328,9 @@ export class VirtualNetwork {
     if (this.sourceOk.get(key) === src) return true;
     const l = this.dhcp.leaseFor(srcMac);
     if (!l || l.ip !== src) {
-      this.log.trace('net', () => `packet from ${ipToString(src)} by ${macToString(srcMac)} dropped: not the address leased to that MAC`);
+      // One warning per MAC (the switch bounds how many a port may use).
+      const leased = l ? `the address leased to it is ${ipToString(l.ip)}` : 'it has no lease';
+      limitHit(this.log, 'source', macToString(srcMac), `packets from ${ipToString(src)} dropped: ${leased} (spoofed, or a static address other than the DHCP lease)`);
       return false;
     }
     if (this.sourceOk.size >= 4 * this.limits.macsPerPort) this.sourceOk.clear();

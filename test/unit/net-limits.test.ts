@@ -95,7 +95,7 @@ describe('egress: --restrict and the gateway', () => {
 
   it('packets whose source is not the address leased to their MAC are dropped before any host socket', async () => {
     const { port, accepted } = await tcpServer();
-    const { board, net, hostIo, clock } = setup();
+    const { board, net, hostIo, clock, lines } = setup();
     for (let i = 0; i < 200; i++) {
       const src = i % 2 ? ip(`192.0.2.${i}`) : ip(`10.0.2.${20 + (i % 100)}`);
       board.port.send(eth(GW_MAC, BMAC, 0x0800, ipv4(src, GW, 6, tcp({ src, dst: GW, sp: 1000 + i, dp: port, seq: i, flags: 'S', mss: 1460 }))));
@@ -111,6 +111,11 @@ describe('egress: --restrict and the gateway', () => {
     expect(net.udp.flowCount).toBe(0);
     expect(accepted.length).toBe(0);
     expect(board.port.received.length).toBe(0);
+    // One warning per MAC, however many packets.
+    expect(lines).toEqual([
+      expect.stringMatching(/^\[net\] warning: 28:cd:c1:00:00:01: packets from 10\.0\.2\.20 dropped: the address leased to it is 10\.0\.2\.15/),
+      expect.stringMatching(/^\[net\] warning: 02:00:00:00:00:09: packets from 10\.0\.2\.15 dropped: it has no lease/),
+    ]);
   });
 });
 
