@@ -113,6 +113,34 @@ describe('limits', () => {
 
   }, 60_000);
 
+  it('an event stream whose client stops reading is dropped once 64 KiB are queued', async () => {
+    const s = await start();
+    const sock = connect(s.port, '127.0.0.1');
+    sockets.push(sock);
+    sock.on('error', () => undefined);
+    await new Promise<void>((r) => sock.once('connect', () => r()));
+    let head = '';
+    sock.on('data', (d) => (head += d.toString()));
+    sock.write('GET /temperature/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    while (!head.includes('retry:')) await new Promise((r) => setTimeout(r, 5));
+    sock.pause(); // the client stops reading
+    let closed = false;
+    sock.once('close', () => (closed = true));
+    sock.resume = () => sock; // keep it paused whatever listeners do
+    // Big readings (a long client field) fill the kernel's buffers quickly; then ours grow.
+    const publish = (s.collector as unknown as { publish(r: object): void }).publish.bind(s.collector);
+    const big = 'x'.repeat(60_000);
+    let sent = 0;
+    while (!closed && sent < 2000) {
+      publish({ id: sent, receivedAt: Date.now(), celsius: 20, sensor: null, client: big });
+      sent++;
+      if (sent % 20 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    expect(closed).toBe(true);
+    expect(sent).toBeLessThan(2000);
+  });
+
   it('connections beyond the limit are closed at once, with one warning', async () => {
     const lines: string[] = [];
     const { Logger } = await import('../../sim/log.ts');
