@@ -17,6 +17,7 @@ import { silentLogger, type Logger } from './log.ts';
 import { buildWorld, type World } from './cli-world.ts';
 import type { ApConfig } from './cyw43/radio.ts';
 import type { ForwardRule, HostEntry, LinkFaults, MapRule } from './net/policy.ts';
+import type { NetLimits } from './net/limits.ts';
 import { folderItems, readLocalFile, usbStream, waitForFirstPrompt } from './repl/board-link.ts';
 import { ReplClient, type RemoteEntry } from './repl/client.ts';
 import { MicroPythonError } from './repl/errors.ts';
@@ -60,6 +61,8 @@ export interface BootOptions {
   allowInternet?: boolean;
   /** Only the embedded server, maps and forwards: 10.0.2.2 is not the host loopback (`--restrict`). */
   restrict?: boolean;
+  /** Network limits per board, e.g. `{ tcpPerBoard: 64, udpPerBoard: 64 }` (`--max-tcp`, `--max-udp`). */
+  netLimits?: Partial<NetLimits>;
   pcapFile?: string;
   faults?: LinkFaults;
   /**
@@ -144,6 +147,7 @@ export class PicoW {
       forwards: opts.forwards,
       allowInternet: opts.allowInternet,
       restrict: opts.restrict,
+      netLimits: opts.netLimits,
       pcapFile: opts.pcapFile,
       faults: opts.faults,
       serverPort: opts.server ?? null,
