@@ -11,7 +11,7 @@
 import type { BoardEvent } from './board/device.ts';
 import type { CpuEngineKind } from './cpu/index.ts';
 import { PicoW as Board, type ConsoleSource, type ConsoleTarget } from './board/picow.ts';
-import { PicowSimError, RunFailure } from './errors.ts';
+import { PicowSimError, RunFailure, UsageError } from './errors.ts';
 import { findFirmware, FirmwareMissingError, missingFirmwareAdvice } from './firmware.ts';
 import { silentLogger, type Logger } from './log.ts';
 import { buildWorld, type World } from './cli-world.ts';
@@ -82,6 +82,16 @@ export interface TimeoutOption {
 }
 
 export class OutputTimeout extends RunFailure {}
+
+/** Longest wait a Node timer holds (2^31 - 1 ms); a longer one would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A `timeout` option in ms (default 30 s), refused when no timer can hold it. */
+function timeoutMs(opts: TimeoutOption): number {
+  const t = opts.timeout ?? 30_000;
+  if (!Number.isFinite(t) || t < 0 || t > MAX_TIMER_MS) throw new UsageError(`timeout ${t} ms: must be from 0 to ${MAX_TIMER_MS} ms (about 24.8 days)`);
+  return t;
+}
 
 interface OutputWaiter {
   test: string | RegExp;
@@ -201,7 +211,7 @@ export class PicoW {
    * for the first call). Resolves with the output from there up to the end of the match.
    */
   waitForOutput(test: string | RegExp, opts: TimeoutOption = {}): Promise<string> {
-    const timeout = opts.timeout ?? 30_000;
+    const timeout = timeoutMs(opts);
     return new Promise((resolve, reject) => {
       const w: OutputWaiter = {
         test,
@@ -343,7 +353,7 @@ export class PicoW {
    */
   async waitForMainEnd(opts: TimeoutOption = {}): Promise<MainEnd> {
     if (!this.mainEnd) throw new PicowSimError('no program was started with runMain', 1);
-    const timeout = opts.timeout ?? 30_000;
+    const timeout = timeoutMs(opts);
     let timer: NodeJS.Timeout | undefined;
     const end = await Promise.race([
       this.mainEnd,
