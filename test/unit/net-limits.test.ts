@@ -153,6 +153,21 @@ describe('hard limits, each with one warning', () => {
     expect(lines.filter((l) => l.includes('UDP flows open'))).toHaveLength(1);
   });
 
+  it('host DNS lookups (--allow-internet) in flight are capped; the rest get SERVFAIL at once', async () => {
+    const pending: ((a: number[]) => void)[] = [];
+    const { board, lines } = setup({ allowInternet: true, resolver: () => new Promise((r) => pending.push(r)) });
+    for (let i = 0; i < 200; i++) board.udpSend('10.0.2.3', 6000 + i, 53, dnsQuery(i, `n${i}.example`));
+    expect(pending).toHaveLength(64);
+    const answers = board.takeWhere((d) => d.udp?.sp === 53);
+    expect(answers).toHaveLength(136);
+    expect(answers.every((d) => (d.udp!.data[3]! & 15) === 2)).toBe(true); // RCODE 2, SERVFAIL
+    expect(lines.filter((l) => l.includes('host lookups pending'))).toHaveLength(1);
+    for (const r of pending.splice(0)) r([ip('93.184.216.34')]);
+    await new Promise((r) => setTimeout(r, 10));
+    board.udpSend('10.0.2.3', 7000, 53, dnsQuery(999, 'again.example'));
+    expect(pending).toHaveLength(1);
+  });
+
   it('the switch learns a bounded number of MACs per port', () => {
     const { net, board, lines } = setup({ limits: { macsPerPort: 8 } });
     const before = net.switch.frames;
