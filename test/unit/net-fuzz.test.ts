@@ -117,7 +117,7 @@ describe('fuzzing the network from the board side', () => {
   it('100 000 random and mutated frames never throw, never hang, never reach the host', () => {
     const clock = new ManualClock();
     const hostIo = new CountingHostIo();
-    // The gateway is not mapped to loopback here, so no fuzzed packet can open a host socket.
+    // Restricted (--restrict) with no servers or maps, so no fuzzed packet can open a host socket.
     const net = new VirtualNetwork({ clock, hostIo, logger: silentLogger(), restrict: true, hosts: ['a.test=10.0.2.2'], faults: {} });
     const port = new FakePort(BMAC);
     let delivered = 0;
