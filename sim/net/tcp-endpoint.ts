@@ -70,6 +70,11 @@ const RTO_MIN_MS = 200;
 const RTO_MAX_MS = 60_000;
 /** Retransmissions of one segment before giving up (RFC 1122 §4.2.3.5, R2 for data). */
 const MAX_RETRIES = 12;
+/**
+ * SYN-ACK retransmissions before a half-open connection is dropped (Linux's tcp_synack_retries,
+ * about 63 s): a SYN flood must not hold host sockets for the minutes data retries take.
+ */
+const MAX_SYNACK_RETRIES = 5;
 /** Initial congestion window in segments (RFC 6928 §2). */
 const INITIAL_CWND_SEGMENTS = 10;
 /** Duplicate ACKs that trigger fast retransmit (RFC 5681 §3.2). */
@@ -776,8 +781,9 @@ export class TcpEndpoint {
   private onRtxTimeout(): void {
     this.rtxTimer = null;
     if (this.state === 'CLOSED' || this.sndUna === this.sndMax) return;
-    if (++this.retries > this.maxRetries) {
-      this.log.debug('tcp', `${this.label}: giving up after ${this.maxRetries} retransmissions`);
+    const limit = this.state === 'SYN_RECEIVED' ? Math.min(this.maxRetries, MAX_SYNACK_RETRIES) : this.maxRetries;
+    if (++this.retries > limit) {
+      this.log.debug('tcp', `${this.label}: giving up after ${limit} retransmissions`);
       this.events.onError?.('ETIMEDOUT');
       this.abort();
       return;

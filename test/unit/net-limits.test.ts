@@ -256,6 +256,20 @@ describe('TCP endpoint limits', () => {
     expect(rx).toEqual(Array.from({ length: 16_385 }, (_, i) => i & 255));
   });
 
+  it('an unanswered SYN-ACK is sent 1 + 5 times, then the half-open connection is dropped (~63 s)', () => {
+    const clock = new ManualClock();
+    const out: TcpOutSegment[] = [];
+    const ep = new TcpEndpoint({ clock, logger: silentLogger(), label: 't', iss: 1000, send: (s) => out.push(s) });
+    let err = '';
+    ep.events.onError = (e) => (err = e);
+    ep.accept(seg(5000, 0, 2, undefined, 1460));
+    for (let i = 0; i < 200 && ep.state !== 'CLOSED'; i++) clock.advance(1e9);
+    expect(ep.state).toBe('CLOSED');
+    expect(err).toBe('ETIMEDOUT');
+    expect(out.filter((s) => s.flags === 0x12)).toHaveLength(6);
+    expect(clock.nanos).toBeLessThan(70e9);
+  });
+
   it('a peer MSS below 48 is raised to 48 (CVE-2019-11479)', () => {
     const { ep, out } = established({ mss: 1 });
     expect(ep.peerMss).toBe(48);
