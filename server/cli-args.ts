@@ -23,7 +23,7 @@ export interface ServerCliOptions {
   quiet: boolean;
   /** Origins allowed to write cross-origin (`--cors`). */
   cors: string[];
-  /** Host names a loopback-bound server answers to besides IP addresses and localhost (`--allow-host`). */
+  /** Host names the server answers to besides IP addresses and localhost (`--allow-host`). */
   allowHosts: string[];
 }
 

@@ -58,7 +58,7 @@ export interface HostServerOptions {
   accessLogger?: Logger;
   /** Origins allowed to write cross-origin (`--cors ORIGIN`; `*` for any). Default none. */
   corsOrigins?: readonly string[];
-  /** Host names (besides IP addresses and localhost) a loopback-bound server answers to. */
+  /** Host names (besides IP addresses and localhost) the server answers to (`--allow-host`). */
   allowedHosts?: readonly string[];
   /** Open connections at most (default 256). */
   maxConnections?: number;
@@ -119,9 +119,7 @@ export class HostServer extends EventEmitter<HostServerEvents> {
       (req, res) => void this.onRequest(req, res),
     );
     this.installSniffer(headersTimeout);
-    // DNS rebinding targets services on loopback; a server bound elsewhere was exposed on purpose.
-    const loopback = /^(127\.|::1$|localhost$)/.test(this.host);
-    this.guard = new RequestGuard({ corsOrigins: opts.corsOrigins, allowedHosts: loopback ? opts.allowedHosts : undefined, anyHost: !loopback });
+    this.guard = new RequestGuard({ corsOrigins: opts.corsOrigins, allowedHosts: opts.allowedHosts });
     this.http.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     let dropWarned = false;
     this.http.on('drop', () => {

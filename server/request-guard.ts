@@ -27,8 +27,6 @@ export interface RequestGuardOptions {
   corsOrigins?: readonly string[];
   /** Host names besides IP literals and localhost the server answers to. */
   allowedHosts?: readonly string[];
-  /** Answer any Host (a server bound to a LAN address, reachable by name on purpose). */
-  anyHost?: boolean;
 }
 
 /** `http://example.com:8080` → normalised origin, or null when it is not one. */
@@ -56,10 +54,8 @@ export class RequestGuard {
   private readonly origins: Set<string>;
   private readonly anyOrigin: boolean;
   private readonly hosts: Set<string>;
-  private readonly anyHost: boolean;
 
   constructor(o: RequestGuardOptions = {}) {
-    this.anyHost = o.anyHost ?? false;
     this.origins = new Set(o.corsOrigins ?? []);
     this.anyOrigin = this.origins.has('*');
     this.hosts = new Set((o.allowedHosts ?? []).map((h) => h.toLowerCase().replace(/\.$/, '')));
@@ -67,10 +63,10 @@ export class RequestGuard {
 
   check(req: IncomingMessage, method: string): GuardVerdict {
     const hostHeader = req.headers.host;
-    if (hostHeader !== undefined && !this.anyHost) {
+    if (hostHeader !== undefined) {
       const name = hostName(hostHeader);
       if (!isIP(name) && name !== 'localhost' && !name.endsWith('.localhost') && !this.hosts.has(name)) {
-        return { ok: false, status: 421, reason: `this server does not answer to the name '${name}' (DNS rebinding protection; IP addresses and localhost are answered)` };
+        return { ok: false, status: 421, reason: `this server does not answer to the name '${name}' (DNS rebinding protection: IP addresses, localhost and --allow-host names are answered)` };
       }
     }
     const origin = req.headers.origin;
