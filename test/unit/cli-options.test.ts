@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { helpText, OPTIONS, parseArgs, parseFileSpec } from '../../sim/cli-options.ts';
+import { cliWorldOptions } from '../../sim/cli-world.ts';
+import type { Uf2Image } from '../../sim/board/uf2.ts';
 import { UsageError } from '../../sim/errors.ts';
+import { silentLogger } from '../../sim/log.ts';
 
 function usage(argv: string[]): string {
   try {
@@ -88,6 +91,12 @@ describe('picow-sim arguments', () => {
     const o = parseArgs(['--restrict', '--max-tcp', '32', '--max-udp', '16', '--pcap-max', '10MiB', '--timeout', '2147483']);
     expect([o.restrict, o.maxTcp, o.maxUdp, o.pcapMax, o.timeout]).toEqual([true, 32, 16, 10 * 1024 * 1024, 2147483]);
     expect(parseArgs([]).restrict).toBe(false);
+  });
+
+  it('hands the trust options to the session layer (the command and the Wokwi front end)', () => {
+    const o = parseArgs(['--restrict', '--max-tcp', '32', '--max-udp', '16', '--pcap', 'x.pcap', '--pcap-max', '1MiB']);
+    const w = cliWorldOptions(o, { image: {} as Uf2Image, logger: silentLogger(), demo: false, status: () => undefined });
+    expect([w.restrict, w.netLimits, w.pcapFile, w.pcapMaxBytes]).toEqual([true, { tcpPerBoard: 32, udpPerBoard: 16 }, 'x.pcap', 1 << 20]);
   });
 
   it('rejects bad arguments with one clear line', () => {

@@ -80,6 +80,18 @@ describe('egress: --restrict and the gateway', () => {
     expect(r.net.policy.resolve(GW, other)).toMatchObject({ allowed: false, reason: expect.stringContaining('--restrict') });
   });
 
+  it('a server started after the network (a board joining a shared LAN) is reachable once allowed', async () => {
+    const { port } = await tcpServer();
+    const r = setup({ restrict: true });
+    const before = r.board.connect('10.0.2.2', port);
+    await pumpUntil([r.board], () => before.state !== 'SYN_SENT', r.clock, 'refusal');
+    expect(before.state).toBe('RESET');
+    r.net.allowServer(port);
+    const after = r.board.connect('10.0.2.2', port);
+    await pumpUntil([r.board], () => after.state !== 'SYN_SENT', r.clock, 'handshake');
+    expect(after.state).toBe('ESTABLISHED');
+  });
+
   it('--restrict with --allow-internet is refused', () => {
     expect(() => new VirtualNetwork({ clock: new ManualClock(), restrict: true, allowInternet: true })).toThrow(PicowSimError);
   });
