@@ -3,8 +3,8 @@ import { silentLogger } from '../../sim/log.ts';
 import { VirtualNetwork } from '../../sim/net/network.ts';
 import { TcpEndpoint, type TcpOutSegment } from '../../sim/net/tcp-endpoint.ts';
 import { ManualClock } from '../../sim/time.ts';
-import { CountingHostIo, GW_MAC } from '../helpers/net-board.ts';
-import { arp, BCAST, csum, dhcp, dnsQuery, eth, FakePort, icmpEcho, ip, ipv4, mac, tcp, udp } from '../helpers/net-packets.ts';
+import { CountingHostIo, GW_MAC } from '../../sim/net/scripted/board.ts';
+import { arp, BCAST, csum, dhcp, dnsQuery, eth, ScriptedPort, icmpEcho, ip, ipv4, mac, tcp, udp } from '../../sim/net/scripted/frames.ts';
 import { parseHostSpec } from '../../sim/session/specs.ts';
 
 /** Deterministic PRNG for the fuzzer (xorshift32), independent of the simulator's. */
@@ -107,7 +107,7 @@ describe('fuzzing the network from the board side', () => {
     const hostIo = new CountingHostIo();
     // The gateway is not mapped to loopback here, so no fuzzed packet can open a host socket.
     const net = new VirtualNetwork({ clock, hostIo, logger: silentLogger(), gatewayToLoopback: false, hosts: [parseHostSpec('a.test=10.0.2.2')], faults: {} });
-    const port = new FakePort(BMAC);
+    const port = new ScriptedPort(BMAC);
     let delivered = 0;
     port.onDeliver = () => delivered++;
     net.attach(port);
