@@ -48,6 +48,8 @@
  *    next instruction may be a block. So interrupts are taken at exactly the instruction
  *    boundary where the interpreter takes them.
  * This holds when `cycleNanos` is an integer (8 ns at 125 MHz): the sums are then exact.
+ *
+ * Every engine reports SEV to the core's send-event hook (`events.ts`): rp2040js runs it as a NOP.
  */
 import type { RP2040 } from 'rp2040js';
 type CortexM0Core = RP2040['core'];
