@@ -7,8 +7,8 @@ import { TcpEndpoint, type TcpOutSegment } from '../../sim/net/tcp-endpoint.ts';
 import { ManualClock } from '../../sim/time.ts';
 import { parseHostSpec, parseMapSpec } from '../../sim/session/specs.ts';
 import { seqLe } from '../../sim/net/wire/tcp.ts';
-import { CountingHostIo, FakeBoard, GW_MAC, pumpUntil, until } from '../helpers/net-board.ts';
-import { arp, BCAST, csum, decode, dhcp, dnsQuery, eth, FakePort, icmpEcho, ip, ipv4, mac, tcp, udp } from '../helpers/net-packets.ts';
+import { CountingHostIo, ScriptedBoard, GW_MAC, pumpUntil, until } from '../../sim/net/scripted/board.ts';
+import { arp, BCAST, csum, decode, dhcp, dnsQuery, eth, ScriptedPort, icmpEcho, ip, ipv4, mac, tcp, udp } from '../../sim/net/scripted/frames.ts';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -120,7 +120,7 @@ describe('fuzzing the network from the board side', () => {
     const hostIo = new CountingHostIo();
     // Restricted (--restrict) with no servers or maps, so no fuzzed packet can open a host socket.
     const net = new VirtualNetwork({ clock, hostIo, logger: silentLogger(), restrict: true, hosts: [parseHostSpec('a.test=10.0.2.2')], faults: {} });
-    const port = new FakePort(BMAC);
+    const port = new ScriptedPort(BMAC);
     let delivered = 0;
     port.onDeliver = () => delivered++;
     net.attach(port);
@@ -203,7 +203,7 @@ describe('fuzzing the network from the board side', () => {
     const MAPPED = '192.168.1.9';
     const net = new VirtualNetwork({ clock, hostIo, logger: silentLogger(), maps: [parseMapSpec(`${MAPPED}=127.0.0.1`)], hosts: [parseHostSpec('a.test=10.0.2.2')], tcp: { mslMs: 1000 } });
     cleanups.push(() => net.close());
-    const board = new FakeBoard(clock, '28:cd:c1:00:00:01');
+    const board = new ScriptedBoard(clock, '28:cd:c1:00:00:01');
     net.attach(board.port);
     // Every frame the gateway sends: valid checksums (decode throws otherwise) and an allowed
     // source: its own addresses, a mapped one, or an address the board itself sent to (a reset or

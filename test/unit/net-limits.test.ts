@@ -16,8 +16,8 @@ import { TcpEndpoint, type TcpOutSegment } from '../../sim/net/tcp-endpoint.ts';
 import type { TcpSegment } from '../../sim/net/wire/tcp.ts';
 import { parseForwardSpec, parseHostSpec, parseMapSpec } from '../../sim/session/specs.ts';
 import { ManualClock } from '../../sim/time.ts';
-import { CountingHostIo, FakeBoard, GW_MAC, pumpUntil, until } from '../helpers/net-board.ts';
-import { dhcp, dnsQuery, eth, ip, ipv4, mac, tcp, udp } from '../helpers/net-packets.ts';
+import { CountingHostIo, ScriptedBoard, GW_MAC, pumpUntil, until } from '../../sim/net/scripted/board.ts';
+import { dhcp, dnsQuery, eth, ip, ipv4, mac, tcp, udp } from '../../sim/net/scripted/frames.ts';
 
 const nets: VirtualNetwork[] = [];
 const servers: Server[] = [];
@@ -39,7 +39,7 @@ function setup(o: Partial<VirtualNetworkOptions> = {}) {
   const logger = new Logger({ level: 'warn', sink: (l) => lines.push(l) });
   const net = new VirtualNetwork({ clock, hostIo, logger, ...o });
   nets.push(net);
-  const board = new FakeBoard(clock, '28:cd:c1:00:00:01');
+  const board = new ScriptedBoard(clock, '28:cd:c1:00:00:01');
   net.attach(board.port);
   return { clock, hostIo, net, board, lines };
 }
@@ -202,10 +202,10 @@ describe('hard limits, each with one warning', () => {
     expect(net.leases().find((l) => l.mac === '28:cd:c1:00:00:01')?.ip).toBe(BOARD);
     declineFor(BMAC, [10, 0, 2, 15]);
     expect(net.leases().find((l) => l.mac === '28:cd:c1:00:00:01')).toBeUndefined();
-    const other = new FakeBoard(clock, '28:cd:c1:00:00:02');
+    const other = new ScriptedBoard(clock, '28:cd:c1:00:00:02');
     expect(ipOf(net.attach(other.port).ip)).toBe('10.0.2.16'); // .15 is held back
     clock.advance(601e9);
-    const third = new FakeBoard(clock, '28:cd:c1:00:00:03');
+    const third = new ScriptedBoard(clock, '28:cd:c1:00:00:03');
     expect(ipOf(net.attach(third.port).ip)).toBe('10.0.2.15'); // and comes back
   });
 

@@ -19,8 +19,8 @@ import { buildIpv4 } from '../../sim/net/wire/ipv4.ts';
 import { buildTcp } from '../../sim/net/wire/tcp.ts';
 import { buildUdp } from '../../sim/net/wire/udp.ts';
 import { ManualClock } from '../../sim/time.ts';
-import { CountingHostIo, FakeBoard, GW_MAC, pumpUntil, until } from '../helpers/net-board.ts';
-import { ip } from '../helpers/net-packets.ts';
+import { CountingHostIo, ScriptedBoard, GW_MAC, pumpUntil, until } from '../../sim/net/scripted/board.ts';
+import { ip } from '../../sim/net/scripted/frames.ts';
 
 const FRAMES = 1_000_000;
 const openFds = (): number => readdirSync('/proc/self/fd').length;
@@ -72,7 +72,7 @@ describe('soak', () => {
       pcapMaxBytes: 4 << 20,
       tcp: { mslMs: 1000 },
     });
-    const board = new FakeBoard(clock, '28:cd:c1:00:00:01');
+    const board = new ScriptedBoard(clock, '28:cd:c1:00:00:01');
     net.attach(board.port);
     const boardDeliver = board.port.onDeliver;
 
