@@ -9,25 +9,14 @@ import { parseHostSpec, parseMapSpec } from '../../sim/session/specs.ts';
 import { seqLe } from '../../sim/net/wire/tcp.ts';
 import { CountingHostIo, ScriptedBoard, GW_MAC, pumpUntil, until } from '../../sim/net/scripted/board.ts';
 import { arp, BCAST, csum, decode, dhcp, dnsQuery, eth, ScriptedPort, icmpEcho, ip, ipv4, mac, tcp, udp } from '../../sim/net/scripted/frames.ts';
+import { fuzzRng, type FuzzRng } from '../helpers/fuzz-rng.ts';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-/** Deterministic PRNG for the fuzzer (xorshift32), independent of the simulator's. */
-function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  const next = () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-  return { u32: next, int: (n: number) => next() % n, chance: (p: number) => next() / 4294967296 < p, pick: <T,>(a: readonly T[]): T => a[next() % a.length]! };
-}
+const rng = fuzzRng;
 
 const BOARD = ip('10.0.2.15');
 const GW = ip('10.0.2.2');
@@ -72,11 +61,11 @@ function fixChecksums(f: Uint8Array): void {
 }
 
 /** Random bytes, so payload-dependent paths (DNS names, DHCP options, TCP data) see more than zeros. */
-function randomBytes(r: ReturnType<typeof rng>, n: number): number[] {
+function randomBytes(r: FuzzRng, n: number): number[] {
   return Array.from({ length: n }, () => r.int(256));
 }
 
-function mutate(r: ReturnType<typeof rng>, base: Uint8Array): Uint8Array {
+function mutate(r: FuzzRng, base: Uint8Array): Uint8Array {
   let f = base.slice();
   const n = 1 + r.int(8);
   for (let i = 0; i < n; i++) {

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { PicowSimError } from '../../sim/errors.ts';
 import { parseScenario, type ParseOptions } from '../../sim/scenario/parse.ts';
+import { fuzzRng, type FuzzRng } from '../helpers/fuzz-rng.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const README = readFileSync(join(here, '../../README.md'), 'utf8');
@@ -40,22 +41,11 @@ const errorOf = (text: string): string => {
   return r.message;
 };
 
-function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  const next = () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-  return { int: (n: number) => next() % n, pick: <T>(a: readonly T[]): T => a[next() % a.length]! };
-}
+const rng = fuzzRng;
 
 const HOSTILE = ['9'.repeat(400), '.inf', '-.inf', '.nan', 'Infinity', '1e-300', '1e300', '-1', '0', '0x7fffffff', '4294967296', '""', "''", '~', '[]', '{}', '*x', '&x 1', '!!binary AA==', '1:2:3', '-', '?', '|', '>', '%', '@', '`', '"\\u0000"', 'true', 'null', '1h1h1h1h1h', '99999999999999999999min'];
 
-function mutate(r: ReturnType<typeof rng>, text: string): string {
+function mutate(r: FuzzRng, text: string): string {
   const lines = text.split('\n');
   const n = 1 + r.int(4);
   for (let k = 0; k < n; k++) {
