@@ -7,6 +7,8 @@ import type { PicoW as Board } from './board/picow.ts';
 import type { Uf2Image } from './board/uf2.ts';
 import type { CpuEngineKind } from './cpu/index.ts';
 import type { ApConfig } from './cyw43/radio.ts';
+import { UsageError } from './errors.ts';
+import type { Lan } from './lan.ts';
 import type { Logger } from './log.ts';
 import type { ForwardRule, HostEntry, LinkFaults, MapRule } from './net/policy.ts';
 
@@ -38,6 +40,12 @@ export interface WorldOptions {
   serverFallback?: boolean;
   /** Told what was started (one line each). */
   status?: (line: string) => void;
+  /**
+   * Join this shared radio and LAN (several boards in one world) instead of a radio and network
+   * of the board's own; the LAN's options then replace `aps`, `maps`, `hosts`, `forwards`,
+   * `allowInternet`, `pcapFile` and `faults`.
+   */
+  lan?: Lan;
 }
 
 export interface World {
@@ -61,6 +69,10 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
     for (const c of closers.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
   };
   const maps = [...(o.maps ?? [])];
+  if (o.lan) {
+    const given = (['aps', 'maps', 'hosts', 'forwards', 'allowInternet', 'pcapFile', 'faults'] as const).filter((k) => o[k] !== undefined);
+    if (given.length) throw new UsageError(`${given.join(', ')}: a board on a shared LAN takes these from the Lan, not from its own options`);
+  }
   try {
     let serverPort: number | null = null;
     if (o.serverPort !== undefined && o.serverPort !== null) {
@@ -82,7 +94,7 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
       }
     }
     const aps = (o.aps ?? []).map((a) => (typeof a === 'string' ? parseApSpec(a) : a));
-    const radio = new VirtualRadio({ aps });
+    const radio = o.lan?.radio ?? new VirtualRadio({ aps });
     const chip = new Cyw43439({ radio, logger, identity: o.name ?? 'picow' });
     const sensors = createSensors({ ds18b20: [{ pin: 22 }], logger });
     const board = await PicoW.create({
@@ -96,6 +108,11 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
       warmupCycles: o.warmupCycles,
     });
     closers.push(() => board.dispose());
+    if (o.lan) {
+      const member = await o.lan.join(board, chip.port);
+      closers.push(() => member.leave());
+      return { board, serverPort, close };
+    }
     const net = new VirtualNetwork({
       clock: board.simClock,
       hostIo: board.hostIo,

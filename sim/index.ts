@@ -15,6 +15,7 @@ import { PicowSimError, RunFailure } from './errors.ts';
 import { findFirmware, FirmwareMissingError, missingFirmwareAdvice } from './firmware.ts';
 import { silentLogger, type Logger } from './log.ts';
 import { buildWorld, type World } from './cli-world.ts';
+import type { Lan } from './lan.ts';
 import type { ApConfig } from './cyw43/radio.ts';
 import type { ForwardRule, HostEntry, LinkFaults, MapRule } from './net/policy.ts';
 import { folderItems, readLocalFile, usbStream, waitForFirstPrompt } from './repl/board-link.ts';
@@ -34,6 +35,8 @@ export * as sensors from './sensors/index.ts';
 export { runScenarioFile, loadScenario, ScenarioError, type RunResult as ScenarioResult } from './scenario/index.ts';
 export type { ApConfig, ForwardRule, HostEntry, LinkFaults, MapRule };
 export { Board as PicoWBoard };
+/** Several boards on one radio and LAN: `const lan = new Lan(); await PicoW.boot({ lan, name: 'hub' })`. */
+export { Lan, type LanOptions } from './lan.ts';
 export type { BoardEvent, ConsoleSource };
 
 export interface BootOptions {
@@ -69,6 +72,12 @@ export interface BootOptions {
   repl?: boolean;
   /** Milliseconds to wait for the REPL after power-on. Default 60 000. */
   bootTimeout?: number;
+  /**
+   * A radio and LAN shared with other boards (`new Lan({ aps, maps, … })`): boards booted with the
+   * same `lan` scan and join each other's APs and get 10.0.2.15, .16, … in the order they boot.
+   * The network options above then come from the Lan.
+   */
+  lan?: Lan;
 }
 
 export interface TimeoutOption {
@@ -144,6 +153,7 @@ export class PicoW {
       pcapFile: opts.pcapFile,
       faults: opts.faults,
       serverPort: opts.server ?? null,
+      lan: opts.lan,
     });
     const board = world.board;
     const pico = new PicoW(world, logger);
