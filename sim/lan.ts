@@ -4,6 +4,7 @@
  * (10.0.2.15, .16, … in the order the boards join). The test API's `PicoW.boot({ lan })` and the
  * world builder put each board's chip on it.
  */
+import { BoardGroup } from './board/board-group.ts';
 import type { PicoW as Board } from './board/picow.ts';
 import { parseApSpec, VirtualRadio, type ApConfig } from './cyw43/radio.ts';
 import { VirtualNetwork } from './net/network.ts';
@@ -36,6 +37,8 @@ export class Lan {
   private net: VirtualNetwork | null = null;
   private starting: Promise<VirtualNetwork> | null = null;
   private readonly names = new Set<string>();
+  /** The boards' clocks, kept within reach of each other (see BoardGroup). */
+  private readonly group = new BoardGroup();
 
   constructor(private readonly opts: LanOptions = {}) {
     this.radio = new VirtualRadio({ aps: (opts.aps ?? []).map((a) => (typeof a === 'string' ? parseApSpec(a) : a)) });
@@ -62,6 +65,7 @@ export class Lan {
       throw e;
     }
     const att = net.attach(port, board.name);
+    const ungroup = this.group.add(board);
     let left = false;
     return {
       name: att.name,
@@ -70,6 +74,7 @@ export class Lan {
         if (left) return;
         left = true;
         att.detach();
+        ungroup();
         this.names.delete(board.name);
         if (this.names.size === 0) await this.close();
       },

@@ -5,6 +5,7 @@
  * UDP with it — none of it on the 10.0.2.0/24 LAN — then roams to PicoW-Sim.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PEER_LEAD_NANOS } from '../../sim/board/board-group.ts';
 import { Lan, PicoW, UsageError } from '../../sim/index.ts';
 import { e2eFirmware } from '../helpers/firmware.ts';
 
@@ -129,6 +130,29 @@ print(w.ifconfig()[0])`,
     expect(await hub.exec(`print(ap.status('stations'), ap.isconnected())`)).toBe('[] False\n');
     const lease = lan.network!.leases().find((l) => l.bound && l.ip === 0x0a000210);
     expect(lease?.mac.replace(/:/g, '')).toBe(nodeMac);
+  }, T);
+
+  it("a sleeping board's clock stays within a frame's lead of a board that computes", async () => {
+    const sleeper = node.exec(`import time\nt = time.ticks_ms()\ntime.sleep(3)\nprint(time.ticks_diff(time.ticks_ms(), t))`, { timeout: T });
+    const offsets: number[] = [];
+    const sample = setInterval(() => offsets.push(node.board.clock.nanos - hub.board.clock.nanos), 5);
+    const start = hub.board.clock.nanos;
+    try {
+      await hub.exec(`x = 0\nfor i in range(100000): x = (x + i) & 0xffff`, { timeout: T });
+    } finally {
+      clearInterval(sample);
+    }
+    expect(hub.board.clock.nanos - start).toBeGreaterThan(600e6);
+    expect(offsets.length).toBeGreaterThan(20);
+    // Without the group the sleeping node's clock jumps 3 s ahead (or, behind after the boards'
+    // idle races, stays seconds away); with it, the node follows the computing hub: never more
+    // than a frame's lead (plus what it computes itself) ahead, and only a few wall-clock
+    // milliseconds of the hub's progress behind.
+    const later = offsets.slice(10);
+    expect(Math.max(...offsets)).toBeLessThan(PEER_LEAD_NANOS + 20e6);
+    expect(Math.min(...later)).toBeGreaterThan(-250e6);
+    // Once both sleep, both clocks move on: the node wakes after its 3 s.
+    expect(await sleeper).toMatch(/^30\d\d\n$/);
   }, T);
 
   it('a second board of the same name on the LAN is refused', async () => {
