@@ -132,6 +132,21 @@ print(w.ifconfig()[0])`,
     expect(lease?.mac.replace(/:/g, '')).toBe(nodeMac);
   }, T);
 
+  it('the AP going down drops its station: the station sees its link go down', async () => {
+    expect(await node.exec(`print(join('HubNet', 'hubsecret1'))`, { timeout: T })).toBe('3\n');
+    expect(await hub.exec(`print(len(ap.status('stations')))`)).toBe('1\n');
+    await hub.exec(`ap.active(False)`);
+    const out = await node.exec(
+      `for i in range(100):
+    if not w.isconnected(): break
+    time.sleep(0.1)
+print(w.isconnected(), [r[0] for r in w.scan() if r[0] == b'HubNet'])`,
+      { timeout: T },
+    );
+    expect(out).toBe('False []\n');
+    expect(lan.radio.getAp('HubNet')).toBeUndefined();
+  }, T);
+
   it("a sleeping board's clock stays within a frame's lead of a board that computes", async () => {
     const sleeper = node.exec(`import time\nt = time.ticks_ms()\ntime.sleep(3)\nprint(time.ticks_diff(time.ticks_ms(), t))`, { timeout: T });
     const offsets: number[] = [];
