@@ -6,22 +6,15 @@
  */
 import { BoardGroup } from './board/board-group.ts';
 import type { PicoW as Board } from './board/picow.ts';
-import { parseApSpec, VirtualRadio, type ApConfig } from './cyw43/radio.ts';
+import type { WorldOptions } from './cli-world.ts';
+import { parseApSpec, VirtualRadio } from './cyw43/radio.ts';
 import { VirtualNetwork } from './net/network.ts';
-import type { ForwardRule, HostEntry, LinkFaults, MapRule } from './net/policy.ts';
 import type { EthernetPort } from './net/port.ts';
 import { UsageError } from './errors.ts';
 import type { Logger } from './log.ts';
 
-export interface LanOptions {
-  /** Access points as `SSID[:PASSWORD]` or objects, added to PicoW-Sim (picowsim) and Wokwi-GUEST (open). */
-  aps?: (string | ApConfig)[];
-  maps?: (string | MapRule)[];
-  hosts?: (string | HostEntry)[];
-  forwards?: (string | ForwardRule)[];
-  allowInternet?: boolean;
-  pcapFile?: string;
-  faults?: LinkFaults;
+/** The network options of a world (see WorldOptions), for all the boards on the Lan. */
+export interface LanOptions extends Pick<WorldOptions, 'aps' | 'maps' | 'hosts' | 'forwards' | 'allowInternet' | 'pcapFile' | 'faults'> {
   logger?: Logger;
 }
 

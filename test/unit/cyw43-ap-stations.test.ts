@@ -83,6 +83,18 @@ function dataFrames(h: PicoHost): { iface: number; tag: number }[] {
 
 const hex = (m: Uint8Array) => Buffer.from(m).toString('hex');
 
+/** An AP chip and a station chip that joined it with the right key. */
+function associated(): { ap: PicoHost; sta: PicoHost } {
+  const radio = new VirtualRadio();
+  const ap = up(radio, 'ap');
+  const sta = up(radio, 'sta');
+  startAp(ap, 'BoardAP', 'apsecret1');
+  join(sta, 'BoardAP', 'apsecret1');
+  sta.pump(100e6);
+  ap.pump(5e6);
+  return { ap, sta };
+}
+
 describe("a board's AP chip with another board's chip as its station", () => {
   it('a station joining raises AUTH_IND and ASSOC_IND on the AP interface and shows in WLC_GET_ASSOCLIST', () => {
     const radio = new VirtualRadio();
@@ -103,13 +115,7 @@ describe("a board's AP chip with another board's chip as its station", () => {
   });
 
   it('data frames: station → AP host on interface 1, AP host → station on interface 0, unknown stations nowhere', () => {
-    const radio = new VirtualRadio();
-    const ap = up(radio, 'ap');
-    const sta = up(radio, 'sta');
-    startAp(ap, 'BoardAP', 'apsecret1');
-    join(sta, 'BoardAP', 'apsecret1');
-    sta.pump(100e6);
-    ap.pump(5e6);
+    const { ap, sta } = associated();
     sendEthernet(sta, 0, ap.chip.macAddress, sta.chip.macAddress, 0x11);
     ap.pump(5e6);
     sendEthernet(ap, 1, sta.chip.macAddress, ap.chip.macAddress, 0x22);
@@ -124,12 +130,7 @@ describe("a board's AP chip with another board's chip as its station", () => {
   });
 
   it('the station leaving raises DISASSOC_IND; a wrong key gets the station removed (DEAUTH) and listed nowhere', () => {
-    const radio = new VirtualRadio();
-    const ap = up(radio, 'ap');
-    const sta = up(radio, 'sta');
-    startAp(ap, 'BoardAP', 'apsecret1');
-    join(sta, 'BoardAP', 'apsecret1');
-    sta.pump(100e6);
+    const { ap, sta } = associated();
     sta.ioctl(WLC_DISASSOC, true, new Uint8Array(0));
     ap.pump(5e6);
     expect(assocList(ap)).toEqual([]);
