@@ -57,7 +57,14 @@ export class Lan {
       this.names.delete(board.name);
       throw e;
     }
-    const att = net.attach(port, board.name);
+    let att: ReturnType<VirtualNetwork['attach']>;
+    try {
+      att = net.attach(port, board.name);
+    } catch (e) {
+      this.names.delete(board.name);
+      // The DHCP pool has no address left for another board.
+      throw new UsageError(`board '${board.name}': ${(e as Error).message} (${this.names.size} boards on this LAN already)`);
+    }
     const ungroup = this.group.add(board);
     let left = false;
     return {
