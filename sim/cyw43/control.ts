@@ -84,6 +84,8 @@ export const BCME_UNSUPPORTED = -23;
 const WPA_AUTH_PSK = 0x0004;
 const WPA2_AUTH_PSK = 0x0080;
 const WPA3_AUTH_SAE_PSK = 0x40000;
+/** wsec cipher bits (wlioctl.h WEP_ENABLED, TKIP_ENABLED, AES_ENABLED). */
+const WSEC_CIPHERS = 0x1 | 0x2 | 0x4;
 /** WLC_SET_AUTH value for SAE (cyw43_ll.c AUTH_TYPE_SAE). */
 const AUTH_TYPE_SAE = 3;
 /** wlioctl.h WLC_BROADCOM magic. */
@@ -804,8 +806,16 @@ export class WlanControl {
       return { status: BCME_OK, payload: new Uint8Array(0) };
     }
     if (this.ap.up) return { status: BCME_OK, payload: new Uint8Array(0) };
-    const security: ApSecurity =
-      this.ap.wpaAuth & WPA3_AUTH_SAE_PSK ? 'wpa3-sae' : this.ap.wpaAuth & (WPA_AUTH_PSK | WPA2_AUTH_PSK) ? 'wpa2-psk' : 'open';
+    // cyw43_ll_wifi_ap_init always sets bsscfg:wsec (no cipher: open) and sets wpa_auth only for
+    // a secured AP, so a wpa_auth left from an earlier secured configuration does not count.
+    const ciphers = this.ap.wsec & WSEC_CIPHERS;
+    const security: ApSecurity = !ciphers
+      ? 'open'
+      : this.ap.wpaAuth & WPA3_AUTH_SAE_PSK
+        ? 'wpa3-sae'
+        : this.ap.wpaAuth & (WPA_AUTH_PSK | WPA2_AUTH_PSK)
+          ? 'wpa2-psk'
+          : 'open';
     let ap: AccessPoint;
     try {
       ap = makeAccessPoint({

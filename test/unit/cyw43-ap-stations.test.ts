@@ -96,6 +96,19 @@ function associated(): { ap: PicoHost; sta: PicoHost } {
 }
 
 describe("a board's AP chip with another board's chip as its station", () => {
+  it('the AP security is what the host configured: WPA2, then open after a reconfiguration without a key', () => {
+    const radio = new VirtualRadio();
+    const ap = up(radio, 'ap');
+    startAp(ap, 'BoardAP', 'apsecret1');
+    expect(radio.getAp('BoardAP')?.security).toBe('wpa2-psk');
+    ap.iovar('bss', true, u32le(1, 0));
+    expect(radio.getAp('BoardAP')).toBeUndefined();
+    // cyw43_ll_wifi_ap_init for CYW43_AUTH_OPEN: wsec 0, wpa_auth left as it was
+    ap.iovar('bsscfg:wsec', true, u32le(1, 0));
+    ap.iovar('bss', true, u32le(1, 1));
+    expect(radio.getAp('BoardAP')?.security).toBe('open');
+  });
+
   it('a station joining raises AUTH_IND and ASSOC_IND on the AP interface and shows in WLC_GET_ASSOCLIST', () => {
     const radio = new VirtualRadio();
     const ap = up(radio, 'ap');
