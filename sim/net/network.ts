@@ -46,7 +46,7 @@ import { buildUdp, parseUdp } from './wire/udp.ts';
 const MDNS_GROUP = 0xe00000fb; // 224.0.0.251
 const MDNS_PORT = 5353;
 /** DHCP pool size (QEMU hands out 16; a larger pool lets bigger test LANs join). */
-const POOL_SIZE = 64;
+export const POOL_SIZE = 64;
 
 export interface VirtualNetworkOptions {
   clock: SimClock;
