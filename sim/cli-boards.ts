@@ -17,7 +17,7 @@ import type { Logger } from './log.ts';
 import { POOL_SIZE } from './net/network.ts';
 import { ipToString } from './net/wire/ipv4.ts';
 import type { UploadItem } from './repl/board-link.ts';
-import { ExpectSet } from './session/console.ts';
+import { ExpectSet, LinePrefixer } from './session/console.ts';
 import { Lan } from './session/lan.ts';
 import { buildWorld, type World } from './session/world.ts';
 
@@ -92,48 +92,6 @@ export class BoardsExpect {
       feed: (text) => this.feed(board, text),
       missing: () => this.missing(),
     };
-  }
-}
-
-/**
- * A board's console lines on a shared output, each prefixed `[NAME] `: whole lines go out as they
- * end; a partial line (a prompt, a progress dot) after a short pause.
- */
-export class LinePrefixer {
-  private partial = '';
-  private readonly decoder = new TextDecoder();
-  private timer: NodeJS.Timeout | null = null;
-
-  constructor(
-    private readonly prefix: string,
-    private readonly out: { write(s: string): unknown },
-    private readonly pauseMs = 200,
-  ) {}
-
-  write(chunk: string | Uint8Array): boolean {
-    this.partial += typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
-    const nl = this.partial.lastIndexOf('\n');
-    if (nl >= 0) {
-      this.out.write(this.prefixed(this.partial.slice(0, nl + 1)));
-      this.partial = this.partial.slice(nl + 1);
-    }
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = this.partial ? setTimeout(() => this.flush(), this.pauseMs) : null;
-    this.timer?.unref();
-    return true;
-  }
-
-  flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    if (!this.partial) return;
-    this.out.write(this.prefixed(this.partial) + '\n');
-    this.partial = '';
-  }
-
-  private prefixed(text: string): string {
-    const lines = text.split('\n');
-    return lines.map((l, i) => (i === lines.length - 1 && l === '' ? '' : this.prefix + l)).join('\n');
   }
 }
 
