@@ -170,14 +170,23 @@ export function parseBoardSpec(v: string): BoardOption {
   return { name, script, firmware: null, files: [], lib: [] };
 }
 
-/** `--board-…  NAME=VALUE`: the board the value is for (given before with --board). */
-function boardValue(o: CliOptions, opt: string, v: string, example: string): [BoardOption, string] {
-  const eq = v.indexOf('=');
-  if (eq <= 0 || eq === v.length - 1) bad(opt, v, 'expected NAME=VALUE', example);
-  const name = v.slice(0, eq);
-  const b = o.boards.find((x) => x.name === name);
-  if (!b) bad(opt, v, `no board named '${name}' (give --board ${name} before it)`, example);
-  return [b, v.slice(eq + 1)];
+/** `--board-… NAME=VALUE`: an option for the board NAME given before with --board. */
+function perBoard(name: string, arg: string, help: string, example: string, set: (b: BoardOption, value: string) => void): OptionSpec {
+  return {
+    name,
+    arg,
+    group: 'Several boards',
+    help,
+    example,
+    apply: (o, v) => {
+      const eq = v.indexOf('=');
+      if (eq <= 0 || eq === v.length - 1) bad(name, v, 'expected NAME=VALUE', example);
+      const board = v.slice(0, eq);
+      const b = o.boards.find((x) => x.name === board);
+      if (!b) bad(name, v, `no board named '${board}' (give --board ${board} before it)`, example);
+      set(b, v.slice(eq + 1));
+    },
+  };
 }
 
 function boardPath(p: string): string {
@@ -295,39 +304,23 @@ export const OPTIONS: OptionSpec[] = [
       o.boards.push(b);
     },
   },
-  {
-    name: '--board-firmware',
-    arg: 'NAME=PATH',
-    group: 'Several boards',
-    help: 'the UF2 board NAME runs (default: --firmware, shared)',
-    example: '--board-firmware hub=hub.uf2',
-    apply: (o, v) => {
-      const [b, path] = boardValue(o, '--board-firmware', v, '--board-firmware hub=hub.uf2');
-      b.firmware = path;
-    },
-  },
-  {
-    name: '--board-file',
-    arg: 'NAME=LOCAL[:REMOTE]',
-    group: 'Several boards',
-    help: 'copy a file to board NAME before its script runs (repeatable; --file goes to every board with a script)',
-    example: '--board-file hub=config.json',
-    apply: (o, v) => {
-      const [b, spec] = boardValue(o, '--board-file', v, '--board-file hub=config.json');
-      b.files.push(parseFileSpec(spec));
-    },
-  },
-  {
-    name: '--board-lib',
-    arg: 'NAME=DIR',
-    group: 'Several boards',
-    help: "copy a folder's contents to /lib on board NAME (repeatable; --lib goes to every board with a script)",
-    example: '--board-lib hub=./hub-lib',
-    apply: (o, v) => {
-      const [b, dir] = boardValue(o, '--board-lib', v, '--board-lib hub=./hub-lib');
-      b.lib.push(dir);
-    },
-  },
+  perBoard('--board-firmware', 'NAME=PATH', 'the UF2 board NAME runs (default: --firmware, shared)', '--board-firmware hub=hub.uf2', (b, path) => {
+    b.firmware = path;
+  }),
+  perBoard(
+    '--board-file',
+    'NAME=LOCAL[:REMOTE]',
+    'copy a file to board NAME before its script runs (repeatable; --file goes to every board with a script)',
+    '--board-file hub=config.json',
+    (b, spec) => void b.files.push(parseFileSpec(spec)),
+  ),
+  perBoard(
+    '--board-lib',
+    'NAME=DIR',
+    "copy a folder's contents to /lib on board NAME (repeatable; --lib goes to every board with a script)",
+    '--board-lib hub=./hub-lib',
+    (b, dir) => void b.lib.push(dir),
+  ),
   // Console
   {
     name: '--console',
