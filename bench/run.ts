@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { resolveFirmware } from '../sim/firmware.ts';
 import { benchBoard } from './board.ts';
+import { benchBoards } from './boards.ts';
 import { benchCpu } from './cpu.ts';
 import { benchCyw43 } from './cyw43.ts';
 import { benchNet } from './net.ts';
@@ -20,6 +21,7 @@ type Section = { name: string; run: (firmware: string) => Promise<string[]> };
 async function main(): Promise<void> {
   const all: Section[] = [
     { name: 'board', run: benchBoard },
+    { name: 'boards', run: benchBoards },
     { name: 'cpu', run: benchCpu },
     { name: 'cyw43', run: benchCyw43 },
     { name: 'net', run: benchNet },

@@ -20,8 +20,21 @@ export interface FileSpec {
   remote: string;
 }
 
+/** `--board NAME[=SCRIPT]`: one of several boards on one LAN (sim/cli-boards.ts). */
+export interface BoardOption {
+  name: string;
+  script: string | null;
+  /** `--board-firmware NAME=PATH` (default: the shared firmware). */
+  firmware: string | null;
+  /** `--board-file NAME=LOCAL[:REMOTE]`, `--board-lib NAME=DIR`: this board's own files. */
+  files: FileSpec[];
+  lib: string[];
+}
+
 export interface CliOptions {
   script: string | null;
+  /** Several boards on one LAN (empty: the one board of a plain run). */
+  boards: BoardOption[];
   files: FileSpec[];
   lib: string[];
   expect: string[];
@@ -82,6 +95,7 @@ export interface CliOptions {
 export function defaultOptions(): CliOptions {
   return {
     script: null,
+    boards: [],
     files: [],
     lib: [],
     expect: [],
@@ -123,7 +137,7 @@ export function defaultOptions(): CliOptions {
   };
 }
 
-type Group = 'Running a script' | 'Console' | 'Firmware' | 'Debugging' | 'Output' | 'Network' | 'Wi-Fi' | 'Servers' | 'Scenarios';
+type Group = 'Running a script' | 'Several boards' | 'Console' | 'Firmware' | 'Debugging' | 'Output' | 'Network' | 'Wi-Fi' | 'Servers' | 'Scenarios';
 
 interface OptionSpec {
   name: string;
@@ -161,6 +175,39 @@ function integer(opt: string, v: string, example: string, min: number, max: numb
   const n = number(opt, v, example, min, max);
   if (!Number.isInteger(n)) bad(opt, v, 'must be a whole number', example);
   return n;
+}
+
+/** A board name: seeds its MAC, names its pty (`PATH-NAME`) and prefixes its console lines. */
+const BOARD_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
+
+/** `--board NAME[=SCRIPT]`. */
+export function parseBoardSpec(v: string): BoardOption {
+  const example = '--board hub=hub.py';
+  const eq = v.indexOf('=');
+  const name = eq >= 0 ? v.slice(0, eq) : v;
+  if (!BOARD_NAME.test(name)) bad('--board', v, 'a board name is 1 to 32 letters, digits, - or _', example);
+  const script = eq >= 0 ? v.slice(eq + 1) : null;
+  if (script === '') bad('--board', v, 'nothing after =', example);
+  return { name, script, firmware: null, files: [], lib: [] };
+}
+
+/** `--board-… NAME=VALUE`: an option for the board NAME given before with --board. */
+function perBoard(name: string, arg: string, help: string, example: string, set: (b: BoardOption, value: string) => void): OptionSpec {
+  return {
+    name,
+    arg,
+    group: 'Several boards',
+    help,
+    example,
+    apply: (o, v) => {
+      const eq = v.indexOf('=');
+      if (eq <= 0 || eq === v.length - 1) bad(name, v, 'expected NAME=VALUE', example);
+      const board = v.slice(0, eq);
+      const b = o.boards.find((x) => x.name === board);
+      if (!b) bad(name, v, `no board named '${board}' (give --board ${board} before it)`, example);
+      set(b, v.slice(eq + 1));
+    },
+  };
 }
 
 function boardPath(p: string): string {
@@ -250,7 +297,7 @@ export const OPTIONS: OptionSpec[] = [
     name: '--expect',
     arg: 'TEXT',
     group: 'Running a script',
-    help: 'exit 0 as soon as the board printed TEXT (repeatable: all of them, in any order)',
+    help: 'exit 0 as soon as the board printed TEXT (repeatable: all of them, in any order); with several boards NAME:TEXT waits on board NAME, plain TEXT on any',
     example: "--expect 'Hello, world!'",
     apply: (o, v) => {
       if (!v) bad('--expect', v, 'empty text', "--expect 'done'");
@@ -267,6 +314,35 @@ export const OPTIONS: OptionSpec[] = [
     // Node's timers hold at most 2^31 - 1 ms; a longer one would fire at once.
     apply: (o, v) => void (o.timeout = number('--timeout', v, '--timeout 30', 0.001, MAX_TIMER_SECONDS)),
   },
+  {
+    name: '--board',
+    arg: 'NAME[=SCRIPT]',
+    group: 'Several boards',
+    help: 'a board on the shared virtual LAN (repeatable: 10.0.2.15, .16, … in order; the name seeds the MAC); SCRIPT runs as its main.py. Its console lines show as [NAME] …',
+    example: '--board hub=hub.py --board node=node.py',
+    apply: (o, v) => {
+      const b = parseBoardSpec(v);
+      if (o.boards.some((x) => x.name === b.name)) bad('--board', v, `two boards named '${b.name}'`, '--board hub --board node');
+      o.boards.push(b);
+    },
+  },
+  perBoard('--board-firmware', 'NAME=PATH', 'the UF2 board NAME runs (default: --firmware, shared)', '--board-firmware hub=hub.uf2', (b, path) => {
+    b.firmware = path;
+  }),
+  perBoard(
+    '--board-file',
+    'NAME=LOCAL[:REMOTE]',
+    'copy a file to board NAME before its script runs (repeatable; --file goes to every board with a script)',
+    '--board-file hub=config.json',
+    (b, spec) => void b.files.push(parseFileSpec(spec)),
+  ),
+  perBoard(
+    '--board-lib',
+    'NAME=DIR',
+    "copy a folder's contents to /lib on board NAME (repeatable; --lib goes to every board with a script)",
+    '--board-lib hub=./hub-lib',
+    (b, dir) => void b.lib.push(dir),
+  ),
   // Console
   {
     name: '--console',
@@ -652,6 +728,13 @@ export function parseArgs(argv: string[]): CliOptions {
   if (o.quiet && o.verbose) throw new UsageError('--quiet and --verbose cannot be used together');
   if (o.restrict && o.allowInternet) throw new UsageError('--restrict and --allow-internet cannot be used together');
   if (o.script && o.scenario) throw new UsageError('give a script or --scenario, not both');
+  if (o.boards.length) {
+    if (o.script) throw new UsageError(`with --board, give each board its script as --board NAME=SCRIPT (got '${o.script}')`);
+    if (o.scenario) throw new UsageError('--board and --scenario cannot be used together: list the boards under boards: in the scenario');
+    for (const flag of ['gdb', 'uart0', 'uart1', 'repl'] as const) {
+      if (o[flag] !== null && o[flag] !== false) throw new UsageError(`--${flag} goes with a run of one board, not with --board`);
+    }
+  }
   if (o.repl && (o.script || o.scenario || o.pty)) throw new UsageError('--repl is for an interactive session: leave out the script, --scenario and --pty');
   positional = [];
   return o;
@@ -675,7 +758,7 @@ export function helpText(version: string): string {
     '                  exception or an unmet --expect, 2 on bad arguments, a missing file or a bad firmware',
     '',
   );
-  const groups: Group[] = ['Running a script', 'Console', 'Firmware', 'Debugging', 'Output', 'Network', 'Wi-Fi', 'Servers', 'Scenarios'];
+  const groups: Group[] = ['Running a script', 'Several boards', 'Console', 'Firmware', 'Debugging', 'Output', 'Network', 'Wi-Fi', 'Servers', 'Scenarios'];
   for (const g of groups) {
     lines.push(`${g}:`);
     for (const o of OPTIONS.filter((x) => x.group === g)) {

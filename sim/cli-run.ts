@@ -26,9 +26,20 @@ import { buildWorld } from './session/world.ts';
 
 const CTRL_X = 0x18;
 
-interface Ending {
+export interface Ending {
   code: number;
   message: string | null;
+  /** The board's script ended (returned, raised, rebooted): the board has nothing more to do. */
+  scriptDone?: boolean;
+}
+
+/** What a run waits for on the console (`--expect`): an `ExpectSet`, or a board's view of several boards' expectations. */
+export interface ConsoleExpect {
+  readonly met: boolean;
+  /** Feed shown text; true once everything expected has shown. */
+  feed(text: string): boolean;
+  /** What has not shown yet, for a message. */
+  missing(): string;
 }
 
 export interface BoardRunContext {
@@ -72,9 +83,11 @@ export async function runOnBoard(opts: CliOptions, io: CliIo, c: BoardRunContext
 
 /**
  * One run of the command on a board: where its console goes (`sink`), `--expect` and
- * `--timeout`, how it ends (halt, fault, signal), and what to undo at the end.
+ * `--timeout`, how it ends (halt, fault, signal), and what to undo at the end. With several
+ * boards (cli-boards.ts) each board has one, with its own `opts` (its pty), a view of the shared
+ * expectations, and its console lines written through a `[NAME] ` prefix.
  */
-class ConsoleRun {
+export class ConsoleRun {
   readonly ended: Promise<Ending>;
   over = false;
   rawTty = false;
@@ -88,7 +101,7 @@ class ConsoleRun {
   readonly uartPorts: UartPort[] = [];
   /** UARTs that are not the console, shown beside it, marked (`[uart0] …`). */
   private readonly uarts: ReturnType<typeof uartView>;
-  readonly expect: ExpectSet;
+  readonly expect: ConsoleExpect;
   readonly inputTarget: ConsoleTarget;
   private readonly decoder = new ConsoleDecoder();
   private finishRun!: (e: Ending) => void;
@@ -100,9 +113,10 @@ class ConsoleRun {
     readonly io: CliIo,
     readonly board: Board,
     readonly logger: Logger,
+    expect?: ConsoleExpect,
   ) {
     this.ended = new Promise<Ending>((r) => (this.finishRun = r));
-    this.expect = new ExpectSet(opts.expect);
+    this.expect = expect ?? new ExpectSet(opts.expect);
     // The board sends only its console on 'console' (USB CDC when presented, else UART0, or the
     // one --console names); the other UARTs are shown beside it, marked, and on their own ports.
     board.consoleChoice = opts.console;
@@ -132,10 +146,10 @@ class ConsoleRun {
     process.on('SIGTERM', this.onSignal);
   }
 
-  finish(code: number, message: string | null = null): void {
+  finish(code: number, message: string | null = null, scriptDone = false): void {
     if (this.over) return;
     this.over = true;
-    this.finishRun({ code, message });
+    this.finishRun({ code, message, scriptDone });
   }
 
   /** Shown text, checked against `--expect`. */
@@ -180,7 +194,7 @@ class ConsoleRun {
 }
 
 /** Script mode: boot, copy the files and the script as main.py, run it, end with it. */
-function runScriptMode(run: ConsoleRun, script: string, uploads: UploadItem[], status: (m: string) => void): void {
+export function runScriptMode(run: ConsoleRun, script: string, uploads: UploadItem[], status: (m: string) => void): void {
   // USB output is raw-REPL traffic until main.py runs (then the monitor shows it): show here
   // only a console on a UART (--console uart0).
   run.sink = (bytes, s) => {
@@ -193,8 +207,8 @@ function runScriptMode(run: ConsoleRun, script: string, uploads: UploadItem[], s
   };
   const onEnd = (end: MainEnd): void => {
     if (end.kind === 'exception') run.finish(1, `${script} raised an uncaught exception: ${end.summary}`);
-    else if (!run.expect.met) run.finish(1, `${script} finished without printing ${run.expect.missing()}`);
-    else run.finish(0, end.kind === 'soft-reboot' ? `${script} ended with a soft reboot` : null);
+    else if (!run.expect.met) run.finish(1, `${script} finished without printing ${run.expect.missing()}`, true);
+    else run.finish(0, end.kind === 'soft-reboot' ? `${script} ended with a soft reboot` : null, true);
   };
   loadScript(run.board, script, uploads, run.logger, status, out, onEnd).catch((e: unknown) => {
     if (e instanceof PicowSimError) run.finish(e.exitCode, e.message);
@@ -252,7 +266,7 @@ async function startGdb(run: ConsoleRun, port: number, wait: boolean, status: (m
  * once the firmware is up (a tool that connects while MicroPython is still booting would lose its
  * Ctrl-C/Ctrl-A).
  */
-async function toolPortsMode(run: ConsoleRun, status: (m: string) => void): Promise<void> {
+export async function toolPortsMode(run: ConsoleRun, status: (m: string) => void): Promise<void> {
   const board = run.board;
   const { pty: ptyPath, serialPort } = run.opts;
   run.sink = null;

@@ -6,6 +6,7 @@
 import type { Uf2Image } from './board/uf2.ts';
 import type { CliOptions } from './cli-options.ts';
 import type { Logger } from './log.ts';
+import type { LanOptions } from './session/lan.ts';
 import type { WorldOptions } from './session/world.ts';
 
 export interface CliWorldContext {
@@ -16,14 +17,13 @@ export interface CliWorldContext {
   status: (line: string) => void;
 }
 
-export function cliWorldOptions(opts: CliOptions, c: CliWorldContext): WorldOptions {
+/** The Wi-Fi and network flags: one board's own LAN, or the `Lan` several boards share. */
+export function cliLanOptions(opts: CliOptions): Omit<LanOptions, 'logger'> {
   const faults =
     opts.latency !== null || opts.loss !== null || opts.bandwidth !== null
       ? { latencyMs: opts.latency ?? undefined, lossPercent: opts.loss ?? undefined, bandwidthKbps: opts.bandwidth ?? undefined }
       : undefined;
   return {
-    logger: c.logger,
-    board: { firmware: c.image, cpu: opts.cpu ?? undefined, wires: opts.wire },
     aps: opts.ap,
     maps: opts.map,
     hosts: opts.host,
@@ -34,6 +34,14 @@ export function cliWorldOptions(opts: CliOptions, c: CliWorldContext): WorldOpti
     pcapFile: opts.pcap ?? undefined,
     pcapMaxBytes: opts.pcapMax ?? undefined,
     faults,
+  };
+}
+
+export function cliWorldOptions(opts: CliOptions, c: CliWorldContext): WorldOptions {
+  return {
+    logger: c.logger,
+    board: { firmware: c.image, cpu: opts.cpu ?? undefined, wires: opts.wire },
+    ...cliLanOptions(opts),
     server: opts.noServer ? null : { port: opts.serverPort ?? 8080, fallback: c.demo, accessLog: opts.verbose },
     status: c.status,
   };

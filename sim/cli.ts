@@ -69,6 +69,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   if (opts.junit && !opts.scenario) throw new UsageError('--junit FILE goes with --scenario FILE');
   if (opts.offline && opts.allowInternet) throw new UsageError('--offline and --allow-internet cannot be used together');
   if (opts.scenario) return runScenarioMode(opts, opts.scenario, io, logger);
+  if (opts.boards.length) return runBoardsMode(opts, io, logger, status);
   if (opts.script && opts.pty) throw new UsageError('--pty is for interactive tools; it cannot be combined with a script');
   if (opts.gdbWait && opts.gdb === null) throw new UsageError('--gdb-wait goes with --gdb PORT');
   if (opts.script && opts.serialPort !== null) {
@@ -104,6 +105,25 @@ async function runScenarioMode(opts: CliOptions, file: string, io: CliIo, logger
     print: (text) => io.stderr.write(text + '\n'),
   });
   return result.exitCode;
+}
+
+/** `--board NAME[=SCRIPT]`: several boards on one LAN (cli-boards.ts). */
+async function runBoardsMode(opts: CliOptions, io: CliIo, logger: Logger, status: (m: string) => void): Promise<number> {
+  const { checkBoards, runBoards } = await import('./cli-boards.ts');
+  checkBoards(opts);
+  const uploads = new Map<string, UploadItem[]>();
+  for (const b of opts.boards) {
+    // --file/--lib go to every board with a script; --board-file/--board-lib to one.
+    if (!b.script) {
+      if (b.files.length || b.lib.length) throw new UsageError(`--board-file and --board-lib need a script to run: give it as --board ${b.name}=SCRIPT`);
+      uploads.set(b.name, []);
+    } else uploads.set(b.name, checkUploads({ ...opts, script: b.script, lib: [...opts.lib, ...b.lib], files: [...opts.files, ...b.files] }));
+  }
+  const fw = opts.boards.every((b) => b.firmware)
+    ? null
+    : await resolveFirmware({ option: opts.firmware ?? undefined, env: io.env, offline: opts.offline, logger, progress: opts.quiet ? null : io.stderr });
+  if (fw) logger.info('cli', `firmware ${fw.path} (from ${fw.source})`);
+  return runBoards(opts, io, { firmware: fw?.path ?? null, uploads, logger, status });
 }
 
 /** Check every local file before booting anything; the files to copy besides the script. */

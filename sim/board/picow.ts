@@ -168,6 +168,15 @@ export class PicoWBoard extends EventEmitter {
   debugHook: DebugHook | null = null;
   /** A debugger holds the board halted: `start()` waits for `debugResume()`. */
   private debugHalted = false;
+  /**
+   * Set by a BoardGroup (several boards that can answer each other): the latest simulated time
+   * this board may reach while all its cores sleep.
+   */
+  peerBound: (() => number) | null = null;
+  /** Set by a BoardGroup: called after each slice of this board's run loop (its peers may go on). */
+  onSliceEnd: (() => void) | null = null;
+  /** The loop stopped at `peerBound`: a peer's next slice wakes it (peerProgressed). */
+  private heldByPeers = false;
 
   private constructor(image: Uf2Image, opts: PicoWBoardOptions) {
     super();
@@ -226,6 +235,28 @@ export class PicoWBoard extends EventEmitter {
 
   get isRunning(): boolean {
     return this.running;
+  }
+
+  /** A peer board ran a slice: a loop held at `peerBound` looks again. */
+  peerProgressed(): void {
+    if (!this.heldByPeers) return;
+    this.heldByPeers = false;
+    this.wake();
+  }
+
+  /**
+   * The earliest simulated time at which this board could still send anything to another board
+   * (BoardGroup): now while a core runs or a wake is pending, else its next alarm (or, with host
+   * I/O pending, as far as the wall clock lets it go). Infinity when it is stopped or halted.
+   */
+  get earliestSendNanos(): number {
+    if (!this.running || this.halted || this.disposed) return Infinity;
+    const now = this.clock.nanos;
+    const c1 = this.multicore?.core1Active ? this.multicore.cores[1] : null;
+    if (this.immediate || this.pendingReset || !this.mcu.core.waiting || (c1 && !c1.waiting)) return now;
+    const next = this.clock.nanosToNextAlarm;
+    const alarm = next === null ? Infinity : now + next;
+    return this.policy.hostIoPending ? Math.min(alarm, Math.max(now, this.policy.limitNanos())) : alarm;
   }
 
   get haltEvent(): BoardEvent | null {
@@ -507,6 +538,7 @@ export class PicoWBoard extends EventEmitter {
     if (!this.running) return;
     try {
       this.runSliceUnguarded();
+      this.onSliceEnd?.();
     } catch (e) {
       // A model error must stop this board with a clear message, never crash the process.
       const message = e instanceof Error ? e.message : String(e);
@@ -554,6 +586,14 @@ export class PicoWBoard extends EventEmitter {
         if (target > limit) {
           if (limit > clock.nanos) clock.tick(limit - clock.nanos);
           this.schedule(Math.max(1, this.policy.wallMsUntil(target)));
+          return;
+        }
+        // Another board could still send us something before the alarm: wait for it to get there.
+        const peers = this.peerBound?.() ?? Infinity;
+        if (target > peers) {
+          if (peers > clock.nanos) clock.tick(peers - clock.nanos);
+          this.heldByPeers = true; // woken by the peers' next slice (the timer is only a fallback)
+          this.schedule(50);
           return;
         }
         clock.tick(next);
@@ -627,7 +667,7 @@ export class PicoWBoard extends EventEmitter {
     this.policy.waitBegins();
     const clock = this.clock;
     const next = clock.nanosToNextAlarm;
-    const limit = this.policy.limitNanos();
+    const limit = Math.min(this.policy.limitNanos(), this.peerBound?.() ?? Infinity);
     let skip = req === Infinity ? (next ?? 0) : Math.min(req, next ?? req);
     skip = Math.min(skip, limit - clock.nanos);
     if (skip <= 0) return;

@@ -176,6 +176,7 @@ export class Cyw43439 implements BoardDevice {
         linkChanged: (iface, up) => this.ports[iface]?.setLink(up),
         gpioChanged: (v, prev) => this.gpioChanged(v, prev),
         macChanged: (m) => this.logger.trace('cyw43', `MAC set by host: ${macString(m)}`),
+        deliverFromAir: (iface, frame) => this.deliverToHost(iface, frame),
       },
       this.radio,
       logProxy,
@@ -361,14 +362,25 @@ export class Cyw43439 implements BoardDevice {
       this.logger.warnOnce('cyw43', 'bdc-short', 'data frame too short for a BDC header');
       return;
     }
-    const port = this.ports[bdc.iface & 1]!;
+    const iface = bdc.iface & 1;
+    const port = this.ports[iface]!;
     if (bdc.payload.length < 14) return;
+    // A board's AP: the station's frames go over the air to that AP's chip, never to the LAN;
+    // our own AP's frames go to its stations.
+    const bss = iface === 0 ? this.control.stationBss : port.linkUp ? this.control.apBss : null;
+    if (bss) {
+      this.logger.trace('cyw43', () => `tx ${IFACE_NAMES[iface]} ${bdc.payload.length} bytes over the air (board AP)`);
+      const frame = new Uint8Array(bdc.payload);
+      if (iface === 0) bss.fromStation(this.macAddress, frame);
+      else bss.fromHost(frame);
+      return;
+    }
     this.logger.trace('cyw43', () => `tx ${IFACE_NAMES[bdc.iface & 1]} ${bdc.payload.length} bytes${port.linkUp ? '' : ' (link down: dropped)'}`);
     if (!port.linkUp) return;
     port.onTransmit?.(new Uint8Array(bdc.payload));
   }
 
-  /** A frame from the network for the host (called by the ports). */
+  /** A frame from the network or the air for the host (called by the ports and the BSS). */
   deliverToHost(iface: number, frame: Uint8Array): void {
     if (!this.powered || !this.backplane.firmwareRunning) return;
     if (frame.length < 14 || frame.length > MAX_ETHERNET_FRAME) {
@@ -377,12 +389,15 @@ export class Cyw43439 implements BoardDevice {
     }
     this.logger.trace('cyw43', () => `rx ${IFACE_NAMES[iface]} ${frame.length} bytes`);
     this.sdpcm.send(CHANNEL_DATA, encodeBdc(iface, frame));
+    // The frame may come from another board (over the air, or through the LAN): wake our run loop.
+    this.ctx?.hostIo.notify();
   }
 
   private sendEvent(ev: ChipEvent): void {
     if (!this.powered) return;
     this.logger.trace('cyw43', `event ${ev.type} status ${ev.status ?? 0} reason ${ev.reason ?? 0} flags ${ev.flags ?? 0} if=${ev.iface ?? 0}`);
     this.sdpcm.send(CHANNEL_EVENT, encodeEvent(ev, this.control.mac));
+    this.ctx?.hostIo.notify(); // a station of our AP (another board) may have caused it
   }
 
   private gpioChanged(value: number, prev: number): void {

@@ -7,11 +7,16 @@
 import { readU16LE, readU32LE, u32LE } from '../byte-order.ts';
 import type { Logger } from '../log.ts';
 import type { CdcMessage } from './cdc.ts';
+import { BoardBss, type BssStation } from './bss.ts';
 import {
   EV_ASSOC,
+  EV_ASSOC_IND,
   EV_AUTH,
+  EV_AUTH_IND,
+  EV_DEAUTH,
   EV_DEAUTH_IND,
   EV_DISASSOC,
+  EV_DISASSOC_IND,
   EV_ESCAN_RESULT,
   EV_LINK,
   EV_PRUNE,
@@ -80,6 +85,8 @@ export const BCME_UNSUPPORTED = -23;
 const WPA_AUTH_PSK = 0x0004;
 const WPA2_AUTH_PSK = 0x0080;
 const WPA3_AUTH_SAE_PSK = 0x40000;
+/** wsec cipher bits (wlioctl.h WEP_ENABLED, TKIP_ENABLED, AES_ENABLED). */
+const WSEC_CIPHERS = 0x1 | 0x2 | 0x4;
 /** WLC_SET_AUTH value for SAE (cyw43_ll.c AUTH_TYPE_SAE). */
 const AUTH_TYPE_SAE = 3;
 /** wlioctl.h WLC_BROADCOM magic. */
@@ -117,6 +124,8 @@ export interface WlanHost {
   gpioChanged(value: number, previous: number): void;
   /** The MAC changed (host set cur_etheraddr). */
   macChanged(mac: Uint8Array): void;
+  /** A frame received over the air from a board's BSS, for the host on `iface` (0 STA, 1 AP). */
+  deliverFromAir(iface: number, frame: Uint8Array): void;
 }
 
 export interface ControlReply {
@@ -133,6 +142,13 @@ interface Association {
 const te = new TextEncoder();
 const td = new TextDecoder();
 
+
+function hexMac(m: Uint8Array): string {
+  return [...m.subarray(0, 6)].map((x) => x.toString(16).padStart(2, '0')).join(':');
+}
+
+/** 802.11 reason code 8: the station is leaving the BSS (IEEE 802.11-2020 Table 9-49). */
+const REASON_STA_LEAVING = 8;
 
 function macEq(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < 6; i++) if (a[i] !== b[i]) return false;
@@ -173,6 +189,8 @@ export class WlanControl {
     up: false,
     published: null as AccessPoint | null,
   };
+  /** This chip's side of an association with a board's AP. */
+  private readonly bssStation: BssStation;
   private readonly unsubscribeRadio: () => void;
   readonly stats = { ioctls: 0, unknown: 0, joins: 0, scans: 0 };
 
@@ -183,6 +201,17 @@ export class WlanControl {
     readonly otpMac: Uint8Array,
   ) {
     this.mac = new Uint8Array(otpMac);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const ctl = this;
+    this.bssStation = {
+      get mac(): Uint8Array {
+        return ctl.mac;
+      },
+      deliver: (frame) => {
+        if (this.assoc?.up && this.assoc.ap.bss) this.host.deliverFromAir(0, frame);
+      },
+      dropped: () => this.onBssDropped(),
+    };
     this.unsubscribeRadio = radio.onEvent((e) => this.onRadio(e));
   }
 
@@ -198,6 +227,7 @@ export class WlanControl {
     if (this.assoc) this.host.linkChanged(0, false);
     this.assoc = null;
     this.wanted = null;
+    this.ap.published?.bss?.close();
     if (this.ap.published) this.radio.removeAp(this.ap.published.ssid);
     if (this.ap.up) this.host.linkChanged(1, false);
     Object.assign(this.ap, { ssid: '', channel: 6, wsec: 0, wpaAuth: 0, passphrase: '', saePassword: '', up: false, published: null });
@@ -233,6 +263,16 @@ export class WlanControl {
     return this.ap.up;
   }
 
+  /** The board AP this station is associated with and keyed to (its frames go there, not to the LAN). */
+  get stationBss(): BoardBss | null {
+    return this.assoc?.up ? (this.assoc.ap.bss ?? null) : null;
+  }
+
+  /** The BSS of this chip's own AP while it is up. */
+  get apBss(): BoardBss | null {
+    return this.ap.up ? (this.ap.published?.bss ?? null) : null;
+  }
+
   private cancel(list: (() => void)[]): void {
     for (const c of list.splice(0)) c();
   }
@@ -261,9 +301,13 @@ export class WlanControl {
     const outLen = msg.len & 0xffff;
     const req = msg.payload.subarray(0, Math.min(msg.payload.length, outLen || msg.payload.length));
     const res = this.dispatch(msg.cmd, msg.set, msg.iface, req, outLen);
+    // The firmware works in place on the host's ioctl buffer: a reply carries that buffer back
+    // with the result (if any) written over its start. (The driver does not check the status: a
+    // GET it repeats with its buffer already overwritten by the first answer — cyw43_ll.c asks
+    // for `maxassoc` twice — still reads the first answer's value.)
     const payload = new Uint8Array(outLen);
-    if (msg.set) payload.set(req.subarray(0, outLen));
-    else if (res.payload.length) payload.set(res.payload.subarray(0, outLen));
+    payload.set(req.subarray(0, outLen));
+    if (!msg.set && res.payload.length) payload.set(res.payload.subarray(0, outLen));
     return { status: res.status, payload };
   }
 
@@ -356,8 +400,15 @@ export class WlanControl {
       case WLC_SET_BAND:
         this.band = readU32LE(req, 0);
         return ok();
-      case WLC_GET_ASSOCLIST:
-        return ok(u32LE(0)); // no stations associate with a board's AP in this model
+      case WLC_GET_ASSOCLIST: {
+        // In: the most MACs the host has room for; out: the count, then the MACs (wlioctl.h maclist).
+        const room = Math.max(0, Math.min(readU32LE(req, 0), Math.floor((outLen - 4) / 6)));
+        const macs = (this.apBss?.stationMacs ?? []).slice(0, room);
+        const out = new Uint8Array(4 + macs.length * 6);
+        out.set(u32LE(macs.length));
+        macs.forEach((m, i) => out.set(m, 4 + i * 6));
+        return ok(out);
+      }
       case WLC_GET_WPA_AUTH:
         return ok(u32LE(iface === 1 ? this.ap.wpaAuth : this.wpaAuth));
       case WLC_SET_WPA_AUTH:
@@ -544,7 +595,10 @@ export class WlanControl {
       }
       default:
         this.stats.unknown++;
-        this.logger.warnOnce('cyw43', `iovar-${name}`, `unsupported iovar '${name}' (${set ? 'set' : 'get'}): answered BCME_UNSUPPORTED`);
+        // A name that is no name is the driver repeating a GET on its overwritten buffer: no warning.
+        if (/^[\x21-\x7e]+$/.test(name)) {
+          this.logger.warnOnce('cyw43', `iovar-${name}`, `unsupported iovar '${name}' (${set ? 'set' : 'get'}): answered BCME_UNSUPPORTED`);
+        } else this.logger.trace('cyw43', `iovar with a garbled name (${set ? 'set' : 'get'}): answered BCME_UNSUPPORTED`);
         return { status: BCME_UNSUPPORTED, payload: new Uint8Array(0) };
     }
   }
@@ -611,6 +665,12 @@ export class WlanControl {
     this.later(this.joinTimers, t, () => this.event({ type: EV_AUTH, status: STATUS_SUCCESS, addr: ap.bssid, authType }));
     t += TIMING.assoc;
     this.later(this.joinTimers, t, () => {
+      if (ap.bss && !ap.bss.join(this.bssStation)) {
+        // The board's AP went down meanwhile: nothing answers the association request.
+        this.cancel(this.joinTimers);
+        this.event({ type: EV_SET_SSID, status: STATUS_NO_NETWORKS });
+        return;
+      }
       this.assoc = { ap, up: false };
       this.event({ type: EV_ASSOC, status: STATUS_SUCCESS, addr: ap.bssid });
     });
@@ -632,22 +692,27 @@ export class WlanControl {
       this.wanted = null;
       this.event({ type: EV_PSK_SUP, status: SUP_KEYXCHANGE_WAIT_M3, reason: REASON_SUP_DEAUTH, addr: ap.bssid });
       this.event({ type: EV_DEAUTH_IND, status: STATUS_SUCCESS, reason: REASON_DEAUTH, addr: ap.bssid });
-      this.dropAssociation(REASON_DEAUTH, false);
+      this.dropAssociation(REASON_DEAUTH, false, 'by-ap');
     });
   }
 
   private setStationUp(ap: AccessPoint): void {
     if (!this.assoc || this.assoc.ap !== ap) this.assoc = { ap, up: false };
     this.assoc.up = true;
-    this.host.linkChanged(0, true);
+    // With a board's AP the frames go through its BSS: the station's LAN port stays down.
+    if (!ap.bss) this.host.linkChanged(0, true);
   }
 
-  /** End the association, telling the host the link went down. */
-  private dropAssociation(reason: number, hostInitiated: boolean): void {
+  /**
+   * End the association, telling the host the link went down. With a board's AP, that AP sees
+   * the station leave (`by-station`: a disassociation indication) or removes it (`by-ap`).
+   */
+  private dropAssociation(reason: number, hostInitiated: boolean, apSide: 'by-station' | 'by-ap' = 'by-station'): void {
     const a = this.assoc;
     if (!a) return;
     this.assoc = null;
-    if (a.up) this.host.linkChanged(0, false);
+    a.ap.bss?.leave(this.mac, apSide === 'by-station');
+    if (a.up && !a.ap.bss) this.host.linkChanged(0, false);
     this.event({ type: EV_LINK, status: STATUS_SUCCESS, flags: 0, reason, addr: a.ap.bssid });
     if (hostInitiated) this.event({ type: EV_DISASSOC, status: STATUS_SUCCESS, reason: 0, addr: a.ap.bssid });
   }
@@ -681,6 +746,14 @@ export class WlanControl {
     }
   }
 
+  /** The board AP ended our association (it went down, or a new association replaced this one). */
+  private onBssDropped(): void {
+    if (!this.assoc?.ap.bss) return;
+    this.logger.trace('cyw43', `association with board AP '${this.assoc.ap.ssid}' ended by the AP`);
+    this.cancel(this.joinTimers);
+    this.dropAssociation(REASON_LINK_BCN_LOSS, false, 'by-ap');
+  }
+
   // ---- scan ----------------------------------------------------------------------------------
 
   private startScan(params: Uint8Array): void {
@@ -708,6 +781,7 @@ export class WlanControl {
 
   private setApUp(upReq: boolean): ControlReply {
     if (!upReq) {
+      this.ap.published?.bss?.close();
       if (this.ap.published) this.radio.removeAp(this.ap.published.ssid);
       this.ap.published = null;
       if (this.ap.up) {
@@ -718,8 +792,16 @@ export class WlanControl {
       return { status: BCME_OK, payload: new Uint8Array(0) };
     }
     if (this.ap.up) return { status: BCME_OK, payload: new Uint8Array(0) };
-    const security: ApSecurity =
-      this.ap.wpaAuth & WPA3_AUTH_SAE_PSK ? 'wpa3-sae' : this.ap.wpaAuth & (WPA_AUTH_PSK | WPA2_AUTH_PSK) ? 'wpa2-psk' : 'open';
+    // cyw43_ll_wifi_ap_init always sets bsscfg:wsec (no cipher: open) and sets wpa_auth only for
+    // a secured AP, so a wpa_auth left from an earlier secured configuration does not count.
+    const ciphers = this.ap.wsec & WSEC_CIPHERS;
+    const security: ApSecurity = !ciphers
+      ? 'open'
+      : this.ap.wpaAuth & WPA3_AUTH_SAE_PSK
+        ? 'wpa3-sae'
+        : this.ap.wpaAuth & (WPA_AUTH_PSK | WPA2_AUTH_PSK)
+          ? 'wpa2-psk'
+          : 'open';
     let ap: AccessPoint;
     try {
       ap = makeAccessPoint({
@@ -735,6 +817,7 @@ export class WlanControl {
       return { status: BCME_BADARG, payload: new Uint8Array(0) };
     }
     ap.ownerMac = new Uint8Array(this.mac);
+    ap.bss = this.makeBss(ap);
     this.ap.up = true;
     this.ap.published = ap;
     this.radio.addAp(ap);
@@ -745,5 +828,27 @@ export class WlanControl {
     });
     this.logger.trace('cyw43', `AP '${ap.ssid}' (${security}) up on channel ${ap.channel}`);
     return { status: BCME_OK, payload: new Uint8Array(0) };
+  }
+
+  /** The BSS of our AP: station frames to the host's AP interface, joins and leaves as AP events. */
+  private makeBss(ap: AccessPoint): BoardBss {
+    const stationEvent = (type: number, mac: Uint8Array, reason = 0): void => {
+      if (this.ap.published === ap) this.event({ type, status: STATUS_SUCCESS, reason, addr: mac, iface: 1 });
+    };
+    return new BoardBss({
+      deliver: (frame) => {
+        if (this.ap.up && this.ap.published === ap) this.host.deliverFromAir(1, frame);
+      },
+      stationJoined: (mac) => {
+        this.logger.trace('cyw43', `AP '${ap.ssid}': station ${hexMac(mac)} associated`);
+        stationEvent(EV_AUTH_IND, mac);
+        stationEvent(EV_ASSOC_IND, mac);
+      },
+      stationLeft: (mac, byStation) => {
+        this.logger.trace('cyw43', `AP '${ap.ssid}': station ${hexMac(mac)} ${byStation ? 'disassociated' : 'removed'}`);
+        if (byStation) stationEvent(EV_DISASSOC_IND, mac, REASON_STA_LEAVING);
+        else stationEvent(EV_DEAUTH, mac, REASON_DEAUTH);
+      },
+    });
   }
 }

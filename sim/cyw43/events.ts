@@ -11,9 +11,13 @@ import type { AccessPoint } from './radio.ts';
 export const EV_SET_SSID = 0;
 export const EV_JOIN = 1;
 export const EV_AUTH = 3;
+/** A station authenticated with our AP (wlioctl.h WLC_E_AUTH_IND). */
+export const EV_AUTH_IND = 4;
 export const EV_DEAUTH = 5;
 export const EV_DEAUTH_IND = 6;
 export const EV_ASSOC = 7;
+/** A station associated with our AP (WLC_E_ASSOC_IND). */
+export const EV_ASSOC_IND = 8;
 export const EV_DISASSOC = 11;
 export const EV_DISASSOC_IND = 12;
 export const EV_LINK = 16;

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { UsageError } from '../errors.ts';
+import type { BoardBss } from './bss.ts';
 
 export type ApSecurity = 'open' | 'wpa2-psk' | 'wpa3-sae';
 
@@ -19,6 +20,8 @@ export interface AccessPoint {
   rssi: number;
   /** Set for an AP started by a board in AP mode. */
   ownerMac?: Uint8Array;
+  /** For an AP a board runs: its stations and their frames go through that board's chip. */
+  bss?: BoardBss;
 }
 
 export interface ApConfig {

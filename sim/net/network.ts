@@ -48,7 +48,7 @@ import { buildUdp, parseUdp } from './wire/udp.ts';
 const MDNS_GROUP = 0xe00000fb; // 224.0.0.251
 const MDNS_PORT = 5353;
 /** DHCP pool size (QEMU hands out 16; a larger pool lets bigger test LANs join). */
-const POOL_SIZE = 64;
+export const POOL_SIZE = 64;
 
 export interface VirtualNetworkOptions {
   clock: SimClock;
@@ -338,9 +338,18 @@ export class VirtualNetwork {
     return true;
   }
 
+  /** A UDP datagram to the DHCP server port, broadcast or to the gateway (RFC 2131 §4.1). */
+  private isDhcpRequest(ip: Ipv4Packet): boolean {
+    if (ip.protocol !== IPPROTO_UDP || (ip.dst !== 0xffffffff && ip.dst !== GATEWAY_IP) || ip.payload.length < 4) return false;
+    return ((ip.payload[2]! << 8) | ip.payload[3]!) === DHCP_SERVER_PORT;
+  }
+
   private onPacket(ip: Ipv4Packet, srcMac: Uint8Array): void {
     const ours = ip.dst === GATEWAY_IP || ip.dst === DNS_IP;
-    if (ip.src !== 0 && !this.sourceValid(ip.src, srcMac)) {
+    // DHCP is answered whatever the source: a client rebooting onto this LAN asks for its old
+    // lease from its old address (lwIP's INIT-REBOOT does), and the NAK is what moves it on.
+    // The server only answers on the LAN; nothing here reaches the host.
+    if (ip.src !== 0 && !this.isDhcpRequest(ip) && !this.sourceValid(ip.src, srcMac)) {
       this.stats.spoofed++;
       return;
     }

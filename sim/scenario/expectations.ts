@@ -38,8 +38,19 @@ export class Observations {
   /** Offset in `text` where each serial chunk starts. */
   private readonly offsets: number[] = [];
 
-  addSerial(t: number, text: string): void {
+  private readonly boards = new Map<string, Observations>();
+
+  /** What one board showed (its serial and LED), of a run with several boards. */
+  board(name: string): Observations {
+    let o = this.boards.get(name);
+    if (!o) this.boards.set(name, (o = new Observations()));
+    return o;
+  }
+
+  /** Serial text at `t`; with `board`, also in that board's own observations. */
+  addSerial(t: number, text: string, board?: string): void {
     if (text === '') return;
+    if (board !== undefined) this.board(board).addSerial(t, text);
     this.serial.push({ t, text });
     this.offsets.push(this.text.length);
     this.text += text;
@@ -166,7 +177,7 @@ export function summarize(e: Expectation, s?: Scenario): string {
     case 'serial': {
       const verb = e.absent ? (e.regex ? 'does not match' : 'does not contain') : e.regex ? 'matches' : 'contains';
       const what = e.regex ? `/${e.regex.source}/` : JSON.stringify(e.text);
-      return `serial output ${verb} ${what} ${describeWindow(e.window)}`;
+      return `${e.board ? `${e.board}'s ` : ''}serial output ${verb} ${what} ${describeWindow(e.window)}`;
     }
     case 'collector': {
       const against = e.against
@@ -175,7 +186,7 @@ export function summarize(e: Expectation, s?: Scenario): string {
       return `collector "${e.server}" received at least ${e.readings} reading${e.readings === 1 ? '' : 's'}${e.sensorId ? ` from sensor ${e.sensorId}` : ''} ${describeWindow(e.window)}${against}`;
     }
     case 'led':
-      return `LED is ${e.on ? 'on' : 'off'} at ${formatSeconds(e.at)}`;
+      return `${e.board ? `${e.board}'s ` : ''}LED is ${e.on ? 'on' : 'off'} at ${formatSeconds(e.at)}`;
   }
 }
 
@@ -183,7 +194,8 @@ export function summarize(e: Expectation, s?: Scenario): string {
  * The status of one expectation given the observations up to simulated time `now`. With `final`,
  * the run is over: anything still pending fails (or, for "never" expectations, passes).
  */
-export function evaluate(e: Expectation, obs: Observations, now: number, scenario?: Scenario, final = false): ExpectationResult {
+export function evaluate(e: Expectation, all: Observations, now: number, scenario?: Scenario, final = false): ExpectationResult {
+  const obs = e.kind !== 'collector' && e.board !== undefined ? all.board(e.board) : all;
   const summary = summarize(e, scenario);
   const result = (status: Status, detail = ''): ExpectationResult => ({ expectation: e, status, summary, detail });
   const windowOver = (w: Window): boolean => w.until !== undefined && now >= w.until;

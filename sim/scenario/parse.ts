@@ -10,6 +10,7 @@ import { PicowSimError } from '../errors.ts';
 import type { LinkFaults } from '../net/policy.ts';
 import { parseApSpec, parseForwardSpec, parseHostSpec, parseMapSpec } from '../session/specs.ts';
 import { parseIp } from '../net/wire/ipv4.ts';
+import { POOL_SIZE } from '../net/network.ts';
 import { DEFAULT_ONEWIRE_PIN } from '../sensors/onewire-bus.ts';
 import { parseRom, type Resolution } from '../sensors/ds18b20.ts';
 import { buildTimeline, TIMELINE_KINDS, type TimePoint, type TimelineSpec } from '../sensors/timeline.ts';
@@ -23,7 +24,9 @@ import {
   parseDuration,
   ScenarioError,
   TOP_LEVEL_KEYS,
+  BOARD_KEYS,
   AP_SECURITY_WORDS,
+  type BoardScenario,
   type ApSpec,
   type Ds18b20Spec,
   type Expectation,
@@ -266,25 +269,24 @@ export function parseScenario(text: string, file = 'scenario.yaml', opts: ParseO
   };
   const top = c.fields(root, TOP_LEVEL_KEYS);
 
-  const sensors = parseSensors(c, top['sensors'], { baseDir, readFile: opts.readFile });
   const servers = parseServers(c, top['servers']);
   const aps = top['aps'] ? c.list(top['aps']).map((v) => parseAp(c, v)) : [];
+  const ctx = { c, file, baseDir, path, readFile: opts.readFile };
+  const one = parseBoardKeys(ctx, top, 'picow', c.where(root));
+  let boards: BoardScenario[] | undefined;
+  if (top['boards']) {
+    const given = BOARD_KEYS.filter((k) => top[k]);
+    if (given.length) c.fail(top[given[0]!]!, 'goes under each board in a file with boards:');
+    boards = parseBoards(ctx, top['boards']);
+  }
   const scenario: Scenario = {
     file,
     baseDir,
     name: top['name'] ? c.nonEmpty(top['name']) : file,
-    firmware: top['firmware'] ? path(top['firmware']) : undefined,
-    script: top['script'] ? path(top['script']) : undefined,
-    files: top['files']
-      ? c.map(top['files']).map((e) => {
-          const board = e.name.replace(/^\/+/, '');
-          if (board === '' || board.split('/').some((part) => part === '..' || part === '')) {
-            throw new ScenarioError(file, e.val.key, e.val.line, 'a board path must be relative, like lib/helper.py');
-          }
-          return { board, local: path(e.val) };
-        })
-      : [],
-    lib: top['lib'] ? c.listOrOne(top['lib']).map(path) : [],
+    firmware: one.firmware,
+    script: one.script,
+    files: one.files,
+    lib: one.lib,
     timeout: top['timeout'] ? c.duration(top['timeout']) : DEFAULT_TIMEOUT_SECONDS,
     aps,
     maps: top['maps'] ? c.listOrOne(top['maps']).map((v) => c.wrap(v, () => parseMapSpec(c.str(v), ''))) : [],
@@ -293,16 +295,84 @@ export function parseScenario(text: string, file = 'scenario.yaml', opts: ParseO
     allowInternet: top['allow-internet'] ? c.bool(top['allow-internet']) : false,
     restrict: top['restrict'] ? c.bool(top['restrict']) : false,
     servers,
-    sensors,
-    wires: top['wires'] ? c.listOrOne(top['wires']).map((v) => c.wrap(v, () => parseWireSpec(c.str(v), ''))) : [],
-    faults: top['faults'] ? c.list(top['faults']).map((v) => parseFault(c, v, aps, servers)) : [],
+    sensors: one.sensors,
+    wires: one.wires,
+    faults: top['faults'] ? c.list(top['faults']).map((v) => parseFault(c, v, aps, servers, boards)) : [],
     expect: [],
+    boards,
   };
   if (scenario.timeout <= 0) c.fail(top['timeout']!, 'must be more than 0');
   if (scenario.restrict && scenario.allowInternet) c.fail(top['restrict']!, 'cannot be used together with allow-internet');
   scenario.expect = top['expect'] ? c.list(top['expect']).map((v, i) => parseExpectation(c, v, i, scenario)) : [];
   scenario.faults.sort((a, b) => a.at - b.at);
   return scenario;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Boards
+
+interface BoardCtx {
+  c: Checker;
+  file: string;
+  baseDir: string;
+  path: (v: Val) => string;
+  readFile?: (path: string) => string;
+}
+
+/** The board keys (firmware, script, files, lib, sensors, wires) of the top level or of a `boards:` item. */
+function parseBoardKeys(x: BoardCtx, f: Record<string, Val>, name: string, where: Where): BoardScenario {
+  const { c, path } = x;
+  return {
+    name,
+    firmware: f['firmware'] ? path(f['firmware']) : undefined,
+    script: f['script'] ? path(f['script']) : undefined,
+    files: f['files']
+      ? c.map(f['files']).map((e) => {
+          const board = e.name.replace(/^\/+/, '');
+          if (board === '' || board.split('/').some((part) => part === '..' || part === '')) {
+            throw new ScenarioError(x.file, e.val.key, e.val.line, 'a board path must be relative, like lib/helper.py');
+          }
+          return { board, local: path(e.val) };
+        })
+      : [],
+    lib: f['lib'] ? c.listOrOne(f['lib']).map(path) : [],
+    sensors: parseSensors(c, f['sensors'], { baseDir: x.baseDir, readFile: x.readFile }),
+    wires: f['wires'] ? c.listOrOne(f['wires']).map((v) => c.wrap(v, () => parseWireSpec(c.str(v), ''))) : [],
+    where,
+  };
+}
+
+/** Board names as the command line takes them (`--board NAME`): they seed MACs and name the boards in messages. */
+const BOARD_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
+
+/** `boards:`, a list of boards with a name each, no more than the LAN has addresses. */
+function parseBoards(x: BoardCtx, v: Val): BoardScenario[] {
+  const { c } = x;
+  const items = c.list(v);
+  if (items.length === 0) c.fail(v, 'list at least one board (or leave out boards: for one board)');
+  if (items.length > POOL_SIZE) c.fail(v, `${items.length} boards: the virtual LAN has ${POOL_SIZE} addresses (10.0.2.15 onwards)`);
+  const out: BoardScenario[] = [];
+  for (const item of items) {
+    const f = c.fields(item, ['name', ...BOARD_KEYS]);
+    if (!f['name']) c.fail(item, 'a board needs a name (it seeds the MAC; expectations and faults name it with board:)');
+    const name = c.nonEmpty(f['name']);
+    if (!BOARD_NAME.test(name)) c.fail(f['name'], 'a board name is 1 to 32 letters, digits, - or _');
+    if (out.some((b) => b.name === name)) c.fail(f['name'], `two boards named "${name}"`);
+    out.push(parseBoardKeys(x, f, name, c.where(item)));
+  }
+  return out;
+}
+
+/** `board: NAME` of a fault or expectation: one of the `boards:`; `need` when it must be given there. */
+function boardRef(c: Checker, v: Val | undefined, at: Val, boards: BoardScenario[] | undefined, need: string | null): string | undefined {
+  if (!v) {
+    if (boards && need) c.fail(at, `${need} needs board: (which of ${boards.map((b) => b.name).join(', ')}) in a file with boards:`);
+    return undefined;
+  }
+  const name = c.nonEmpty(v);
+  if (!boards) c.fail(v, 'board: names one of the boards: list; this file has none');
+  if (!boards.some((b) => b.name === name)) c.fail(v, `no board named "${name}" (boards: ${boards.map((b) => b.name).join(', ')})`);
+  return name;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -491,8 +561,8 @@ function parseSensors(c: Checker, v: Val | undefined, ctx: TimelineCtx): Sensors
 
 const FAULT_KINDS = ['ap-down', 'ap-up', 'link', 'server-down', 'server-up'] as const;
 
-function parseFault(c: Checker, v: Val, aps: ApSpec[], servers: ServerSpec[]): Fault {
-  const f = c.fields(v, ['at', 'name', ...FAULT_KINDS]);
+function parseFault(c: Checker, v: Val, aps: ApSpec[], servers: ServerSpec[], boards?: BoardScenario[]): Fault {
+  const f = c.fields(v, ['at', 'name', 'board', ...FAULT_KINDS]);
   if (!f['at']) c.fail(v, 'a fault needs at: (a simulated time)');
   const kinds = FAULT_KINDS.filter((k) => f[k]);
   if (kinds.length !== 1) c.fail(v, `a fault needs exactly one of ${FAULT_KINDS.join(', ')}`);
@@ -534,7 +604,11 @@ function parseFault(c: Checker, v: Val, aps: ApSpec[], servers: ServerSpec[]): F
       break;
     }
   }
-  return { at: c.duration(f['at']), action, where: c.where(v) };
+  if (f['board'] && action.kind !== 'link' && action.kind !== 'link-down' && action.kind !== 'link-up') {
+    c.fail(f['board'], `a ${kind} fault concerns the whole LAN, not one board`);
+  }
+  const board = boardRef(c, f['board'], v, boards, kind === 'link' ? 'a link fault' : null);
+  return { at: c.duration(f['at']), ...(board ? { board } : {}), action, where: c.where(v) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -550,7 +624,7 @@ function parseWindow(c: Checker, f: Record<string, Val>): Window {
 }
 
 function parseExpectation(c: Checker, v: Val, index: number, s: Scenario): Expectation {
-  const f = c.fields(v, ['name', 'after', 'before', 'absent', 'at', ...EXPECT_KINDS]);
+  const f = c.fields(v, ['name', 'after', 'before', 'absent', 'at', 'board', ...EXPECT_KINDS]);
   const kinds = EXPECT_KINDS.filter((k) => f[k]);
   if (kinds.length !== 1) c.fail(v, `an expectation needs exactly one of ${EXPECT_KINDS.join(', ')}`);
   const kind = kinds[0]!;
@@ -561,6 +635,8 @@ function parseExpectation(c: Checker, v: Val, index: number, s: Scenario): Expec
     if (f[key] && !kinds.includes(kind)) c.fail(f[key], `does not apply to a ${kind} expectation`);
   };
   onlyFor('absent', ['serial', 'serial-matches']);
+  onlyFor('board', ['serial', 'serial-matches', 'led']);
+  const board = kind === 'collector' ? undefined : boardRef(c, f['board'], v, s.boards, kind === 'led' ? 'an led expectation' : null);
   onlyFor('at', ['led']);
   onlyFor('after', ['serial', 'serial-matches', 'collector']);
   onlyFor('before', ['serial', 'serial-matches', 'collector']);
@@ -579,6 +655,7 @@ function parseExpectation(c: Checker, v: Val, index: number, s: Scenario): Expec
       return {
         kind: 'serial',
         name,
+        ...(board ? { board } : {}),
         text: regex ? undefined : text,
         regex,
         window: parseWindow(c, f),
@@ -625,15 +702,30 @@ function parseExpectation(c: Checker, v: Val, index: number, s: Scenario): Expec
       const on = x === true || x === 'on' || x === 1 ? true : x === false || x === 'off' || x === 0 ? false : null;
       if (on === null) c.fail(arg, `expected on or off (got ${JSON.stringify(x)})`);
       if (!f['at']) c.fail(v, 'an led expectation needs at: (a simulated time)');
-      return { kind: 'led', name, on, at: c.duration(f['at']), where };
+      return { kind: 'led', name, on, at: c.duration(f['at']), ...(board ? { board } : {}), where };
     }
   }
 }
 
 /** The timeline a sensor name refers to: `adc4`, `adc0`…`adc3`, or a DS18B20's name. */
 export function sensorTimeline(s: Scenario, name: string): SensorTimeline | undefined {
-  if (name === 'adc4' || name === 'temperature') return s.sensors.adc4;
+  // With boards: `BOARD.adc4`, or a DS18B20's name on any board.
+  if (s.boards) {
+    const dot = name.indexOf('.');
+    const b = dot > 0 ? s.boards.find((x) => x.name === name.slice(0, dot)) : undefined;
+    if (b) return sensorOf(b.sensors, name.slice(dot + 1));
+    for (const x of s.boards) {
+      const d = x.sensors.ds18b20.find((d) => d.name === name);
+      if (d) return d.temperature;
+    }
+    return undefined;
+  }
+  return sensorOf(s.sensors, name);
+}
+
+function sensorOf(sensors: SensorsSpec, name: string): SensorTimeline | undefined {
+  if (name === 'adc4' || name === 'temperature') return sensors.adc4;
   const m = /^adc([0-3])$/.exec(name);
-  if (m) return s.sensors.adc[Number(m[1])];
-  return s.sensors.ds18b20.find((d) => d.name === name)?.temperature;
+  if (m) return sensors.adc[Number(m[1])];
+  return sensors.ds18b20.find((d) => d.name === name)?.temperature;
 }

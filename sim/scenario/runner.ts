@@ -27,8 +27,8 @@ export interface ScenarioWorld {
   at(seconds: number, cb: () => void): WorldTimer;
   /** Boot, load the program, and keep running until `dispose`. */
   start(): Promise<void>;
-  /** Apply a fault (AP down/up, link, server down/up). */
-  apply(action: FaultAction): Promise<void>;
+  /** Apply a fault (AP down/up, link, server down/up); a link fault to `board`'s link (default: the first board's). */
+  apply(action: FaultAction, board?: string): Promise<void>;
   /** Stop simulated time at once (the run is over); `dispose` follows. */
   pause?(): void;
   /** Stop everything and release host resources (sockets, servers). */
@@ -116,7 +116,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
     timers.push(
       w.at(f.at, () => {
         logger.info('scenario', `${f.at} s: ${describeAction(f.action)}`);
-        w.apply(f.action).catch((e: unknown) => stop('error', `fault at ${f.at} s (${describeAction(f.action)}) failed: ${(e as Error).message}`));
+        w.apply(f.action, f.board).catch((e: unknown) => stop('error', `fault at ${f.at} s (${describeAction(f.action)}) failed: ${(e as Error).message}`));
       }),
     );
   }

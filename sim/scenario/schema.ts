@@ -82,6 +82,23 @@ export interface SensorsSpec {
   ds18b20: Ds18b20Spec[];
 }
 
+/** One board of a `boards:` list: the keys a single board has at the top level of a file without one. */
+export interface BoardScenario {
+  /** Seeds the board's MAC; names it in expectations and faults (`board: hub`). */
+  name: string;
+  firmware?: string;
+  /** Uploaded as `main.py`. */
+  script?: string;
+  files: { board: string; local: string }[];
+  lib: string[];
+  sensors: SensorsSpec;
+  wires: Wire[];
+  where: Where;
+}
+
+/** The keys a board has (top level without `boards:`, each item of `boards:` with it). */
+export const BOARD_KEYS = ['firmware', 'script', 'files', 'lib', 'sensors', 'wires'] as const;
+
 export type FaultAction =
   | { kind: 'ap-down'; ssid: string }
   | { kind: 'ap-up'; ssid: string }
@@ -93,6 +110,8 @@ export type FaultAction =
 
 export interface Fault {
   at: number;
+  /** The board whose link a `link` fault concerns (a file with `boards:`). */
+  board?: string;
   action: FaultAction;
   where: Where;
 }
@@ -107,6 +126,8 @@ export type Expectation =
   | {
       kind: 'serial';
       name: string;
+      /** Only this board's console (a file with `boards:`); default: any board's. */
+      board?: string;
       /** Plain text to find, or a regular expression. */
       text?: string;
       regex?: RegExp;
@@ -131,7 +152,7 @@ export type Expectation =
       window: Window;
       where: Where;
     }
-  | { kind: 'led'; name: string; on: boolean; at: number; where: Where };
+  | { kind: 'led'; name: string; on: boolean; at: number; board?: string; where: Where };
 
 export interface Scenario {
   /** The scenario file (as given) and the folder relative paths are resolved against. */
@@ -161,6 +182,11 @@ export interface Scenario {
   wires: Wire[];
   faults: Fault[];
   expect: Expectation[];
+  /**
+   * Several boards on one LAN (`boards:`), 10.0.2.15, .16, … in the order listed; the top-level
+   * board keys are then unused. Absent: the one board of the top-level keys.
+   */
+  boards?: BoardScenario[];
 }
 
 export const TOP_LEVEL_KEYS = [
@@ -179,6 +205,7 @@ export const TOP_LEVEL_KEYS = [
   'servers',
   'sensors',
   'wires',
+  'boards',
   'faults',
   'expect',
 ] as const;

@@ -16,11 +16,12 @@ import type { Logger } from '../log.ts';
 import type { MapRule } from '../net/policy.ts';
 import { folderItems, type UploadItem } from '../repl/board-link.ts';
 import type { Timeline } from '../sensors/index.ts';
-import { ConsoleDecoder } from '../session/console.ts';
+import { ConsoleDecoder, LinePrefixer } from '../session/console.ts';
+import { Lan } from '../session/lan.ts';
 import { bootToPrompt, startMain } from '../session/program.ts';
-import { asSimError, buildWorld, type BoardSpec, type World } from '../session/world.ts';
+import { asSimError, buildWorld, DEFAULT_BOARD_NAME, type BoardSpec, type World } from '../session/world.ts';
 import type { ScenarioWorld, WorldFactory, WorldHooks, WorldTimer } from './runner.ts';
-import type { ApSpec, FaultAction, Scenario, ServerSpec } from './schema.ts';
+import type { ApSpec, BoardScenario, FaultAction, Scenario, SensorsSpec, ServerSpec } from './schema.ts';
 
 export interface BoardWorldOptions {
   /** `--firmware`; the scenario's own `firmware:` key wins. */
@@ -41,8 +42,13 @@ function apConfig(a: ApSpec): ApConfig {
   return config;
 }
 
-/** Local files and folders of the scenario as upload items (checked before booting). */
-export function scenarioUploads(s: Scenario): UploadItem[] {
+/** The scenario's boards: its `boards:`, or the one board of the top-level keys. */
+export function scenarioBoards(s: Scenario): BoardScenario[] {
+  return s.boards ?? [{ name: DEFAULT_BOARD_NAME, firmware: s.firmware, script: s.script, files: s.files, lib: s.lib, sensors: s.sensors, wires: s.wires, where: { key: '', line: 0 } }];
+}
+
+/** Local files and folders of a board as upload items (checked before booting). */
+export function scenarioUploads(s: Pick<BoardScenario, 'lib' | 'files' | 'script'>): UploadItem[] {
   const items: UploadItem[] = [];
   for (const lib of s.lib) {
     if (statSync(lib).isDirectory()) items.push(...folderItems(lib, '/lib'));
@@ -183,12 +189,12 @@ class ScenarioClock {
 }
 
 /** The sensors of the scenario, in scenario time; without DS18B20s, the session's default one on GP22. */
-function scenarioSensors(s: Scenario, clock: ScenarioClock): BoardSpec['sensors'] {
+function scenarioSensors(sensors: SensorsSpec, clock: ScenarioClock): BoardSpec['sensors'] {
   return {
-    temperature: s.sensors.adc4 ? clock.shifted(s.sensors.adc4.timeline) : undefined,
-    adc: s.sensors.adc.map((a) => (a ? clock.shifted(a.timeline) : undefined)),
-    ds18b20: s.sensors.ds18b20.length
-      ? s.sensors.ds18b20.map((d) => ({
+    temperature: sensors.adc4 ? clock.shifted(sensors.adc4.timeline) : undefined,
+    adc: sensors.adc.map((a) => (a ? clock.shifted(a.timeline) : undefined)),
+    ds18b20: sensors.ds18b20.length
+      ? sensors.ds18b20.map((d) => ({
           pin: d.pin,
           rom: d.rom,
           serial: d.serial,
@@ -201,66 +207,97 @@ function scenarioSensors(s: Scenario, clock: ScenarioClock): BoardSpec['sensors'
   };
 }
 
-/** A `WorldFactory` that builds the real simulation through the session layer. */
+/** A `WorldFactory` that builds the real simulation through the session layer: one world per board, on one LAN. */
 export function boardWorld(opts: BoardWorldOptions = {}): WorldFactory {
   return async (s, hooks) => {
     const { logger, obs } = hooks;
-    const uploads = scenarioUploads(s);
-    const firmware = s.firmware ?? (await resolveFirmware({ option: opts.firmware, env: opts.env ?? process.env, offline: opts.offline, logger })).path;
-    const clock = new ScenarioClock(!!s.script);
+    const specs = scenarioBoards(s);
+    for (const b of specs) scenarioUploads(b);
+    let shared: string | undefined;
+    const firmwareOf = async (b: BoardScenario): Promise<string> =>
+      b.firmware ?? (shared ??= (await resolveFirmware({ option: opts.firmware, env: opts.env ?? process.env, offline: opts.offline, logger })).path);
+    const firmwares: string[] = [];
+    for (const b of specs) firmwares.push(await firmwareOf(b));
+    const clock = new ScenarioClock(specs.some((b) => b.script));
     const servers = new ScenarioServers(logger, s.hosts.map((h) => h.name), (reading, server) =>
       obs.addReading({ t: clock.now(), celsius: reading.celsius, sensor: reading.sensor, server }),
     );
     await servers.startAll(s.servers);
-    let world: World;
+    const lan = new Lan({
+      logger,
+      defaultAps: s.aps.length === 0,
+      aps: s.aps.filter((a) => a.up).map(apConfig),
+      maps: [...s.maps, ...servers.maps()],
+      hosts: s.hosts,
+      forwards: s.forwards,
+      allowInternet: s.allowInternet,
+      restrict: s.restrict,
+      servers: servers.ports(),
+    });
+    const units: BoardUnit[] = [];
     try {
-      world = await buildWorld({
-        logger,
-        board: { firmware, sensors: scenarioSensors(s, clock), wires: s.wires },
-        defaultAps: s.aps.length === 0,
-        aps: s.aps.filter((a) => a.up).map(apConfig),
-        maps: [...s.maps, ...servers.maps()],
-        hosts: s.hosts,
-        forwards: s.forwards,
-        allowInternet: s.allowInternet,
-        restrict: s.restrict,
-        servers: servers.ports(),
-      });
+      for (const [i, b] of specs.entries()) {
+        const world = await buildWorld({
+          logger,
+          lan,
+          board: { name: b.name, firmware: firmwares[i]!, sensors: scenarioSensors(b.sensors, clock), wires: b.wires },
+        });
+        units.push({ spec: b, world, board: world.board, recordUsb: !b.script, decoder: new ConsoleDecoder() });
+      }
     } catch (e) {
+      for (const u of units.reverse()) await u.world.close();
+      await lan.close();
       await servers.stopAll();
       throw e;
     }
-    clock.attach(world.board);
-    return new BoardScenarioWorld(s, world, servers, clock, hooks, opts);
+    clock.attach(units[0]!.board);
+    return new BoardScenarioWorld(s, units, lan, servers, clock, hooks, opts);
   };
 }
 
-/** A scenario's run on the session's world: what it records, when the program starts, the faults. */
-class BoardScenarioWorld implements ScenarioWorld {
+/** A board of the scenario's world, and how its console is recorded. */
+interface BoardUnit {
+  spec: BoardScenario;
+  world: World;
+  board: PicoWBoard;
   /** With a script, USB is raw-REPL traffic until main.py starts. */
-  private recordUsb: boolean;
-  private readonly decoder = new ConsoleDecoder();
+  recordUsb: boolean;
+  decoder: ConsoleDecoder;
+}
+
+/** A scenario's run on the session's worlds: what it records, when the programs start, the faults. */
+class BoardScenarioWorld implements ScenarioWorld {
   private disposed = false;
-  private readonly board: PicoWBoard;
+  /** Several boards: their serial and LED are recorded under their names too, and echoed `[NAME] …`. */
+  private readonly multi: boolean;
+  private readonly echo: Map<string, LinePrefixer>;
 
   constructor(
     private readonly s: Scenario,
-    private readonly world: World,
+    private readonly units: BoardUnit[],
+    private readonly lan: Lan,
     private readonly servers: ScenarioServers,
     private readonly clock: ScenarioClock,
     private readonly hooks: WorldHooks,
     private readonly opts: BoardWorldOptions,
   ) {
-    this.recordUsb = !s.script;
-    const b = (this.board = world.board);
-    b.on('console', (bytes: Uint8Array, source: ConsoleSource) => {
-      if (source !== 'usb' || this.recordUsb) this.record(bytes, source);
-    });
-    b.on('event', (e: BoardEvent) => {
-      if (e.type === 'led') hooks.obs.addLed((e.nanos - (clock.originNanos ?? b.simClock.nanos)) / NANOS, e.on);
-      else if (e.type === 'halt' || e.type === 'bootsel') hooks.fail(`the board stopped: ${describeHalt(e)}`);
-      else if (e.type === 'fault') hooks.fail(`the board faulted: ${e.message}`);
-    });
+    this.multi = !!s.boards;
+    const onSerial = opts.onSerial;
+    this.echo = new Map(onSerial && this.multi ? units.map((u) => [u.spec.name, new LinePrefixer(`[${u.spec.name}] `, { write: onSerial })]) : []);
+    for (const u of units) {
+      const b = u.board;
+      const label = this.multi ? `board ${u.spec.name}` : 'the board';
+      b.on('console', (bytes: Uint8Array, source: ConsoleSource) => {
+        if (source !== 'usb' || u.recordUsb) this.record(u, bytes, source);
+      });
+      b.on('event', (e: BoardEvent) => {
+        if (e.type === 'led') {
+          const t = (e.nanos - (clock.originNanos ?? b.simClock.nanos)) / NANOS;
+          (this.multi ? hooks.obs.board(u.spec.name) : hooks.obs).addLed(t, e.on);
+        } else if (e.type === 'halt' || e.type === 'bootsel') hooks.fail(`${label} stopped: ${describeHalt(e)}`);
+        else if (e.type === 'fault') hooks.fail(`${label} faulted: ${e.message}`);
+      });
+    }
   }
 
   now(): number {
@@ -272,12 +309,21 @@ class BoardScenarioWorld implements ScenarioWorld {
   }
 
   pause(): void {
-    this.board.stop();
+    for (const u of this.units) u.board.stop();
   }
 
   async start(): Promise<void> {
-    const b = this.board;
-    if (!this.s.script) {
+    await Promise.all(this.units.map((u) => this.load(u)));
+    if (this.units.some((u) => u.spec.script)) {
+      this.clock.startNow();
+      this.hooks.logger.info('scenario', `main.py started ${((this.clock.originNanos ?? 0) / NANOS).toFixed(3)} s after power-on; scenario time counts from here`);
+    }
+  }
+
+  /** Power a board on; with a script, boot to the prompt, upload, and start main.py. */
+  private async load(u: BoardUnit): Promise<void> {
+    const b = u.board;
+    if (!u.spec.script) {
       b.start();
       return;
     }
@@ -288,27 +334,26 @@ class BoardScenarioWorld implements ScenarioWorld {
     try {
       const booted = await bootToPrompt(b, { timeoutMs: this.opts.setupTimeoutMs ?? 120_000 });
       if (!booted.prompt) logger.info('scenario', 'no MicroPython prompt seen after boot; trying the raw REPL anyway');
-      const first = await startMain(b, scenarioUploads(this.s), { logger, holdName: 'scenario upload' });
-      this.clock.startNow();
-      this.recordUsb = true;
-      if (first.length) this.record(first, 'usb');
+      const first = await startMain(b, scenarioUploads(u.spec), { logger, holdName: 'scenario upload' });
+      u.recordUsb = true;
+      if (first.length) this.record(u, first, 'usb');
     } catch (e) {
       if (e instanceof UsageError) throw e;
-      throw new Error(`could not load the program: ${(e as Error).message}`);
+      throw new Error(`could not load the program${this.multi ? ` of board ${u.spec.name}` : ''}: ${(e as Error).message}`);
     } finally {
       hold.release();
     }
-    logger.info('scenario', `main.py started ${((this.clock.originNanos ?? 0) / NANOS).toFixed(3)} s after power-on; scenario time counts from here`);
   }
 
-  async apply(a: FaultAction): Promise<void> {
-    const link = this.world.boards[0]!.member.link;
+  async apply(a: FaultAction, board?: string): Promise<void> {
+    const unit = this.units.find((u) => u.spec.name === board) ?? this.units[0]!;
+    const link = unit.world.boards[0]!.member.link;
     switch (a.kind) {
       case 'ap-down':
-        this.world.radio.removeAp(a.ssid);
+        this.lan.radio.removeAp(a.ssid);
         return;
       case 'ap-up':
-        this.world.radio.addAp(apConfig(this.s.aps.find((x) => x.ssid === a.ssid)!));
+        this.lan.radio.addAp(apConfig(this.s.aps.find((x) => x.ssid === a.ssid)!));
         return;
       case 'link':
         link.setFaults(a.faults);
@@ -331,13 +376,17 @@ class BoardScenarioWorld implements ScenarioWorld {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    await this.world.close();
+    for (const e of this.echo.values()) e.flush();
+    // The LAN's services run on the first board's clock: close the boards in reverse order.
+    for (const u of [...this.units].reverse()) await u.world.close();
+    await this.lan.close();
     await this.servers.stopAll();
   }
 
-  private record(bytes: Uint8Array, source: ConsoleSource): void {
-    const text = this.decoder.decode(bytes, source);
-    this.hooks.obs.addSerial(this.clock.now(), text);
-    this.opts.onSerial?.(text);
+  private record(u: BoardUnit, bytes: Uint8Array, source: ConsoleSource): void {
+    const text = u.decoder.decode(bytes, source);
+    this.hooks.obs.addSerial(this.clock.now(), text, this.multi ? u.spec.name : undefined);
+    if (this.multi) this.echo.get(u.spec.name)?.write(text);
+    else this.opts.onSerial?.(text);
   }
 }

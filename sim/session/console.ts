@@ -1,7 +1,8 @@
 /**
  * Watching a board's console: bytes to text per source, `--expect` (every text of a set, in any
  * order), and waiters for a text or a RegExp after the previous match (the test API's
- * `waitForOutput`, on the board's `TextWaiters`).
+ * `waitForOutput`, on the board's `TextWaiters`), and the lines of several boards on one output
+ * (`LinePrefixer`).
  */
 import type { ConsoleSource } from '../board/picow.ts';
 import { TextWaiters } from '../board/text-waiters.ts';
@@ -92,5 +93,47 @@ export class OutputLog {
   fail(e: Error, sticky = true): void {
     if (sticky) this.failure = e;
     this.waiters.failAll(e);
+  }
+}
+
+/**
+ * A board's console lines on a shared output, each prefixed `[NAME] `: whole lines go out as they
+ * end; a partial line (a prompt, a progress dot) after a short pause.
+ */
+export class LinePrefixer {
+  private partial = '';
+  private readonly decoder = new TextDecoder();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly prefix: string,
+    private readonly out: { write(s: string): unknown },
+    private readonly pauseMs = 200,
+  ) {}
+
+  write(chunk: string | Uint8Array): boolean {
+    this.partial += typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
+    const nl = this.partial.lastIndexOf('\n');
+    if (nl >= 0) {
+      this.out.write(this.prefixed(this.partial.slice(0, nl + 1)));
+      this.partial = this.partial.slice(nl + 1);
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = this.partial ? setTimeout(() => this.flush(), this.pauseMs) : null;
+    this.timer?.unref();
+    return true;
+  }
+
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (!this.partial) return;
+    this.out.write(this.prefixed(this.partial) + '\n');
+    this.partial = '';
+  }
+
+  private prefixed(text: string): string {
+    const lines = text.split('\n');
+    return lines.map((l, i) => (i === lines.length - 1 && l === '' ? '' : this.prefix + l)).join('\n');
   }
 }

@@ -4,6 +4,7 @@
  * join). `buildWorld` makes one per world, or puts a board on a `Lan` given to several worlds
  * (several boards on one LAN).
  */
+import { BoardGroup } from '../board/board-group.ts';
 import type { PicoWBoard } from '../board/picow.ts';
 import { VirtualRadio, type ApConfig } from '../cyw43/radio.ts';
 import { UsageError } from '../errors.ts';
@@ -63,6 +64,8 @@ export class Lan {
   private readonly hosts: HostEntry[];
   private readonly forwards: ForwardRule[];
   private readonly servers: number[];
+  /** The boards' clocks, kept within reach of each other (see BoardGroup). */
+  private readonly group = new BoardGroup();
 
   constructor(private readonly opts: LanOptions = {}) {
     if (opts.restrict && opts.allowInternet) throw new UsageError('restrict and allowInternet cannot be used together');
@@ -105,7 +108,15 @@ export class Lan {
       this.names.delete(board.name);
       throw e;
     }
-    const link = net.attach(port, board.name);
+    let link: NetAttachment;
+    try {
+      link = net.attach(port, board.name);
+    } catch (e) {
+      this.names.delete(board.name);
+      // The DHCP pool has no address left for another board.
+      throw new UsageError(`board '${board.name}': ${(e as Error).message} (${this.names.size} boards on this LAN already)`);
+    }
+    const ungroup = this.group.add(board);
     let left = false;
     return {
       name: link.name,
@@ -115,6 +126,7 @@ export class Lan {
         if (left) return;
         left = true;
         link.detach();
+        ungroup();
         this.names.delete(board.name);
         if (this.names.size === 0) await this.close();
       },

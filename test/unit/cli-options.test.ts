@@ -156,3 +156,22 @@ describe('picow-sim arguments', () => {
     expect(parseArgs(['-h']).help).toBe(true);
   });
 });
+
+describe('--board', () => {
+  it('boards in order, with per-board firmware, files and lib after their --board', () => {
+    const o = parseArgs(['--board', 'hub=hub.py', '--board', 'node', '--board-firmware', 'node=n.uf2', '--board-file', 'hub=cfg.json:/c.json', '--board-lib', 'hub=lib']);
+    expect(o.boards).toEqual([
+      { name: 'hub', script: 'hub.py', firmware: null, files: [{ local: 'cfg.json', remote: '/c.json' }], lib: ['lib'] },
+      { name: 'node', script: null, firmware: 'n.uf2', files: [], lib: [] },
+    ]);
+  });
+
+  it('refuses duplicate and bad names, unknown names, a plain script and one-board options', () => {
+    expect(usage(['--board', 'a', '--board', 'a=x.py'])).toBe(`--board "a=x.py": two boards named 'a' (example: --board hub --board node)`);
+    expect(usage(['--board', 'a b'])).toMatch(/a board name is 1 to 32 letters/);
+    expect(usage(['--board', 'a', '--board-file', 'b=x'])).toMatch(/no board named 'b' \(give --board b before it\)/);
+    expect(usage(['--board', 'a', 'main.py'])).toMatch(/give each board its script as --board NAME=SCRIPT/);
+    expect(usage(['--board', 'a', '--gdb', '3333'])).toBe('--gdb goes with a run of one board, not with --board');
+    expect(usage(['--board', 'a', '--scenario', 's.yaml'])).toMatch(/list the boards under boards:/);
+  });
+});

@@ -329,6 +329,7 @@ describe('cyw43 join semantics as the driver sees them', () => {
     ssid.set(u32le(1, 8));
     ssid.set(te.encode('MyPicoAP'), 8);
     host.iovar('bsscfg:ssid', true, ssid, 0);
+    host.iovar('bsscfg:wsec', true, u32le(1, 0x00400004));
     host.iovar('bsscfg:wpa_auth', true, u32le(1, 0x84));
     const pmk = new Uint8Array(68);
     pmk.set([8, 0, 1, 0]);

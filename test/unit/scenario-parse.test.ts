@@ -186,3 +186,43 @@ describe('wires', () => {
     expect(e.message).toBe('test.yaml:3: wires[0]: GP24 is wired to the CYW43439 on a Pico W, not on the header');
   });
 });
+
+describe('boards', () => {
+  it('lists boards with their own keys; board: names them in expectations and link faults', () => {
+    const s = parse(
+      'boards:\n  - name: hub\n    script: hub.py\n  - name: node\n    script: node.py\n    files: {cfg.json: cfg.json}\n    wires: [GP0:GP1]\n' +
+        'faults:\n  - at: 5s\n    link: down\n    board: node\nexpect:\n  - serial: x\n    board: hub\n  - serial: y\n  - led: on\n    at: 1s\n    board: node\n',
+    );
+    expect(s.boards!.map((b) => [b.name, b.script, b.files, b.wires.length])).toEqual([
+      ['hub', '/proj/hub.py', [], 0],
+      ['node', '/proj/node.py', [{ board: 'cfg.json', local: '/proj/cfg.json' }], 1],
+    ]);
+    expect(s.script).toBeUndefined();
+    expect(s.faults[0]).toMatchObject({ board: 'node', action: { kind: 'link-down' } });
+    expect(s.expect.map((e) => (e.kind === 'collector' ? null : e.board))).toEqual(['hub', undefined, 'node']);
+  });
+
+  it('a file without boards: has none (one board from the top-level keys)', () => {
+    expect(parse('script: main.py\n').boards).toBeUndefined();
+  });
+
+  const cases: [string, string, string, number, RegExp][] = [
+    ['two boards of one name', 'boards:\n  - name: a\n  - name: a\n', 'boards[1].name', 3, /two boards named "a"/],
+    ['a board without a name', 'boards:\n  - script: a.py\n', 'boards[0]', 2, /a board needs a name/],
+    ['an expectation naming no board', 'boards:\n  - name: a\nexpect:\n  - serial: x\n    board: b\n', 'expect[0].board', 5, /no board named "b" \(boards: a\)/],
+    ['board: in a file without boards', 'expect:\n  - serial: x\n    board: b\n', 'expect[0].board', 3, /this file has none/],
+    ['a top-level board key beside boards', 'script: a.py\nboards:\n  - name: a\n', 'script', 1, /goes under each board/],
+    ['an led expectation without board:', 'boards:\n  - name: a\nexpect:\n  - led: on\n    at: 1s\n', 'expect[0]', 4, /needs board: \(which of a\)/],
+    ['a link fault without board:', 'boards:\n  - name: a\nfaults:\n  - at: 1s\n    link: down\n', 'faults[0]', 4, /a link fault needs board:/],
+    ['board: on an AP fault', 'aps: [Home]\nboards:\n  - name: a\nfaults:\n  - at: 1s\n    ap-down: Home\n    board: a\n', 'faults[0].board', 7, /concerns the whole LAN/],
+    ['more boards than addresses', `boards:\n${Array.from({ length: 65 }, (_, i) => `  - name: b${i}\n`).join('')}`, 'boards', 2, /65 boards: the virtual LAN has 64 addresses/],
+  ];
+  for (const [what, text, key, line, reason] of cases) {
+    it(what, () => {
+      const e = errorOf(text);
+      expect([e.key, e.line]).toEqual([key, line]);
+      expect(e.reason).toMatch(reason);
+      expect(e.exitCode).toBe(2);
+    });
+  }
+});
