@@ -3,9 +3,7 @@
  * or a pseudo-terminal for host tools. Exit codes: 0 done, 1 run failed (timeout, exception,
  * expectation not met), 2 unusable input (arguments, files, firmware).
  */
-import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { PicoW as Board, ConsoleSource, ConsoleTarget } from './board/picow.ts';
 import type { BoardEvent } from './board/device.ts';
 import { helpText, parseArgs } from './cli-options.ts';
@@ -13,21 +11,13 @@ import { buildWorld } from './cli-world.ts';
 import { PicowSimError, RunFailure, UsageError } from './errors.ts';
 import { resolveFirmware } from './firmware.ts';
 import { Logger } from './log.ts';
+import { packageRoot, packageVersion } from './package-info.ts';
 import { openPty, type PtyBridge } from './pty.ts';
 import { folderItems, readLocalFile, uploadAll, usbStream, waitForFirstPrompt, waitForUsb, type UploadItem } from './repl/board-link.ts';
 import { ReplClient } from './repl/client.ts';
 import { MainRunMonitor, type MainEnd } from './repl/monitor.ts';
 
 const CTRL_X = 0x18;
-
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-}
 
 export interface CliIo {
   stdin: NodeJS.ReadStream;
@@ -42,7 +32,7 @@ interface Ending {
 }
 
 /** The examples shipped with the package (the demo's script and its Wi-Fi helper). */
-const EXAMPLES = fileURLToPath(new URL('../firmware/examples/', import.meta.url));
+const EXAMPLES = join(packageRoot(), 'firmware', 'examples');
 
 /** `npm run sim` with no arguments: the article's HTTP client against the embedded echo server. */
 function demoArgs(): string[] {
