@@ -59,6 +59,8 @@ export interface CliOptions {
   repl: boolean;
   help: boolean;
   version: boolean;
+  /** Newline-delimited JSON events on stdout instead of text (sim/events.ts). */
+  json: boolean;
 }
 
 export function defaultOptions(): CliOptions {
@@ -92,6 +94,7 @@ export function defaultOptions(): CliOptions {
     repl: false,
     help: false,
     version: false,
+    json: false,
   };
 }
 
@@ -397,6 +400,13 @@ export const OPTIONS: OptionSpec[] = [
     help: 'write the results as a JUnit XML report to FILE',
     example: '--junit results.xml',
     apply: (o, v) => void (o.junit = v),
+  },
+  {
+    name: '--json',
+    group: 'Output',
+    help: 'write newline-delimited JSON events to stdout instead of text (console, LED, pins, Wi-Fi, connections, results; README "JSON events")',
+    example: '--json',
+    apply: (o) => void (o.json = true),
   },
   {
     name: '--help',

@@ -4,6 +4,8 @@
  * virtual network with its maps, names and forwards, and optionally the embedded echo server.
  */
 import type { PicoW as Board } from './board/picow.ts';
+import type { Cyw43439 } from './cyw43/chip.ts';
+import type { VirtualNetwork } from './net/network.ts';
 import type { Uf2Image } from './board/uf2.ts';
 import type { CpuEngineKind } from './cpu/index.ts';
 import type { ApConfig } from './cyw43/radio.ts';
@@ -44,6 +46,9 @@ export interface World {
   board: Board;
   /** The embedded server's port on 127.0.0.1 (the board reaches it at 10.0.2.2:port), if it runs. */
   serverPort: number | null;
+  /** The board's Wi-Fi chip and the LAN it is on (for `--json` events). */
+  chip: Cyw43439;
+  net: VirtualNetwork;
   close(): Promise<void>;
 }
 
@@ -111,7 +116,7 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
     const forwards = await net.start();
     net.attach(chip.port, board.name);
     for (const f of forwards) logger.info('net', `forward ${JSON.stringify(f)}`);
-    return { board, serverPort, close };
+    return { board, serverPort, chip, net, close };
   } catch (e) {
     await close();
     throw e;

@@ -9,6 +9,7 @@ import type { BoardEvent } from './board/device.ts';
 import { helpText, parseArgs } from './cli-options.ts';
 import { buildWorld } from './cli-world.ts';
 import { PicowSimError, RunFailure, UsageError } from './errors.ts';
+import { EventStream, networkSources } from './events.ts';
 import { resolveFirmware } from './firmware.ts';
 import { Logger } from './log.ts';
 import { packageRoot, packageVersion } from './package-info.ts';
@@ -62,13 +63,18 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     trace: opts.trace,
     sink: (line) => io.stderr.write(line + '\n'),
   });
+  // --json: events on stdout instead of text (sim/events.ts).
+  const events = opts.json ? new EventStream((line) => io.stdout.write(line)) : null;
+  const wallStart = performance.now();
   const status = (msg: string): void => {
-    if (!opts.quiet) io.stderr.write(`picow-sim: ${msg}\n`);
+    if (events) events.emit({ type: 'status', message: msg });
+    else if (!opts.quiet) io.stderr.write(`picow-sim: ${msg}\n`);
   };
   if (opts.junit && !opts.scenario) throw new UsageError('--junit FILE goes with --scenario FILE');
   if (opts.offline && opts.allowInternet) throw new UsageError('--offline and --allow-internet cannot be used together');
   if (opts.scenario) {
     const { runScenarioFile } = await import('./scenario/index.ts');
+    events?.emit({ type: 'start', mode: 'scenario', version });
     const result = await runScenarioFile(opts.scenario, {
       firmware: opts.firmware ?? undefined,
       env: io.env,
@@ -76,8 +82,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       junitFile: opts.junit ?? undefined,
       wallTimeoutMs: opts.timeout !== null ? opts.timeout * 1000 : undefined,
       logger,
-      onSerial: (text) => io.stdout.write(text),
-      print: (text) => io.stderr.write(text + '\n'),
+      onSerial: (text) => (events ? events.console(text, 'usb') : io.stdout.write(text)),
+      print: (text) => (events ? undefined : io.stderr.write(text + '\n')),
+      events: events ?? undefined,
     });
     return result.exitCode;
   }
@@ -129,6 +136,13 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     status,
   });
   const board = world.board;
+  events?.attach({ board, ...networkSources(world.chip, world.net) });
+  events?.emit({ type: 'start', mode: opts.script ? 'script' : opts.pty ? 'pty' : 'repl', version, firmware: fw.path });
+  // Shown console text: to the terminal, or as events.
+  const show = (bytes: Uint8Array | string, s: ConsoleSource): void => {
+    if (events) events.console(bytes, s);
+    else io.stdout.write(bytes);
+  };
 
   const shown = (s: ConsoleSource): boolean =>
     opts.console === 'all' || (opts.console === null ? s === 'usb' || s === 'uart0' : s === opts.console);
@@ -150,7 +164,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const checkExpect = (text: string): void => {
     if (!pending.length || over) return;
     seen += text;
-    for (let i = pending.length - 1; i >= 0; i--) if (seen.includes(pending[i]!)) pending.splice(i, 1);
+    for (let i = pending.length - 1; i >= 0; i--) {
+      if (!seen.includes(pending[i]!)) continue;
+      events?.emit({ type: 'expect', name: '--expect', status: 'pass', summary: `printed ${JSON.stringify(pending[i])}` });
+      pending.splice(i, 1);
+    }
     seen = seen.slice(-Math.max(1, longest - 1));
     if (!pending.length) finish(0, null);
   };
@@ -164,7 +182,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return d.decode(bytes, { stream: true });
   };
   let sink: ((bytes: Uint8Array, source: ConsoleSource) => void) | null = (bytes, s) => {
-    io.stdout.write(bytes);
+    show(bytes, s);
     checkExpect(decode(bytes, s));
   };
   board.on('console', (bytes: Uint8Array, s: ConsoleSource) => {
@@ -216,7 +234,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       // While the raw REPL uploads, USB output is protocol traffic: show only the UARTs.
       sink = (bytes, s) => {
         if (s !== 'usb') {
-          io.stdout.write(bytes);
+          show(bytes, s);
           checkExpect(decode(bytes, s));
         }
       };
@@ -226,7 +244,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       board.start();
       const out = (text: string): void => {
         if (!showUsb) return;
-        io.stdout.write(text);
+        show(text, 'usb');
         checkExpect(text);
       };
       const onEnd = (end: MainEnd): void => {
@@ -256,6 +274,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       const bridge = pty;
       sink = (bytes, s) => {
         bridge.write(bytes);
+        events?.console(bytes, s);
         checkExpect(decode(bytes, s));
       };
       status(`console at ${bridge.path} — connect with: mpremote connect ${bridge.path} (Ctrl-C stops the simulator)`);
@@ -299,6 +318,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       stdin.resume();
     }
     const end = await ended;
+    if (events) {
+      for (const p of pending) events.emit({ type: 'expect', name: '--expect', status: 'fail', summary: `printed ${JSON.stringify(p)}` });
+      events.emit({ type: 'result', exitCode: end.code, message: end.message, simSeconds: events.time(), wallSeconds: (performance.now() - wallStart) / 1000 });
+      events.close();
+    }
     if (demo && end.code === 0) {
       status("next: 'npm run sim -- my_script.py' runs your script, 'npm run sim -- --repl' opens the REPL");
     }
@@ -393,6 +417,12 @@ main(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stde
   (e: unknown) => {
     if (e instanceof PicowSimError) {
       process.stderr.write(`picow-sim: ${e.message}\n`);
+      // --json: the stream still ends with its result.
+      if (process.argv.includes('--json')) {
+        const result = { type: 'result', t: 0, exitCode: e.exitCode, message: e.message, simSeconds: 0, wallSeconds: performance.now() / 1000 };
+        process.stdout.write(JSON.stringify(result) + '\n', () => process.exit(e.exitCode));
+        return;
+      }
       process.exit(e.exitCode);
     }
     const err = e instanceof Error ? e : new Error(String(e));

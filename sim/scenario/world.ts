@@ -12,7 +12,9 @@ import { Cyw43439 } from '../cyw43/chip.ts';
 import { VirtualRadio, type ApConfig } from '../cyw43/radio.ts';
 import { UsageError } from '../errors.ts';
 import { resolveFirmware } from '../firmware.ts';
+import { networkSources, type EventStream } from '../events.ts';
 import type { Logger } from '../log.ts';
+import { GATEWAY_IP } from '../net/addressing.ts';
 import { VirtualNetwork, type NetAttachment } from '../net/network.ts';
 import type { MapRule } from '../net/policy.ts';
 import { folderItems, uploadAll, usbStream, waitForFirstPrompt, type UploadItem } from '../repl/board-link.ts';
@@ -30,6 +32,13 @@ export interface BoardWorldOptions {
   onSerial?: (text: string) => void;
   /** Wall-clock limit for boot and upload (default 120 s). */
   setupTimeoutMs?: number;
+  /** `--json`: the stream that reports what the board and its network do. */
+  events?: EventStream;
+  /**
+   * Servers on free host ports, each reached by the board at 10.0.2.2 and its scenario port
+   * (`picow-sim test` runs many scenarios at once).
+   */
+  isolatePorts?: boolean;
 }
 
 const NANOS = 1e9;
@@ -105,7 +114,7 @@ export function boardWorld(opts: BoardWorldOptions = {}): WorldFactory {
     };
     try {
       for (const spec of s.servers) {
-        const r: RunningServer = { spec, port: spec.port, server: null };
+        const r: RunningServer = { spec, port: opts.isolatePorts ? 0 : spec.port, server: null };
         servers.set(spec.name, r);
         await startServer(r);
         logger.info('scenario', `server ${spec.name} on 127.0.0.1:${r.port}${spec.collector ? ' (with the collector)' : ''}`);
@@ -117,6 +126,7 @@ export function boardWorld(opts: BoardWorldOptions = {}): WorldFactory {
     const maps: MapRule[] = [...s.maps];
     for (const r of servers.values()) {
       if (r.spec.address) maps.push({ addr: r.spec.address.addr, port: r.spec.address.port, host: '127.0.0.1', hostPort: r.port });
+      if (opts.isolatePorts && r.spec.port !== 0) maps.push({ addr: GATEWAY_IP, port: r.spec.port, host: '127.0.0.1', hostPort: r.port });
     }
 
     const radio = new VirtualRadio({ defaults: s.aps.length === 0, aps: s.aps.filter((a) => a.up).map(apConfig) });
@@ -150,6 +160,7 @@ export function boardWorld(opts: BoardWorldOptions = {}): WorldFactory {
       });
       await net.start();
       link = net.attach(chip.port, board.name);
+      opts.events?.attach({ board, ...networkSources(chip, net) });
     } catch (e) {
       board?.dispose();
       await net?.close().catch(() => undefined);
