@@ -514,6 +514,7 @@ export function helpText(version: string): string {
     '',
     'Usage:',
     '  npm run sim -- [script.py] [options]      (same as: npx picow-sim [script.py] [options])',
+    '  npx picow-sim test [PATHS…] [options]     many scenario files in parallel (see: picow-sim test --help)',
     '',
     '  no arguments    the demo: the echo server, the board joins Wi-Fi and runs the HTTP client example',
     '  no script       an interactive MicroPython REPL (Ctrl-X exits; Ctrl-C, Ctrl-D, Ctrl-E go to MicroPython);',

@@ -47,6 +47,7 @@ function demoArgs(): string[] {
 }
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
+  if (argv[0] === 'test') return (await import('./cli-test.ts')).testCommand(argv.slice(1), io);
   const demo = argv.length === 0;
   const opts = parseArgs(demo ? demoArgs() : argv);
   const version = packageVersion();
