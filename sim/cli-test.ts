@@ -10,6 +10,7 @@ import { isAbsolute, relative, sep } from 'node:path';
 import type { CliIo } from './cli.ts';
 import { UsageError } from './errors.ts';
 import { EventStream } from './events.ts';
+import { resolveFirmware } from './firmware.ts';
 import { packageVersion } from './package-info.ts';
 import { collectItems, parseShard, shardItems, type Shard } from './runner/collect.ts';
 import type { RunItem } from './runner/kinds.ts';
@@ -134,6 +135,11 @@ export async function testCommand(argv: string[], io: CliIo): Promise<number> {
   };
   const all = collectItems(o.paths);
   const items: RunItem[] = o.shard ? shardItems(all, o.shard) : all;
+  // Found (or downloaded into the cache) once here, not by every worker at the same time.
+  const firmware =
+    items.length > 0
+      ? (await resolveFirmware({ option: o.firmware ?? undefined, env: io.env, offline: o.offline, progress: o.quiet || o.json ? null : io.stderr })).path
+      : undefined;
   events?.emit({ type: 'start', mode: 'test', version: packageVersion() });
   const jobs = Math.min(o.jobs, Math.max(1, items.length));
   say(
@@ -149,7 +155,7 @@ export async function testCommand(argv: string[], io: CliIo): Promise<number> {
       items,
       jobs,
       name: (i) => shown(i.path),
-      firmware: o.firmware ?? undefined,
+      firmware,
       offline: o.offline,
       wallTimeoutMs: o.timeout !== null ? o.timeout * 1000 : undefined,
       verbose: o.verbose,
