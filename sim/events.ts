@@ -70,10 +70,8 @@ export class EventStream {
   emit(e: SimEventBody): void {
     if (this.closed) return;
     const body: Record<string, unknown> = { t: round(this.now()), ...e };
-    if (e.type === 'result') {
-      body['simSeconds'] = round(e.simSeconds);
-      body['wallSeconds'] = round(e.wallSeconds);
-    }
+    if (e.type === 'result') body['simSeconds'] = round(e.simSeconds);
+    if (e.type === 'result' || e.type === 'summary') body['wallSeconds'] = round(e.wallSeconds);
     this.write(JSON.stringify(body) + '\n');
   }
 

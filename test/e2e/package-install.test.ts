@@ -150,6 +150,14 @@ describe.skipIf(!reachable)('the packed package in a fresh project', () => {
       expect(r.stdout).toContain('sum 45');
     });
 
+    it('runs scenario files with npx picow-sim test (the compiled workers)', () => {
+      writeFileSync(join(project, 'sum.yaml'), 'name: sum\nscript: script.py\ntimeout: 10s\nservers:\n  - port: 0\nexpect:\n  - serial: sum 45\n');
+      const r = run('npx', ['--no-install', 'picow-sim', 'test', 'sum.yaml', '--json'], project, 150_000, env());
+      expect(r.status, r.stderr).toBe(0);
+      const last = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+      expect(last).toMatchObject({ type: 'summary', exitCode: 0, files: 1, passed: 1 });
+    });
+
     it('runs the README example under node --test', () => {
       const r = run(process.execPath, ['--test', 'node.test.mjs'], project, 180_000, env());
       expect(r.status, r.stdout + r.stderr).toBe(0);
