@@ -111,6 +111,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     progress: opts.quiet ? null : io.stderr,
   });
   logger.info('cli', `firmware ${fw.path} (from ${fw.source})`);
+  events?.emit({ type: 'start', mode: opts.script ? 'script' : opts.pty ? 'pty' : 'repl', version, firmware: fw.path });
   if (demo) status('demo: the HTTP client example against the embedded echo server (npm run sim -- --help for more)');
   // Loaded only now, so that --help and argument errors never depend on the simulator core.
   const { describeHalt } = await import('./board/picow.ts');
@@ -138,7 +139,6 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   });
   const board = world.board;
   events?.attach({ board, ...networkSources(world.chip, world.net) });
-  events?.emit({ type: 'start', mode: opts.script ? 'script' : opts.pty ? 'pty' : 'repl', version, firmware: fw.path });
   // Shown console text: to the terminal, or as events.
   const show = (bytes: Uint8Array | string, s: ConsoleSource): void => {
     if (events) events.console(bytes, s);

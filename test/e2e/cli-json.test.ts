@@ -74,7 +74,7 @@ describe.skipIf(!fw)('--json with the firmware', () => {
         '',
       ].join('\n'),
     );
-    const r = await runCli([script, '--json', '--no-server', '--expect', 'all done', '--timeout', '120'], 150_000, { env: { PICOW_FIRMWARE: fw! } });
+    const r = await runCli([script, '--json', '--server-port', '0', '--expect', 'all done', '--timeout', '120'], 150_000, { env: { PICOW_FIRMWARE: fw! } });
     expect(r.code, r.stderr).toBe(0);
     const events = parseAll(r.stdout);
     expect(events[0]).toMatchObject({ type: 'start', mode: 'script' });
