@@ -16,7 +16,7 @@ function timed(args: string[], input: string | undefined, env: Record<string, st
   const t = performance.now();
   const r = spawnSync(process.execPath, args, { input, encoding: 'utf8', env: { ...process.env, PICOW_OFFLINE: '1', ...env }, timeout: 300_000 });
   const ms = performance.now() - t;
-  if (r.status !== 0 && (mustPass || r.status !== 1)) throw new Error(`node ${args.join(' ')} failed (exit ${r.status ?? r.signal}): ${r.stderr}`);
+  if (r.status !== 0 && (mustPass || r.status !== 1)) throw new Error(`node ${args.join(' ')} failed (exit ${r.status ?? r.signal}): ${r.stdout.slice(-3000)}${r.stderr.slice(-2000)}`);
   return ms;
 }
 
