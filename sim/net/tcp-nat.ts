@@ -53,6 +53,8 @@ export class TcpNat {
   private readonly rng: Rng;
   private nextEphemeral = 0;
   readonly stats = { opened: 0, refused: 0, resetsSent: 0, inbound: 0 };
+  /** Told when a board's connection to a host opens, is refused, or ends (`--json` events). */
+  onConnection: ((c: { state: 'open' | 'refused' | 'closed'; board: string; host: string }) => void) | null = null;
 
   constructor(private readonly o: TcpNatOptions) {
     this.rng = new Rng(o.seed ?? 0x5eed);
@@ -138,6 +140,7 @@ export class TcpNat {
     if (!d.allowed) {
       this.stats.refused++;
       this.o.logger.debug('tcp', `${key} refused: ${d.reason}`);
+      this.onConnection?.({ state: 'refused', board: `${ipToString(boardIp)}:${syn.srcPort}`, host: `${ipToString(remoteIp)}:${syn.dstPort}` });
       this.resetFor(boardIp, remoteIp, syn);
       return;
     }
@@ -146,6 +149,14 @@ export class TcpNat {
     c.synSeq = syn.seq;
     c.token = this.o.hostIo.begin(`tcp ${key} -> ${d.host}:${d.port}`);
     this.o.logger.debug('tcp', `${key} -> ${d.host}:${d.port} (${d.via})`);
+    const note = (state: 'open' | 'refused' | 'closed'): void =>
+      this.onConnection?.({ state, board: `${ipToString(boardIp)}:${syn.srcPort}`, host: `${d.host}:${d.port}` });
+    let opened = false;
+    const closed = c.ep.events.onClosed;
+    c.ep.events.onClosed = () => {
+      closed?.();
+      if (opened) note('closed');
+    };
     const socket = netConnect({ host: d.host, port: d.port, allowHalfOpen: true });
     c.socket = socket;
     socket.setNoDelay(true);
@@ -156,6 +167,8 @@ export class TcpNat {
       }
       c.connecting = false;
       this.stats.opened++;
+      opened = true;
+      note('open');
       this.couple(c, socket);
       c.ep.accept(syn);
       this.o.hostIo.notify();
@@ -164,6 +177,7 @@ export class TcpNat {
       if (c.connecting) {
         c.connecting = false;
         this.stats.refused++;
+        note('refused');
         this.o.logger.debug('tcp', `${key}: host connect failed (${err.code ?? err.message}); resetting the board's SYN`);
         if (this.conns.get(key) === c) {
           this.conns.delete(key);
