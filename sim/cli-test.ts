@@ -1,5 +1,5 @@
 /**
- * `picow-sim test [PATHS…]`: many scenario files (and, later, Wokwi projects) in parallel worker
+ * `picow-sim test [PATHS…]`: many scenario files (and Wokwi projects) in parallel worker
  * processes, each board isolated (its own process, LAN and servers on free ports), split by
  * `--shard I/N` for a CI matrix, with one merged JUnit file and a summary table.
  * Exit codes: 0 all passed, 1 any failed, 2 any malformed (or bad arguments).
@@ -38,6 +38,8 @@ const USAGE = `Usage: picow-sim test [PATHS…] [options]
   (on free host ports; the board still reaches each at 10.0.2.2 and its scenario port).
   PATHS: scenario files, folders (their YAML files with a top-level expect: key, searched
   recursively, skipping hidden folders and node_modules) and globs ('ci/**/*.yaml'); default: .
+  A folder with a wokwi.toml or diagram.json is a Wokwi project, run as 'picow-sim wokwi' would
+  with its scenario (the YAML file in it with a steps: key).
   Exit 0 when every file passed, 1 when any failed, 2 when any is malformed.
 
 Options:

@@ -2,13 +2,15 @@
  * The kinds of thing `picow-sim test` runs, and how a path is recognised as one. Each kind is
  * run in a worker process by `runItem` (worker.ts).
  *
- * Wokwi projects: a folder with a `wokwi.toml` (or that file itself) is collected as a `wokwi`
- * item already; once sim/wokwi/ can run a project headlessly, its runner goes into `runItem`'s
- * `wokwi` case (it reports through the same EventStream and returns a ScenarioResult-like
- * verdict), and nothing else here changes.
+ * Wokwi projects: a folder with a `wokwi.toml` or a `diagram.json` (or either file itself), run
+ * by the Wokwi front end (`picow-sim wokwi`, sim/wokwi/command.ts) with the project's scenario.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { UsageError } from '../errors.ts';
+
+/** The files that make a folder a Wokwi project. */
+const WOKWI_FILES = ['wokwi.toml', 'diagram.json'];
 
 export type ItemKind = 'scenario' | 'wokwi';
 
@@ -20,7 +22,21 @@ export interface RunItem {
 
 /** The kind of a path, or null when it is none of them. */
 export function itemKindOf(path: string, isDir: boolean): ItemKind | null {
-  if (isDir) return existsSync(join(path, 'wokwi.toml')) ? 'wokwi' : null;
-  if (basename(path) === 'wokwi.toml') return 'wokwi';
+  if (isDir) return WOKWI_FILES.some((f) => existsSync(join(path, f))) ? 'wokwi' : null;
+  if (WOKWI_FILES.includes(basename(path))) return 'wokwi';
   return /\.ya?ml$/i.test(path) ? 'scenario' : null;
+}
+
+/**
+ * `picow-sim wokwi`'s arguments for a project folder: its Wokwi scenario (the one YAML file in it
+ * with a `steps:` key), if it has one; without one the project runs to its expect text or timeout.
+ */
+export function wokwiProjectArgs(dir: string): string[] {
+  const scenarios = readdirSync(dir)
+    .filter((n) => /\.ya?ml$/i.test(n) && /^steps\s*:/m.test(readFileSync(join(dir, n), 'utf8')))
+    .sort();
+  if (scenarios.length > 1) {
+    throw new UsageError(`${dir}: several Wokwi scenarios (${scenarios.join(', ')}); picow-sim test runs a project with one`);
+  }
+  return scenarios.length ? ['--scenario', scenarios[0]!] : [];
 }

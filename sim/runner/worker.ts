@@ -5,10 +5,13 @@
  * `result`; the readable report goes to stderr; the JUnit suite to `job.junitFile`.
  * Exit code: the item's (0 passed, 1 failed, 2 malformed).
  */
+import { writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { Writable } from 'node:stream';
 import { EventStream } from '../events.ts';
-import { PicowSimError, UsageError } from '../errors.ts';
+import { PicowSimError } from '../errors.ts';
 import { Logger } from '../log.ts';
-import type { RunItem } from './kinds.ts';
+import { wokwiProjectArgs, type RunItem } from './kinds.ts';
 
 export interface WorkerJob {
   item: RunItem;
@@ -39,9 +42,44 @@ async function runItem(job: WorkerJob, events: EventStream, logger: Logger): Pro
       return r.exitCode;
     }
     case 'wokwi':
-      // The hook for sim/wokwi/ (see kinds.ts).
-      throw new UsageError('Wokwi projects cannot be run by picow-sim test yet');
+      return runWokwiItem(job, job.item.path, events);
   }
+}
+
+/**
+ * A Wokwi project through `picow-sim wokwi` (sim/wokwi/command.ts) with its scenario: events on
+ * stdout, the scenario's log and verdict on stderr, a JUnit suite with the verdict. wokwi-cli's
+ * exit codes other than 0 and 2 (1 a failed step, 42 the simulated timeout…) count as failed.
+ */
+async function runWokwiItem(job: WorkerJob, dir: string, events: EventStream): Promise<number> {
+  const { runWokwi } = await import('../wokwi/command.ts');
+  const start = performance.now();
+  const argv = [dir, ...wokwiProjectArgs(dir), '--server-port', '0'];
+  if (job.firmware) argv.push('--firmware', job.firmware);
+  if (job.offline) argv.push('--offline');
+  if (job.verbose) argv.push('--verbose');
+  // The run's last words on stderr are its verdict (the failed step, the timeout).
+  let message: string | null = null;
+  const stderr = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      const first = chunk.toString('utf8').trim().split('\n')[0];
+      if (first) message = first.replace(/^picow-sim: /, '');
+      process.stderr.write(chunk, () => done());
+    },
+  });
+  const run = runWokwi(argv, { stdin: process.stdin, stdout: process.stderr, stderr, env: process.env, events });
+  const wall = job.wallTimeoutMs;
+  const code = await (wall
+    ? Promise.race([run, new Promise<number>((r) => setTimeout(() => ((message = `no verdict after ${wall / 1000} s of wall time`), r(1)), wall).unref())])
+    : run);
+  const exitCode = code === 0 || code === 2 ? code : 1;
+  const simSeconds = events.time();
+  const wallSeconds = (performance.now() - start) / 1000;
+  if (exitCode === 0) message = null;
+  const { junitXml } = await import('../scenario/junit.ts');
+  writeFileSync(job.junitFile, junitXml([{ name: basename(dir), wallSeconds, simSeconds, results: [], error: message ?? undefined }]));
+  events.emit({ type: 'result', exitCode, message, simSeconds, wallSeconds });
+  return exitCode;
 }
 
 async function main(): Promise<number> {

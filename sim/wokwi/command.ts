@@ -8,6 +8,7 @@ import { createWriteStream, existsSync, statSync, writeFileSync, type WriteStrea
 import { basename, join, resolve } from 'node:path';
 import { parseArgs, type CliOptions } from '../cli-options.ts';
 import { PicowSimError, UsageError } from '../errors.ts';
+import type { EventStream } from '../events.ts';
 import { resolveFirmware } from '../firmware.ts';
 import { Logger } from '../log.ts';
 import type { UploadItem } from '../repl/board-link.ts';
@@ -146,6 +147,8 @@ export interface WokwiIo {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   env: Record<string, string | undefined>;
+  /** Events instead of serial text on stdout (`picow-sim test`'s workers): the board's console, pins, LED, network. */
+  events?: EventStream;
 }
 
 interface Ending {
@@ -230,6 +233,7 @@ export async function runWokwi(argv: string[], io: WokwiIo): Promise<number> {
     for (const w of [...pinWaiters]) w();
   };
   world.attach(circuit);
+  io.events?.attach(world.eventSources());
   world.onLed((on) => circuit.setBoardLed(on));
 
   const monitor = new SerialMonitor();
@@ -244,7 +248,8 @@ export async function runWokwi(argv: string[], io: WokwiIo): Promise<number> {
     if (skipNewline && (shown[0] === 10 || (shown[0] === 13 && shown[1] === 10))) shown = shown.subarray(shown[0] === 13 ? 2 : 1);
     skipNewline = false;
     if (shown.length) atLineStart = shown[shown.length - 1] === 10;
-    io.stdout.write(shown);
+    if (io.events) io.events.console(shown, world.board.consoleSource);
+    else io.stdout.write(shown);
     serialLog?.write(bytes);
     monitor.feed(bytes);
   });

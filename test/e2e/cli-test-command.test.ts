@@ -1,6 +1,6 @@
 // `picow-sim test`: several scenario files in parallel workers, each with its own board, LAN and
 // servers (all of them reach "their" server at 10.0.2.2:8080), sharded, with merged JUnit and --json.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,8 @@ import { runCli } from '../helpers/cli.ts';
 import { e2eFirmware } from '../helpers/firmware.ts';
 
 const fw = e2eFirmware();
+/** A MicroPython project in Wokwi's formats (diagram.json, main.py, scenario.yaml). */
+const WOKWI_PROJECT = join(import.meta.dirname, 'wokwi-fixtures/micropython');
 
 const CLIENT = `import network, time, urequests
 w = network.WLAN(network.STA_IF)
@@ -97,6 +99,38 @@ describe.skipIf(!fw)('picow-sim test', () => {
     }
     expect(files.sort()).toEqual(['alpha.yaml', 'beta.yaml', 'delta.yaml', 'gamma.yaml']);
   }, 500_000);
+
+  it('Wokwi project folders: run by the Wokwi front end with their scenario, each with its verdict, events and JUnit suite', async () => {
+    const projects = join(dir, 'wokwi');
+    cpSync(WOKWI_PROJECT, join(projects, 'good'), { recursive: true });
+    cpSync(WOKWI_PROJECT, join(projects, 'bad'), { recursive: true });
+    // The LED is off once the project is ready: this step fails at once (wokwi-cli's exit 1).
+    writeFileSync(
+      join(projects, 'bad', 'scenario.yaml'),
+      'name: led on too early\nversion: 1\nsteps:\n  - wait-serial: "project ready"\n  - expect-pin: { part-id: led1, name: A, value: 1 }\n',
+    );
+    const junit = join(dir, 'wokwi.xml');
+    const r = await runCli(['test', projects, '--jobs', '2', '--json', '--junit', junit], 300_000, { env: env() });
+    expect(r.code, r.stderr).toBe(1);
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as SimEvent);
+    expect(events.at(-1)).toMatchObject({ type: 'summary', exitCode: 1, files: 2, passed: 1, failed: 1, malformed: 0 });
+    const results = new Map(events.filter((e) => e.type === 'result').map((e) => [e.file!.replace(/^.*[\\/]/, ''), e]));
+    expect(results.get('good')).toMatchObject({ exitCode: 0, message: null });
+    expect(results.get('bad')).toMatchObject({ exitCode: 1 });
+    expect((results.get('bad') as { message: string }).message).toContain('led1');
+    // The good project's whole run as events: its console, its Wi-Fi, its pins, in simulated time.
+    const good = events.filter((e) => e.file?.endsWith('good'));
+    expect(good.filter((e) => e.type === 'console').map((e) => (e as { text: string }).text).join('')).toContain('net 3 10.0.2.2');
+    expect(good).toContainEqual(expect.objectContaining({ type: 'wifi', state: 'up' }));
+    expect(good.some((e) => e.type === 'pin')).toBe(true);
+    expect((results.get('good') as { simSeconds: number }).simSeconds).toBeGreaterThan(0);
+    const xml = readFileSync(junit, 'utf8');
+    expect(xml.match(/<testsuite /g)).toHaveLength(2);
+    expect(xml).toContain('<testsuites tests="0" failures="0" errors="1"');
+  }, 320_000);
 
   it('bad arguments: exit 2 with one line', async () => {
     const r = await runCli(['test', '--shard', '3/2'], 30_000);

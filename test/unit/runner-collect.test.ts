@@ -5,6 +5,7 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../sim/errors.ts';
 import { collectItems, globRegExp, parseShard, shardItems } from '../../sim/runner/collect.ts';
+import { wokwiProjectArgs } from '../../sim/runner/kinds.ts';
 import { exitCodeOfAll, mergedJunit, summaryTable } from '../../sim/runner/summary.ts';
 import type { ItemResult } from '../../sim/runner/run-all.ts';
 import { junitXml } from '../../sim/scenario/junit.ts';
@@ -25,6 +26,8 @@ beforeAll(() => {
     'node_modules/pkg/s.yaml': SCENARIO,
     'wokwi-proj/wokwi.toml': '[wokwi]\nversion = 1\n',
     'wokwi-proj/inner.yaml': SCENARIO, // inside a Wokwi project: part of that item
+    'wokwi-mp/diagram.json': '{"version": 1, "parts": []}\n', // a MicroPython project: no wokwi.toml
+    'wokwi-mp/test.yaml': 'name: t\nversion: 1\nsteps:\n  - delay: 1ms\n',
   };
   for (const [p, text] of Object.entries(files)) {
     mkdirSync(join(dir, p, '..'), { recursive: true });
@@ -37,15 +40,27 @@ const rel = (items: { kind: string; path: string }[]): string[] => items.map((i)
 
 describe('collecting items', () => {
   it('a folder: scenario YAML files (with an expect: key) and Wokwi projects, sorted, hidden folders and node_modules skipped', () => {
-    expect(rel(collectItems([], dir))).toEqual(['scenario:a.yaml', 'scenario:b.yml', 'scenario:ci/deep/two.yaml', 'scenario:ci/one.yaml', 'wokwi:wokwi-proj']);
+    expect(rel(collectItems([], dir))).toEqual(['scenario:a.yaml', 'scenario:b.yml', 'scenario:ci/deep/two.yaml', 'scenario:ci/one.yaml', 'wokwi:wokwi-mp', 'wokwi:wokwi-proj']);
   });
 
   it('files named on the command line count whatever they hold; each item once', () => {
-    expect(rel(collectItems(['ci/compose.yaml', 'a.yaml', './a.yaml', 'wokwi-proj/wokwi.toml'], dir))).toEqual([
+    expect(rel(collectItems(['ci/compose.yaml', 'a.yaml', './a.yaml', 'wokwi-proj/wokwi.toml', 'wokwi-mp/diagram.json'], dir))).toEqual([
       'scenario:a.yaml',
       'scenario:ci/compose.yaml',
+      'wokwi:wokwi-mp',
       'wokwi:wokwi-proj',
     ]);
+  });
+
+  it("a Wokwi project runs with its scenario (the YAML file with steps:); two are a usage error", () => {
+    expect(wokwiProjectArgs(join(dir, 'wokwi-mp'))).toEqual(['--scenario', 'test.yaml']);
+    expect(wokwiProjectArgs(join(dir, 'wokwi-proj'))).toEqual([]); // inner.yaml has no steps:
+    writeFileSync(join(dir, 'wokwi-mp', 'other.yml'), 'steps:\n  - delay: 1ms\n');
+    try {
+      expect(() => wokwiProjectArgs(join(dir, 'wokwi-mp'))).toThrow(/several Wokwi scenarios \(other\.yml, test\.yaml\)/);
+    } finally {
+      rmSync(join(dir, 'wokwi-mp', 'other.yml'));
+    }
   });
 
   it('globs: *, **, {a,b}', () => {
@@ -72,7 +87,7 @@ describe('--shard', () => {
     const items = collectItems([], dir);
     const shards = [1, 2, 3].map((i) => shardItems(items, { index: i, count: 3 }, dir));
     expect(shards.flat().map((i) => i.path).sort()).toEqual(items.map((i) => i.path).sort());
-    expect(shards.map((s) => s.length)).toEqual([2, 2, 1]);
+    expect(shards.map((s) => s.length)).toEqual([2, 2, 2]);
     expect(shardItems([...items].reverse(), { index: 2, count: 3 }, dir)).toEqual(shards[1]);
   });
 });
