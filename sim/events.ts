@@ -19,7 +19,7 @@ const PIN_LOW = 0;
 const PIN_HIGH = 1;
 
 export type SimEvent = { t: number; file?: string } & (
-  | { type: 'start'; mode: 'script' | 'repl' | 'pty' | 'scenario' | 'test'; version: string; firmware?: string }
+  | { type: 'start'; mode: 'script' | 'repl' | 'pty' | 'scenario' | 'test' | 'wokwi'; version: string; firmware?: string }
   | { type: 'console'; source: ConsoleSource; text: string }
   | { type: 'led'; on: boolean }
   | { type: 'pin'; pin: number; value: 0 | 1 }

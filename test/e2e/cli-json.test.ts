@@ -122,4 +122,19 @@ describe.skipIf(!fw)('--json with the firmware', () => {
     expect(verdicts[1]).toMatchObject({ name: 'never', line: 8 });
     expect(events.at(-1)).toMatchObject({ type: 'result', exitCode: 1, passed: 1, failed: 1 });
   }, 160_000);
+
+  it('picow-sim wokwi: the project run as events (scenario steps as status), then the result', async () => {
+    const project = join(import.meta.dirname, 'wokwi-fixtures/micropython');
+    const r = await runCli(['wokwi', project, '--scenario', 'scenario.yaml', '--json', '--timeout', '120000'], 240_000, {
+      env: { PICOW_FIRMWARE: fw! },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const events = parseAll(r.stdout);
+    expect(events[0]).toMatchObject({ type: 'start', mode: 'wokwi' });
+    expect(events.at(-1)).toMatchObject({ type: 'result', exitCode: 0, message: null });
+    expect(of(events, 'console').map((e) => e.text).join('')).toContain('pot 2048 ntc 2048');
+    expect(of(events, 'status').map((e) => e.message)).toContain('[every step kind] Scenario completed successfully');
+    expect(of(events, 'led').at(-1)).toMatchObject({ on: true });
+    expect(of(events, 'wifi')).toContainEqual(expect.objectContaining({ state: 'up' }));
+  }, 250_000);
 });
