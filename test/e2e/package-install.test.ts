@@ -123,8 +123,9 @@ describe.skipIf(!reachable)('the packed package in a fresh project', () => {
     expect(files).toContain('dist/sim/index.js.map');
     expect(files).toContain('dist/server/index.js');
     expect(files).toContain('dist/server/assets/index.html');
-    // The doc comments reach the declarations.
-    expect(readFileSync(join(pkg, 'dist', 'sim', 'index.d.ts'), 'utf8')).toContain('Wait for MicroPython');
+    // The doc comments reach the declarations (the test API's, re-exported by index.d.ts).
+    expect(readFileSync(join(pkg, 'dist', 'sim', 'index.d.ts'), 'utf8')).toMatch(/from '\.\/test-api\.[jt]s'/);
+    expect(readFileSync(join(pkg, 'dist', 'sim', 'test-api.d.ts'), 'utf8')).toContain('Wait for MicroPython');
     expect(existsSync(join(pkg, 'node_modules', 'tsx'))).toBe(false);
     expect(JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')).dependencies.tsx).toBeUndefined();
   });
