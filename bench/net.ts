@@ -13,7 +13,7 @@ import { VirtualNetwork } from '../sim/net/network.ts';
 import { ManualClock } from '../sim/time.ts';
 import { pasteRun as runPy } from '../sim/repl/board-link.ts';
 import { bootBoard } from '../sim/session/program.ts';
-import { FakeBoard, pumpUntil } from '../test/helpers/net-board.ts';
+import { ScriptedBoard, pumpUntil } from '../sim/net/scripted/board.ts';
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -54,7 +54,7 @@ async function natOnly(): Promise<string[]> {
   const port = await listen(server);
   const clock = new ManualClock();
   const net = new VirtualNetwork({ clock });
-  const board = new FakeBoard(clock, '28:cd:c1:00:00:01');
+  const board = new ScriptedBoard(clock, '28:cd:c1:00:00:01');
   net.attach(board.port);
   const c = board.connect('10.0.2.2', port);
   await pumpUntil([board], () => c.state === 'ESTABLISHED', clock, 'handshake');

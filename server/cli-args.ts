@@ -2,6 +2,7 @@
  * `npm run server -- [options]`: the command line as a pure parser, so it is testable alone.
  */
 import { ServerOptionError } from './errors.ts';
+import { parseOrigin } from './request-guard.ts';
 import { parseMethodList } from './http-method.ts';
 import { DEFAULT_HOST, DEFAULT_MAX_BODY, DEFAULT_PORT } from './host-server.ts';
 import { DEFAULT_PREFIX } from './temperature-collector.ts';
@@ -20,6 +21,10 @@ export interface ServerCliOptions {
   minCelsius: number;
   maxCelsius: number;
   quiet: boolean;
+  /** Origins allowed to write cross-origin (`--cors`). */
+  cors: string[];
+  /** Host names the server answers to besides IP addresses and localhost (`--allow-host`). */
+  allowHosts: string[];
 }
 
 export const SERVER_USAGE = `Usage: npm run server -- [options]
@@ -37,6 +42,10 @@ Options:
   --min-celsius N      lowest accepted reading (default ${DEFAULT_MIN_CELSIUS})
   --max-celsius N      highest accepted reading (default ${DEFAULT_MAX_CELSIUS})
   --quiet              no access log
+  --cors ORIGIN        let web pages from ORIGIN (e.g. http://localhost:3000, or *) write
+                       cross-origin (repeatable; default: cross-origin writes get 403)
+  --allow-host NAME    answer requests whose Host is NAME (repeatable; default: only IP
+                       addresses and localhost, against DNS rebinding)
   -h, --help           this text
 `;
 
@@ -85,6 +94,8 @@ export function parseServerArgs(argv: readonly string[]): ServerCliOptions {
     minCelsius: DEFAULT_MIN_CELSIUS,
     maxCelsius: DEFAULT_MAX_CELSIUS,
     quiet: false,
+    cors: [],
+    allowHosts: [],
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -136,6 +147,19 @@ export function parseServerArgs(argv: readonly string[]): ServerCliOptions {
       case '--quiet':
         o.quiet = true;
         break;
+      case '--cors': {
+        const v = value();
+        const origin = parseOrigin(v);
+        if (origin === null) throw new ServerOptionError('--cors', v, 'expected an origin such as http://localhost:3000, or *');
+        o.cors.push(origin);
+        break;
+      }
+      case '--allow-host': {
+        const v = value().trim().toLowerCase();
+        if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(v)) throw new ServerOptionError('--allow-host', v, 'expected a host name');
+        o.allowHosts.push(v);
+        break;
+      }
       default:
         throw new ServerOptionError(flag, inline ?? '', 'unknown option (see --help)');
     }

@@ -23,6 +23,8 @@ async function main(argv: readonly string[]): Promise<number> {
     celsiusRange: { min: opts.minCelsius, max: opts.maxCelsius },
     logger,
     accessLogger: opts.quiet ? undefined : logger,
+    corsOrigins: opts.cors,
+    allowedHosts: opts.allowHosts,
   });
   try {
     await server.start();

@@ -16,6 +16,7 @@ import { Exchange } from './exchange.ts';
 import { DEFAULT_METHODS, parseMethodList } from './http-method.ts';
 import { MethodSniffer } from './method-sniffer.ts';
 import { encodeRawResponse } from './raw-response.ts';
+import { RequestGuard } from './request-guard.ts';
 import { DEFAULT_PREFIX, TemperatureCollector } from './temperature-collector.ts';
 import type { CelsiusRange, StoredReading } from './temperature-reading.ts';
 import { TemperatureStore } from './temperature-store.ts';
@@ -26,6 +27,8 @@ export const DEFAULT_PORT = 8080;
 export const DEFAULT_MAX_BODY = 1024 * 1024;
 export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/** Open connections at most; further ones are closed at once (one warning). */
+export const DEFAULT_MAX_CONNECTIONS = 256;
 export const SERVER_NAME = `picow-sim/0.1 Node.js/${process.versions.node}`;
 
 export interface HostServerOptions {
@@ -53,6 +56,12 @@ export interface HostServerOptions {
   logger?: ServerLogger;
   /** Access log: one info line per request under area 'http'. Omit for none. */
   accessLogger?: ServerLogger;
+  /** Origins allowed to write cross-origin (`--cors ORIGIN`; `*` for any). Default none. */
+  corsOrigins?: readonly string[];
+  /** Host names (besides IP addresses and localhost) the server answers to (`--allow-host`). */
+  allowedHosts?: readonly string[];
+  /** Open connections at most (default 256). */
+  maxConnections?: number;
 }
 
 export interface HostServerEvents {
@@ -81,6 +90,7 @@ export class HostServer extends EventEmitter<HostServerEvents> {
   /** Connections still in front of the parser, so `stop` can close them too. */
   private readonly sniffing = new Set<Socket>();
   private boundPort: number | undefined;
+  private readonly guard: RequestGuard;
 
   constructor(opts: HostServerOptions = {}) {
     super();
@@ -109,6 +119,14 @@ export class HostServer extends EventEmitter<HostServerEvents> {
       (req, res) => void this.onRequest(req, res),
     );
     this.installSniffer(headersTimeout);
+    this.guard = new RequestGuard({ corsOrigins: opts.corsOrigins, allowedHosts: opts.allowedHosts });
+    this.http.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    let dropWarned = false;
+    this.http.on('drop', () => {
+      if (dropWarned) return;
+      dropWarned = true;
+      this.logger.warn('server', `${this.http.maxConnections} connections open (the limit); further connections are closed at once`);
+    });
     this.http.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.onClientError(err, socket));
     // node:http gives CONNECT to tunnel listeners only; the article's server has no do_CONNECT.
     this.http.on('connect', (req: IncomingMessage, socket: Socket) => {
@@ -220,6 +238,18 @@ export class HostServer extends EventEmitter<HostServerEvents> {
       this.inFlight.delete(socket);
       this.logRequest(ex.logEntry());
     });
+    const verdict = this.guard.check(req, method);
+    if (!verdict.ok) {
+      req.resume();
+      ex.sendText(verdict.status, verdict.reason);
+      return;
+    }
+    for (const [k, v] of Object.entries(verdict.headers)) if (v !== undefined) res.setHeader(k, v);
+    if (verdict.preflight) {
+      req.resume();
+      ex.send(204, '');
+      return;
+    }
     try {
       await this.route(ex);
     } catch (err) {

@@ -4,16 +4,18 @@
  */
 export interface ServerLogger {
   info(area: string, msg: string): void;
+  warn(area: string, msg: string): void;
   error(area: string, msg: string): void;
 }
 
 /** Logs nothing (the default). */
-export const SILENT_LOGGER: ServerLogger = { info() {}, error() {} };
+export const SILENT_LOGGER: ServerLogger = { info() {}, warn() {}, error() {} };
 
-/** `[area] message` lines (errors as `[area] error: message`) on stderr: the standalone server's. */
+/** `[area] message` lines (`[area] warning: …`, `[area] error: …`) on stderr: the standalone server's. */
 export function stderrLogger(write: (line: string) => void = (line) => void process.stderr.write(line + '\n')): ServerLogger {
   return {
     info: (area, msg) => write(`[${area}] ${msg}`),
+    warn: (area, msg) => write(`[${area}] warning: ${msg}`),
     error: (area, msg) => write(`[${area}] error: ${msg}`),
   };
 }

@@ -41,6 +41,8 @@ export class MethodSniffer {
       socket.destroy();
     };
     const onClose = (): void => cleanup();
+    // The client gave up before sending a method: free the connection now, not at the timeout.
+    const onEnd = (): void => onError();
     const onData = (chunk: Buffer): void => {
       buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
       const scan = scanRequestMethod(buffered);
@@ -61,8 +63,10 @@ export class MethodSniffer {
       socket.removeListener('data', onData);
       socket.removeListener('error', onError);
       socket.removeListener('close', onClose);
+      socket.removeListener('end', onEnd);
     };
     socket.on('data', onData);
+    socket.on('end', onEnd);
     socket.on('error', onError);
     socket.on('close', onClose);
   }

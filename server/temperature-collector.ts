@@ -28,6 +28,10 @@ export const DEFAULT_PREFIX = '/temperature';
 export const EVENT_HEARTBEAT_MS = 15_000;
 /** HTML Living Standard §9.2 (server-sent events): the client's reconnection delay. */
 const EVENT_RETRY_MS = 2000;
+/** Event streams open at once; one more gets 503 (each holds a connection and a buffer). */
+export const MAX_EVENT_STREAMS = 32;
+/** Bytes an event stream may have queued unsent; a client that stops reading past this is dropped. */
+export const MAX_EVENT_BUFFER = 64 * 1024;
 
 export interface TemperatureCollectorOptions {
   store: TemperatureStore;
@@ -137,6 +141,9 @@ export class TemperatureCollector extends EventEmitter<TemperatureCollectorEvent
   }
 
   private openStream(ex: Exchange): void {
+    if (this.streams.size >= MAX_EVENT_STREAMS) {
+      throw new HttpError(503, `${MAX_EVENT_STREAMS} event streams are open (the limit); try again later`, { 'Retry-After': '10' });
+    }
     const stream: EventStream = { ex, sensor: parseSensorId(ex.url.searchParams.get('sensor')) };
     ex.startStream(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -153,7 +160,7 @@ export class TemperatureCollector extends EventEmitter<TemperatureCollectorEvent
     });
     if (!this.heartbeat) {
       this.heartbeat = setInterval(() => {
-        for (const s of this.streams) s.ex.write(': heartbeat\n\n');
+        for (const s of this.streams) this.push(s, ': heartbeat\n\n');
       }, EVENT_HEARTBEAT_MS);
       this.heartbeat.unref();
     }
@@ -162,9 +169,19 @@ export class TemperatureCollector extends EventEmitter<TemperatureCollectorEvent
   private publish(reading: StoredReading): void {
     const data = `event: reading\ndata: ${JSON.stringify(readingToJson(reading))}\n\n`;
     for (const s of this.streams) {
-      if (s.sensor === null || s.sensor === reading.sensor) s.ex.write(data);
+      if (s.sensor === null || s.sensor === reading.sensor) this.push(s, data);
     }
     this.emit('reading', reading);
+  }
+
+  /** Write to one stream, or drop it when its client has stopped reading (backpressure). */
+  private push(s: EventStream, data: string): void {
+    if (s.ex.res.writableLength > MAX_EVENT_BUFFER) {
+      this.streams.delete(s);
+      s.ex.res.destroy();
+      return;
+    }
+    s.ex.write(data);
   }
 }
 

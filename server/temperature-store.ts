@@ -1,6 +1,7 @@
 /**
- * Where readings live: one SQLite table, in a file (WAL journal, so a crash loses at most the
- * reading being written) or in memory (`:memory:`, gone with the process).
+ * Where readings live: one SQLite table, in a file (WAL journal with synchronous=FULL: a reading
+ * is on disk before its 201 goes out, so even an OS crash loses nothing acknowledged) or in memory
+ * (`:memory:`, gone with the process).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -42,7 +43,12 @@ export class TemperatureStore {
     try {
       if (file !== MEMORY_DB) mkdirSync(dirname(file), { recursive: true });
       this.db = new Database(file);
-      if (file !== MEMORY_DB) this.db.pragma('journal_mode = WAL');
+      if (file !== MEMORY_DB) {
+        this.db.pragma('journal_mode = WAL');
+        // WAL's default (NORMAL) syncs only at checkpoints: an OS crash could lose readings the
+        // server already answered 201 for. FULL syncs the WAL on every commit.
+        this.db.pragma('synchronous = FULL');
+      }
       const version = this.db.pragma('user_version', { simple: true }) as number;
       if (version > SCHEMA_VERSION) {
         throw new Error(`written by a newer picow-sim (schema ${version}, this one knows ${SCHEMA_VERSION})`);
@@ -55,6 +61,14 @@ export class TemperatureStore {
     } catch (err) {
       throw new StorageError(file, `cannot open the readings database: ${err instanceof Error ? err.message : String(err)}`);
     }
+  }
+
+  /** The journal mode and SQLite's `synchronous` level (2 = FULL) in force. */
+  durability(): { journal: string; synchronous: number } {
+    return {
+      journal: String(this.db.pragma('journal_mode', { simple: true })),
+      synchronous: Number(this.db.pragma('synchronous', { simple: true })),
+    };
   }
 
   insert(r: NewReading): StoredReading {

@@ -10,6 +10,7 @@ import { parseTraceAreas, TRACE_AREAS } from './log.ts';
 import { parseWireSpec, type Wire } from './board/wires.ts';
 import { parseUartPortSpec, type UartPortSpec } from './ports/uart-port.ts';
 import { parseApSpec as parseAp, parseForwardSpec, parseHostSpec, parseMapSpec } from './session/specs.ts';
+import { parseByteSize } from '../server/cli-args.ts';
 
 export type ConsoleChoice = 'auto' | 'usb' | 'uart0' | 'uart1';
 
@@ -50,7 +51,14 @@ export interface CliOptions {
   host: string[];
   forward: string[];
   allowInternet: boolean;
+  /** `--restrict`: only the embedded servers, --map targets and --forward. */
+  restrict: boolean;
+  /** `--max-tcp N` / `--max-udp N`: connections and UDP flows per board (null: the defaults). */
+  maxTcp: number | null;
+  maxUdp: number | null;
   pcap: string | null;
+  /** `--pcap-max SIZE` in bytes (null: the default cap). */
+  pcapMax: number | null;
   /** Milliseconds, one way. */
   latency: number | null;
   /** Percent of frames dropped. */
@@ -98,7 +106,11 @@ export function defaultOptions(): CliOptions {
     host: [],
     forward: [],
     allowInternet: false,
+    restrict: false,
+    maxTcp: null,
+    maxUdp: null,
     pcap: null,
+    pcapMax: null,
     latency: null,
     loss: null,
     bandwidth: null,
@@ -143,6 +155,15 @@ function number(opt: string, v: string, example: string, min: number, max = Infi
 function tcpPort(opt: string, v: string, example: string): number {
   if (!/^\d+$/.test(v.trim())) bad(opt, v, 'not a port number', example);
   return number(opt, v, example, 0, 65535);
+}
+
+/** The longest wait a Node timer holds: 2^31 - 1 ms. */
+export const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+function integer(opt: string, v: string, example: string, min: number, max: number): number {
+  const n = number(opt, v, example, min, max);
+  if (!Number.isInteger(n)) bad(opt, v, 'must be a whole number', example);
+  return n;
 }
 
 function boardPath(p: string): string {
@@ -244,9 +265,10 @@ export const OPTIONS: OptionSpec[] = [
     short: '-t',
     arg: 'SECONDS',
     group: 'Running a script',
-    help: 'give up after SECONDS of wall-clock time and exit 1',
+    help: 'give up after SECONDS of wall-clock time and exit 1 (at most 2147483, about 24.8 days)',
     example: '--timeout 30',
-    apply: (o, v) => void (o.timeout = number('--timeout', v, '--timeout 30', 0.001)),
+    // Node's timers hold at most 2^31 - 1 ms; a longer one would fire at once.
+    apply: (o, v) => void (o.timeout = number('--timeout', v, '--timeout 30', 0.001, MAX_TIMER_SECONDS)),
   },
   // Console
   {
@@ -422,9 +444,32 @@ export const OPTIONS: OptionSpec[] = [
   {
     name: '--allow-internet',
     group: 'Network',
-    help: 'let the board reach addresses that are not mapped (default: only mapped ones and the embedded servers)',
+    help: 'let the board reach addresses that are not mapped (default: the host loopback at 10.0.2.2, --map targets and the embedded servers)',
     example: '--allow-internet',
     apply: (o) => void (o.allowInternet = true),
+  },
+  {
+    name: '--restrict',
+    group: 'Network',
+    help: "the board reaches only the embedded servers, --map targets and --forward: 10.0.2.2 is not this machine's loopback (like QEMU restrict=on)",
+    example: '--restrict',
+    apply: (o) => void (o.restrict = true),
+  },
+  {
+    name: '--max-tcp',
+    arg: 'N',
+    group: 'Network',
+    help: 'TCP connections one board may have open at once (default 256; more are reset, with one warning)',
+    example: '--max-tcp 64',
+    apply: (o, v) => void (o.maxTcp = integer('--max-tcp', v, '--max-tcp 64', 1, 65535)),
+  },
+  {
+    name: '--max-udp',
+    arg: 'N',
+    group: 'Network',
+    help: 'UDP flows (host sockets) one board may have open at once (default 256; datagrams to further destinations are dropped, with one warning)',
+    example: '--max-udp 64',
+    apply: (o, v) => void (o.maxUdp = integer('--max-udp', v, '--max-udp 64', 1, 65535)),
   },
   {
     name: '--pcap',
@@ -433,6 +478,21 @@ export const OPTIONS: OptionSpec[] = [
     help: "write the board's network traffic to FILE (pcap, opens in Wireshark)",
     example: '--pcap run.pcap',
     apply: (o, v) => void (o.pcap = checked(parsePcapPath, v)),
+  },
+  {
+    name: '--pcap-max',
+    arg: 'SIZE',
+    group: 'Network',
+    help: 'stop capturing once the --pcap file reaches SIZE bytes (default 256MiB; e.g. 10MiB, 500k)',
+    example: '--pcap-max 10MiB',
+    apply: (o, v) => {
+      try {
+        o.pcapMax = parseByteSize('--pcap-max', v);
+      } catch {
+        bad('--pcap-max', v, 'expected a size such as 1048576, 512k or 10MiB', '--pcap-max 10MiB');
+      }
+      if (o.pcapMax! < 24) bad('--pcap-max', v, 'must hold at least the 24-byte pcap header', '--pcap-max 10MiB');
+    },
   },
   {
     name: '--latency',
@@ -600,6 +660,7 @@ export function parseArgs(argv: string[]): CliOptions {
   }
   o.script = positional[0] ?? null;
   if (o.quiet && o.verbose) throw new UsageError('--quiet and --verbose cannot be used together');
+  if (o.restrict && o.allowInternet) throw new UsageError('--restrict and --allow-internet cannot be used together');
   if (o.script && o.scenario) throw new UsageError('give a script or --scenario, not both');
   if (o.repl && (o.script || o.scenario || o.pty)) throw new UsageError('--repl is for an interactive session: leave out the script, --scenario and --pty');
   positional = [];

@@ -6,7 +6,7 @@
 import type { BoardEvent } from './board/device.ts';
 import type { CpuEngineKind } from './cpu/index.ts';
 import type { PicoWBoard as Board, ConsoleSource, ConsoleTarget } from './board/picow.ts';
-import { PicowSimError, RunFailure } from './errors.ts';
+import { PicowSimError, RunFailure, UsageError } from './errors.ts';
 import { findFirmware, FirmwareMissingError, missingFirmwareAdvice } from './firmware.ts';
 import { silentLogger, type Logger } from './log.ts';
 import type { ApConfig } from './cyw43/radio.ts';
@@ -22,7 +22,10 @@ import { buildWorld, type BoardSpec, type NetworkSpec, type World } from './sess
 
 export { OutputTimeout };
 
-/** Virtual network (`NetworkSpec`): `maps`, `hosts`, `forwards` as `--map`, `--host`, `--forward` specs or parsed rules, `allowInternet`, `pcapFile`, `faults`. */
+/**
+ * Virtual network (`NetworkSpec`): `maps`, `hosts`, `forwards` as `--map`, `--host`, `--forward`
+ * specs or parsed rules, `allowInternet`, `restrict`, `netLimits`, `pcapFile`, `pcapMaxBytes`, `faults`.
+ */
 export interface BootOptions extends NetworkSpec {
   /** UF2 path or bytes. Default: env PICOW_FIRMWARE, then the cache folder (never downloads). */
   firmware?: string | Uint8Array;
@@ -58,6 +61,16 @@ export interface BootOptions extends NetworkSpec {
 export interface TimeoutOption {
   /** Milliseconds of wall-clock time. */
   timeout?: number;
+}
+
+/** Longest wait a Node timer holds (2^31 - 1 ms); a longer one would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A `timeout` option in ms (default 30 s), refused when no timer can hold it. */
+function timeoutMs(opts: TimeoutOption): number {
+  const t = opts.timeout ?? 30_000;
+  if (!Number.isFinite(t) || t < 0 || t > MAX_TIMER_MS) throw new UsageError(`timeout ${t} ms: must be from 0 to ${MAX_TIMER_MS} ms (about 24.8 days)`);
+  return t;
 }
 
 /** A booted, running Pico W with MicroPython. */
@@ -120,7 +133,10 @@ export class PicoW {
       hosts: opts.hosts,
       forwards: opts.forwards,
       allowInternet: opts.allowInternet,
+      restrict: opts.restrict,
+      netLimits: opts.netLimits,
       pcapFile: opts.pcapFile,
+      pcapMaxBytes: opts.pcapMaxBytes,
       faults: opts.faults,
       server: opts.server === undefined ? null : { port: opts.server },
       lan: opts.lan,
@@ -172,7 +188,7 @@ export class PicoW {
    * for the first call). Resolves with the output from there up to the end of the match.
    */
   waitForOutput(test: string | RegExp, opts: TimeoutOption = {}): Promise<string> {
-    return this.log.waitFor(test, opts.timeout ?? 30_000);
+    return this.log.waitFor(test, timeoutMs(opts));
   }
 
   /** Subscribe to board events (LED, reset, halt…); returns an unsubscribe function. */
@@ -212,13 +228,13 @@ export class PicoW {
    * A program started with runMain is interrupted first.
    */
   async exec(code: string, opts: TimeoutOption = {}): Promise<string> {
-    const out = await this.withRepl(() => this.client.exec(code, { timeoutMs: opts.timeout ?? 30_000 }));
+    const out = await this.withRepl(() => this.client.exec(code, { timeoutMs: timeoutMs(opts) }));
     return out.replace(/\r\n/g, '\n');
   }
 
   /** Like exec, but resolves with stdout and the exception text apart instead of throwing. */
   async execRaw(code: string, opts: TimeoutOption = {}): Promise<{ stdout: string; stderr: string }> {
-    const r = await this.withRepl(() => this.client.execRaw(code, { timeoutMs: opts.timeout ?? 30_000 }));
+    const r = await this.withRepl(() => this.client.execRaw(code, { timeoutMs: timeoutMs(opts) }));
     const dec = (b: Uint8Array): string => new TextDecoder().decode(b).replace(/\r\n/g, '\n');
     return { stdout: dec(r.stdout), stderr: dec(r.stderr) };
   }
@@ -266,7 +282,7 @@ export class PicoW {
    */
   async waitForMainEnd(opts: TimeoutOption = {}): Promise<MainEnd> {
     if (!this.mainEnd) throw new PicowSimError('no program was started with runMain', 1);
-    const timeout = opts.timeout ?? 30_000;
+    const timeout = timeoutMs(opts);
     let timer: NodeJS.Timeout | undefined;
     const end = await Promise.race([
       this.mainEnd,

@@ -1,6 +1,6 @@
 import type { RP2040 } from 'rp2040js';
 import { Core1Pen } from '../bootrom/core1-pen.ts';
-import { noteDefaultHooks } from '../cpu/index.ts';
+import { noteDefaultHooks, onSendEvent } from '../cpu/index.ts';
 import type { Logger } from '../log.ts';
 
 /** rp2040js's core class (not exported by the package; reached through an instance). */
@@ -109,19 +109,9 @@ export class MultiCore {
     mcu.onBreak = (code: number) => onBreak(core0, mcu, code);
     w.onBreak = (code: number) => onBreak(core1, view1, code);
 
-    // SEV: rp2040js logs it through the core's logger; each core has its own view, so the
-    // logger tells which core executed it.
-    const base = mcu.logger;
-    const sevLogger = (n: 0 | 1) =>
-      ({
-        ...base,
-        debug: base.debug.bind(base),
-        warn: base.warn.bind(base),
-        error: base.error.bind(base),
-        info: (name: string, msg: string) => (msg === 'SEV' ? this.sev(n) : base.info(name, msg)),
-      }) as RP2040['logger'];
-    mcu.logger = sevLogger(0);
-    w.logger = sevLogger(1);
+    // SEV: rp2040js executes it as a NOP; the CPU engines report each core's to its hook.
+    onSendEvent(core0, () => this.sev(0));
+    onSendEvent(core1, () => this.sev(1));
 
     // PSM FRCE_OFF.PROC1 holds core 1 in reset; releasing it sends core 1 back to the pen.
     const psm = (mcu.peripherals as unknown as Record<number, SioLike>)[PSM_KEY]!;

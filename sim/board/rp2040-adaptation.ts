@@ -90,6 +90,14 @@ export const RP2040_ADAPTATIONS: readonly Rp2040Adaptation[] = [
   { part: 'USBCTRL callbacks', base: null, how: 'wrapped', model: 'usb-cdc-host.ts', installedBy: 'usb-cdc-host.ts', why: 'a USB host that enumerates the CDC device and carries the console' },
   { part: 'ROM, memory writes', base: 0, how: 'wrapped', model: 'bootrom/hle-bootrom.ts', installedBy: 'picow.ts (bootrom.installRomWriteGuard)', why: 'the HLE ROM image; writes to ROM are ignored as on silicon' },
   { part: 'Cortex-M0+ execution', base: null, how: 'wrapped', model: 'cpu/', installedBy: 'picow.ts (createCpuEngine)', why: 'the CPU engines (translation of hot Thumb code, table interpreter); each core\'s default blTaken hook is noted when it is made (noteDefaultHooks) so translated BL skips it' },
+  {
+    part: 'SEV (Cortex-M0+ event)',
+    base: null,
+    how: 'wrapped',
+    model: 'cpu/events.ts',
+    installedBy: 'multicore.ts (onSendEvent per core)',
+    why: 'rp2040js executes SEV as a NOP (it only logs it): every engine reports it to the core\'s hook, which sets the event register of both cores and wakes one in WFE',
+  },
 ];
 
 /** SYSINFO CHIP_ID (§2.20.3): revision 2 (B2) in bits 31:28, part 0x0002, manufacturer 0x493. */

@@ -43,6 +43,12 @@ const KNOWN_FAMILIES: Record<number, string> = {
 /** RP2040 datasheet §2.2: XIP flash window; the Pico W carries 2 MB. */
 export { FLASH_BASE, FLASH_SIZE };
 
+/**
+ * Largest UF2 file read: a 2 MB flash written 256 bytes per block (the usual layout) is 8192
+ * blocks, 4 MiB; anything past 16 MiB cannot be a Pico W firmware.
+ */
+export const UF2_MAX_FILE_BYTES = 16 * 1024 * 1024;
+
 export interface Uf2Image {
   /** Bytes to place in flash, offset from FLASH_BASE; untouched bytes are 0xFF. */
   readonly flash: Uint8Array;
@@ -123,6 +129,9 @@ export function parseUf2(data: Uint8Array, name: string): Uf2Image {
     }
     if (total === 0) fail(`${where()}: block count is 0`);
     if (numBlocks === -1) {
+      // The header counts the blocks of this file: a count larger than the file is a truncated
+      // or forged image, and must not size the bookkeeping (2^32 blocks would be 4 GiB).
+      if (total > nblocks) fail(`truncated or incomplete UF2: the header counts ${total} blocks, the file holds ${nblocks}`);
       numBlocks = total;
       seen = new Uint8Array(total);
     } else if (total !== numBlocks) {
@@ -152,7 +161,11 @@ export function parseUf2(data: Uint8Array, name: string): Uf2Image {
 export function loadUf2File(path: string): Uf2Image {
   let data: Buffer;
   try {
-    if (statSync(path).isDirectory()) throw new FirmwareError(path, 'is a directory, not a UF2 file');
+    const st = statSync(path);
+    if (st.isDirectory()) throw new FirmwareError(path, 'is a directory, not a UF2 file');
+    if (st.size > UF2_MAX_FILE_BYTES) {
+      throw new FirmwareError(path, `${st.size} bytes is too large for a Pico W firmware (a UF2 for its 2 MB flash is at most ${UF2_MAX_FILE_BYTES} bytes)`);
+    }
     data = readFileSync(path);
   } catch (e) {
     if (e instanceof FirmwareError) throw e;

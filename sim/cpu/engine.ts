@@ -48,6 +48,8 @@
  *    next instruction may be a block. So interrupts are taken at exactly the instruction
  *    boundary where the interpreter takes them.
  * This holds when `cycleNanos` is an integer (8 ns at 125 MHz): the sums are then exact.
+ *
+ * Every engine reports SEV to the core's send-event hook (`events.ts`): rp2040js runs it as a NOP.
  */
 import type { RP2040 } from 'rp2040js';
 type CortexM0Core = RP2040['core'];
@@ -55,6 +57,7 @@ import { Logger, silentLogger } from '../log.ts';
 import { UsageError } from '../errors.ts';
 import { CHECK_HOT_THRESHOLD, DEFAULT_CACHE_OPTIONS, SUCC_SIZE, TranslationCache, sharedCodeState, type Block, type CacheOptions } from './cache.ts';
 import { BlockChecker } from './check.ts';
+import { interpretInstruction, sendEventHook } from './events.ts';
 import { LeaderAction, StretchEnd, TableInterpreter } from './table-interp.ts';
 
 export type CpuEngineKind = 'interp' | 'jit' | 'check';
@@ -187,8 +190,9 @@ abstract class EngineBase {
     const start = core.cycles;
     const end = start + maxCycles;
     let n = 0;
+    const sev = sendEventHook(core);
     while (core.cycles < end && !core.waiting && !this.stopped && (!keep || keep())) {
-      core.executeInstruction();
+      interpretInstruction(core, sev);
       n++;
     }
     this.interpreted += n;
@@ -217,8 +221,9 @@ class InterpEngine extends EngineBase implements CpuEngine {
     this.stopped = false;
     let executed = 0;
     let n = 0;
+    const sev = sendEventHook(core);
     while (executed < maxCycles && !core.waiting && !this.stopped && (!keep || keep())) {
-      const c = core.executeInstruction();
+      const c = interpretInstruction(core, sev);
       executed += c;
       n++;
       clock.tick(c * cn);
@@ -260,7 +265,7 @@ function takeInterrupt(core: CortexM0Core): boolean {
   if (!c.checkForInterrupts()) return false;
   c.waiting = false;
   c.interruptsUpdated = false;
-  core.executeInstruction();
+  interpretInstruction(core, sendEventHook(core));
   c.interruptsUpdated = true;
   return true;
 }
@@ -492,9 +497,10 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
       return table.count;
     }
     let n = 0;
+    const sev = sendEventHook(core);
     for (;;) {
       const pc0 = r[15];
-      core.executeInstruction();
+      interpretInstruction(core, sev);
       n++;
       if (core.waiting || this.stopped || (keep !== null && !keep())) {
         this.stretchHalted = true;
@@ -520,6 +526,7 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
     let executed = 0;
     let leader = true;
     let interpreted = 0;
+    const sev = sendEventHook(core);
     while (executed < maxCycles && !core.waiting && !this.stopped) {
       let forceLeader = false;
       if (core.interruptsUpdated) {
@@ -574,7 +581,7 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
         }
       }
       const pc0 = r[15];
-      const c = core.executeInstruction();
+      const c = interpretInstruction(core, sev);
       executed += c;
       interpreted++;
       clock.tick(c * cn);

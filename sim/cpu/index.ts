@@ -15,4 +15,5 @@ export {
   type CpuEngineStats,
 } from './engine.ts';
 export { invalidateTranslations } from './cache.ts';
+export { SEV_OPCODE, interpretInstruction, onSendEvent, sendEventHook, type SendEvent } from './events.ts';
 export { CpuDivergenceError } from './check.ts';

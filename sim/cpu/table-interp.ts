@@ -20,6 +20,7 @@ import { Op, classify, isWide } from './thumb.ts';
 import { ROM_SIZE, SRAM_BASE, staticCycles, type BlockEnv } from './translate.ts';
 import { SIO_BASE, isSioWord, type SioOwner } from './cache.ts';
 import type { BranchProfile } from './branch-profile.ts';
+import { sendEventHook } from './events.ts';
 
 type CortexM0Core = RP2040['core'];
 
@@ -587,6 +588,16 @@ on(Op.NEGS, (m, op) => {
   return 1;
 });
 on(Op.NOP, () => 1);
+// SEV: a NOP in rp2040js; the event goes to the chip's other cores through the core's hook
+// (events.ts), after which the engine asks whether the run goes on (a core it woke may need it).
+on(Op.SEV, (m) => {
+  const send = sendEventHook(m.core as unknown as CortexM0Core);
+  if (send === null) return 1;
+  m.core.cycles = m.cyc;
+  send();
+  m.io = true;
+  return 1;
+});
 on(Op.ORRS, (m, op) => {
   const t = m.r[op & 7] | m.r[(op >> 3) & 7];
   m.r[op & 7] = t;

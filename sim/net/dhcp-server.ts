@@ -42,6 +42,12 @@ import { IP_BROADCAST, ipToString } from './wire/ipv4.ts';
 export const DEFAULT_LEASE_SECONDS = 86_400;
 /** How long an OFFER reserves its address (RFC 2131 §4.3.1 leaves it to the server). */
 const OFFER_HOLD_SECONDS = 60;
+/**
+ * How long a DECLINEd address stays out of the pool (RFC 2131 §4.3.3 says "mark as not
+ * available" and leaves the duration to the server). Only pool addresses are recorded, so the
+ * set never outgrows the pool, and they come back after this time.
+ */
+const DECLINE_HOLD_SECONDS = 600;
 
 export interface DhcpServerOptions {
   clock: SimClock;
@@ -72,7 +78,8 @@ export interface DhcpReply {
 
 export class DhcpServer {
   private readonly byMac = new Map<string, Lease>();
-  private readonly declined = new Set<number>();
+  /** Declined pool address → simulated time (ns) it becomes usable again. */
+  private readonly declined = new Map<number, number>();
   readonly leaseSeconds: number;
   /** Called when a lease is bound (ACK) or released. */
   onLease: ((lease: Lease, event: 'bound' | 'released') => void) | null = null;
@@ -127,8 +134,14 @@ export class DhcpServer {
       }
       case DHCPDECLINE: {
         const ip = dhcpIpOption(m, OPT_REQUESTED_IP);
-        if (ip !== undefined) this.declined.add(ip);
-        this.byMac.delete(mac);
+        // Only the client's own lease can be declined (anything else is a forgery) and only
+        // pool addresses are recorded, so the set stays bounded by the pool.
+        const l = this.byMac.get(mac);
+        if (ip !== undefined && l && l.ip === ip && this.inPool(ip)) {
+          this.declined.set(ip, this.o.clock.nanos + DECLINE_HOLD_SECONDS * 1e9);
+          this.o.logger.info('dhcp', `${ipToString(ip)} declined by ${mac} (in use on the LAN?); out of the pool for ${DECLINE_HOLD_SECONDS} s`);
+          this.byMac.delete(mac);
+        }
         return null;
       }
       case DHCPINFORM:
@@ -213,13 +226,26 @@ export class DhcpServer {
     return { payload, dstIp: yiaddr, dstMac: m.chaddr };
   }
 
+  private inPool(ip: number): boolean {
+    const i = (ip - this.o.poolStart) >>> 0;
+    return i < this.o.poolSize;
+  }
+
+  private isDeclined(ip: number, now: number): boolean {
+    const until = this.declined.get(ip);
+    if (until === undefined) return false;
+    if (until > now) return true;
+    this.declined.delete(ip);
+    return false;
+  }
+
   private freeAddress(): number | null {
     const now = this.o.clock.nanos;
     const used = new Set<number>();
     for (const l of this.byMac.values()) used.add(l.ip);
     for (let i = 0; i < this.o.poolSize; i++) {
       const ip = (this.o.poolStart + i) >>> 0;
-      if (!used.has(ip) && !this.declined.has(ip)) return ip;
+      if (!used.has(ip) && !this.isDeclined(ip, now)) return ip;
     }
     // Reuse an expired lease of another client (oldest first).
     const expired = [...this.byMac.values()].filter((l) => l.expiresNanos <= now).sort((a, b) => a.expiresNanos - b.expiresNanos);

@@ -5,6 +5,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import type { Logger } from '../log.ts';
+import { limitHit } from './limits.ts';
 import type { HostIo } from '../time.ts';
 import { GATEWAY_IP } from './addressing.ts';
 import {
@@ -40,8 +41,12 @@ const defaultResolver: HostResolver = async (name) => {
   return r.map((a) => parseIp(a.address)).filter((a): a is number => a !== null);
 };
 
+/** Host lookups (with --allow-internet) in flight at once. */
+const MAX_PENDING_LOOKUPS = 64;
+
 export class DnsServer {
   private readonly names = new Map<string, number>();
+  private lookups = 0;
   readonly stats = { queries: 0, nxdomain: 0, answered: 0 };
 
   constructor(
@@ -128,8 +133,16 @@ export class DnsServer {
   }
 
   private lookupHost(q: DnsQuestion, send: (rcode: number, addrs: number[]) => void): void {
+    if (this.lookups >= MAX_PENDING_LOOKUPS) {
+      // A query flood must not queue host lookups without bound: answer "server failure" (the
+      // board's resolver retries) and say so once.
+      limitHit(this.o.logger, 'dns', 'dns', `${MAX_PENDING_LOOKUPS} host lookups pending (the limit); further queries get SERVFAIL until they finish`);
+      send(RCODE_SERVFAIL, []);
+      return;
+    }
+    this.lookups++;
     const token = this.o.hostIo.begin(`dns lookup ${q.name}`);
-    (this.o.resolver ?? defaultResolver)(q.name).then(
+    (this.o.resolver ?? defaultResolver)(q.name).finally(() => this.lookups--).then(
       (addrs) => {
         token.release();
         this.o.hostIo.notify();

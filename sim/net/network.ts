@@ -7,13 +7,15 @@
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
 import { NO_HOST_IO, type HostIo, type SimClock } from '../time.ts';
-import { DNS_IP, FIRST_LEASE_IP, GATEWAY_IP, inSubnet, isBroadcastOrMulticast, NETMASK, SUBNET_BROADCAST } from './addressing.ts';
+import { PicowSimError } from '../errors.ts';
+import { DNS_IP, FIRST_LEASE_IP, GATEWAY_IP, inSubnet, isBroadcastOrMulticast, LOOPBACK_HOST, NETMASK, SUBNET_BROADCAST } from './addressing.ts';
 import { DhcpServer, type Lease } from './dhcp-server.ts';
 import { DnsServer, type HostResolver } from './dns-server.ts';
 import { PortForwarder, type ActiveForward } from './forward.ts';
 import { Gateway } from './gateway.ts';
 import { echoReply } from './icmp-echo.ts';
 import { LinkConditioner } from './link-faults.ts';
+import { limitHit, resolveLimits, type NetLimits } from './limits.ts';
 import { PcapWriter } from './pcap.ts';
 import {
   EgressPolicy,
@@ -29,7 +31,7 @@ import { TcpNat } from './tcp-nat.ts';
 import { UdpNat } from './udp-nat.ts';
 import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, parseDhcp } from './wire/dhcp.ts';
 import { DNS_PORT } from './wire/dns.ts';
-import { macToString } from './wire/ethernet.ts';
+import { macKey, macToString } from './wire/ethernet.ts';
 import {
   buildIcmpError,
   ICMP_DEST_UNREACHABLE,
@@ -60,10 +62,19 @@ export interface VirtualNetworkOptions {
   forwards?: ForwardRule[];
   /** Let unmapped destinations through to the real network (default false). */
   allowInternet?: boolean;
-  /** Whether 10.0.2.2:P reaches 127.0.0.1:P (default true). */
-  gatewayToLoopback?: boolean;
+  /**
+   * `--restrict`: 10.0.2.2 is not the host loopback; the board reaches only `servers`, `maps`
+   * targets and `forwards` (QEMU's restrict=on, passt's --no-map-gw). Not with allowInternet.
+   */
+  restrict?: boolean;
+  /** Ports of the embedded servers on 127.0.0.1: the board reaches them at 10.0.2.2:P, restricted or not. */
+  servers?: number[];
+  /** Hard limits on per-board state (defaults in limits.ts). */
+  limits?: Partial<NetLimits>;
   /** Write every frame on the LAN to this pcap file. */
   pcapFile?: string;
+  /** Stop capturing (one warning) once the pcap file reaches this many bytes (`--pcap-max`). */
+  pcapMaxBytes?: number;
   /** Faults applied to every board link (each direction). */
   faults?: LinkFaults;
   /** DHCP lease time in seconds (default 86400). */
@@ -109,6 +120,7 @@ export class VirtualNetwork {
   readonly maps: MapRule[];
   readonly hosts: HostEntry[];
   readonly forwardRules: ForwardRule[];
+  readonly limits: NetLimits;
   private readonly forwarder: PortForwarder;
   private readonly attached: Attached[] = [];
   private readonly clock: SimClock;
@@ -120,6 +132,9 @@ export class VirtualNetwork {
   private pcap: PcapWriter | null = null;
   private linkCount = 0;
   private closed = false;
+  /** Source MAC (macKey) → the address DHCP holds for it; cleared whenever DHCP changes anything. */
+  private readonly sourceOk = new Map<number, number>();
+  readonly stats = { spoofed: 0 };
   /** Called when a board's lease is bound or released. */
   onLease: ((lease: Lease, event: 'bound' | 'released') => void) | null = null;
 
@@ -131,14 +146,17 @@ export class VirtualNetwork {
     this.seed = o.seed ?? 1;
     this.faults = { ...(o.faults ?? {}) };
     this.maps = [...(o.maps ?? [])];
+    for (const p of o.servers ?? []) this.allowServer(p);
+    this.limits = resolveLimits(o.limits);
+    if (o.restrict && o.allowInternet) throw new PicowSimError('a restricted network cannot also allow the internet');
     this.hosts = [...(o.hosts ?? [])];
     this.forwardRules = [...(o.forwards ?? [])];
-    this.policy = new EgressPolicy(this.maps, o.allowInternet ?? false, o.gatewayToLoopback ?? true);
+    this.policy = new EgressPolicy(this.maps, o.allowInternet ?? false, !o.restrict);
     if (this.policy.allowInternet) this.log.warn('net', 'allow-internet: the board may reach any address on the real network');
 
-    this.switch = new EthernetSwitch(this.log);
+    this.switch = new EthernetSwitch(this.log, this.limits.macsPerPort);
     if (o.pcapFile) {
-      const pcap = new PcapWriter(o.pcapFile);
+      const pcap = new PcapWriter(o.pcapFile, { maxBytes: o.pcapMaxBytes, logger: this.log });
       this.pcap = pcap;
       this.switch.taps.push((frame) => pcap.write(frame, this.clock.nanos));
     }
@@ -168,6 +186,7 @@ export class VirtualNetwork {
       hostIo: this.hostIo,
       logger: this.log,
       policy: this.policy,
+      maxPerBoard: this.limits.udpPerBoard,
       toBoard: (srcIp, srcPort, dstIp, dstPort, payload) => this.sendUdp(srcIp, srcPort, dstIp, dstPort, payload),
       unreachable: (boardIp, boardPort, dstIp, dstPort, code) => this.udpUnreachable(boardIp, boardPort, dstIp, dstPort, code),
     });
@@ -177,10 +196,16 @@ export class VirtualNetwork {
       logger: this.log,
       policy: this.policy,
       seed: this.seed,
+      limits: this.limits,
       endpoint: o.tcp,
       toBoard: (srcIp, dstIp, segment) => this.gateway.sendIp(srcIp, dstIp, IPPROTO_TCP, segment),
     });
     this.forwarder = new PortForwarder(this.tcp, this.log, GATEWAY_IP, () => this.attached[0]?.att.ip ?? FIRST_LEASE_IP);
+  }
+
+  /** Let the board reach a server of ours on 127.0.0.1:port at 10.0.2.2:port, restricted or not. */
+  allowServer(port: number): void {
+    if (!this.maps.some((m) => m.addr === GATEWAY_IP && m.port === port)) this.maps.push({ addr: GATEWAY_IP, port, host: LOOPBACK_HOST, hostPort: port });
   }
 
   /** Open the `--forward` listeners. Rejects with a PicowSimError if a port is taken. */
@@ -293,8 +318,32 @@ export class VirtualNetwork {
 
   // ───────────────────────────── packet dispatch ─────────────────────────────
 
+  /**
+   * Whether a packet's source address is the one DHCP holds for the MAC it came from. Anything
+   * else (spoofed, off-LAN, another board's address) is dropped before it can reach a service or
+   * open a host socket: the answer could never reach a board that completes a handshake.
+   */
+  private sourceValid(src: number, srcMac: Uint8Array): boolean {
+    const key = macKey(srcMac);
+    if (this.sourceOk.get(key) === src) return true;
+    const l = this.dhcp.leaseFor(srcMac);
+    if (!l || l.ip !== src) {
+      // One warning per MAC (the switch bounds how many a port may use).
+      const leased = l ? `the address leased to it is ${ipToString(l.ip)}` : 'it has no lease';
+      limitHit(this.log, 'source', macToString(srcMac), `packets from ${ipToString(src)} dropped: ${leased} (spoofed, or a static address other than the DHCP lease)`);
+      return false;
+    }
+    if (this.sourceOk.size >= 4 * this.limits.macsPerPort) this.sourceOk.clear();
+    this.sourceOk.set(key, src);
+    return true;
+  }
+
   private onPacket(ip: Ipv4Packet, srcMac: Uint8Array): void {
     const ours = ip.dst === GATEWAY_IP || ip.dst === DNS_IP;
+    if (ip.src !== 0 && !this.sourceValid(ip.src, srcMac)) {
+      this.stats.spoofed++;
+      return;
+    }
     switch (ip.protocol) {
       case IPPROTO_UDP: {
         const u = parseUdp(ip.payload, ip.src, ip.dst);
@@ -302,6 +351,7 @@ export class VirtualNetwork {
         if (u.dstPort === DHCP_SERVER_PORT && (ip.dst === 0xffffffff || ip.dst === GATEWAY_IP)) {
           const m = parseDhcp(u.payload);
           if (!m) return;
+          this.sourceOk.clear();
           const r = this.dhcp.handle(m);
           if (!r) return;
           const leased = this.dhcp.leaseFor(m.chaddr);
@@ -323,9 +373,11 @@ export class VirtualNetwork {
           if (d?.allowed && d.via === 'map') this.udp.send(ip.src, u.srcPort, ip.dst, u.dstPort, u.payload);
           return;
         }
-        if (ip.dst === DNS_IP) {
+        if (ip.dst === DNS_IP || (ip.dst === GATEWAY_IP && u.dstPort === DNS_PORT && !this.maps.some((m) => m.addr === GATEWAY_IP && m.port === DNS_PORT))) {
+          // 10.0.2.2:53 is answered by the virtual DNS too, never by a resolver on the host.
           if (u.dstPort !== DNS_PORT) return this.udpUnreachable(ip.src, u.srcPort, ip.dst, u.dstPort, 'port');
-          this.dns.handle(u.payload, (resp) => this.sendUdp(DNS_IP, DNS_PORT, ip.src, u.srcPort, resp));
+          const from = ip.dst;
+          this.dns.handle(u.payload, (resp) => this.sendUdp(from, DNS_PORT, ip.src, u.srcPort, resp));
           return;
         }
         if (ip.dst === GATEWAY_IP && u.dstPort === NTP_PORT && !this.maps.some((m) => m.addr === GATEWAY_IP && (m.port === undefined || m.port === NTP_PORT))) {

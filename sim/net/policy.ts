@@ -3,11 +3,12 @@
  * packet may go. The words users write them in are parsed by the session layer (sim/session/specs.ts).
  *
  * Where a board's packet may go: the gateway 10.0.2.2 stands for the host's loopback (port P
- * reaches 127.0.0.1:P); `--map` rules send chosen virtual addresses (optionally one port) to a
- * host endpoint; everything else is refused unless `--allow-internet`, in which case the real
- * address is used.
+ * reaches 127.0.0.1:P) unless `--restrict`; `--map` rules send chosen virtual addresses
+ * (optionally one port) to a host endpoint; everything else is refused unless `--allow-internet`,
+ * in which case the real address is used. Port 53 on the gateway is never the host's resolver.
  */
 import { GATEWAY_IP, inSubnet, LOOPBACK_HOST } from './addressing.ts';
+import { DNS_PORT } from './wire/dns.ts';
 import { ipToString } from './wire/ipv4.ts';
 
 export interface MapRule {
@@ -57,7 +58,10 @@ export class EgressPolicy {
   constructor(
     maps: MapRule[],
     readonly allowInternet: boolean,
-    /** Whether 10.0.2.2:P reaches 127.0.0.1:P (like passt's default; off = `--no-map-gw`). */
+    /**
+     * Whether 10.0.2.2:P reaches 127.0.0.1:P (passt's default `--map-host-loopback` of the
+     * gateway; false with `--restrict`, like QEMU's `restrict=on` or passt's `--no-map-gw`).
+     */
     readonly gatewayToLoopback = true,
   ) {
     this.maps = maps;
@@ -73,7 +77,8 @@ export class EgressPolicy {
     const any = exact ?? this.maps.find((m) => m.addr === addr && m.port === undefined);
     if (any) return { allowed: true, host: any.host, port: any.hostPort ?? port, via: 'map' };
     if (addr === GATEWAY_IP) {
-      return this.gatewayToLoopback ? { allowed: true, host: LOOPBACK_HOST, port, via: 'gateway' } : { allowed: false, reason: 'the gateway is not mapped to the host loopback' };
+      if (port === DNS_PORT) return { allowed: false, reason: 'port 53 on the gateway is the virtual DNS, not the host resolver' };
+      return this.gatewayToLoopback ? { allowed: true, host: LOOPBACK_HOST, port, via: 'gateway' } : { allowed: false, reason: `10.0.2.2:${port} is not an embedded server or a --map target (--restrict)` };
     }
     if (inSubnet(addr)) return { allowed: false, reason: `${ipToString(addr)} is not on the virtual LAN` };
     if (addr >>> 24 === 127 || addr === 0) return { allowed: false, reason: `${ipToString(addr)} is not routable from the board` };

@@ -4,6 +4,7 @@
  * see every frame the switch forwards (pcap, traces).
  */
 import type { Logger } from '../log.ts';
+import { DEFAULT_LIMITS, limitHit } from './limits.ts';
 import { describeFrame } from './wire/describe.ts';
 import { isGroupMac, macKey } from './wire/ethernet.ts';
 
@@ -21,6 +22,8 @@ interface PortEntry {
   id: number;
   name: string;
   output: (frame: Uint8Array) => void;
+  /** MACs learned on this port. */
+  learned: number;
 }
 
 export class EthernetSwitch {
@@ -33,12 +36,16 @@ export class EthernetSwitch {
   private busy = false;
   private readonly queue: [number, Uint8Array][] = [];
 
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    /** MACs learned per port at most; frames from further new source MACs are dropped (port security). */
+    private readonly macsPerPort = DEFAULT_LIMITS.macsPerPort,
+  ) {}
 
   /** Add a port; `output` receives frames the switch sends to that port's device. */
   addPort(name: string, output: (frame: Uint8Array) => void): SwitchPortHandle {
     const id = this.nextId++;
-    this.ports.set(id, { id, name, output });
+    this.ports.set(id, { id, name, output, learned: 0 });
     return {
       id,
       name,
@@ -69,11 +76,28 @@ export class EthernetSwitch {
   private forwardOne(fromId: number, frame: Uint8Array): void {
     const from = this.ports.get(fromId);
     if (!from || frame.length < 14) return;
+    const src = frame.subarray(6, 12);
+    if (!isGroupMac(src)) {
+      const key = macKey(src);
+      const was = this.macTable.get(key);
+      if (was !== fromId) {
+        if (from.learned >= this.macsPerPort) {
+          // Port security: a port that already has its share of addresses may not add more
+          // (a board forging source MACs would otherwise grow the table without bound).
+          limitHit(this.log, 'macs', from.name, `${this.macsPerPort} MAC addresses learned on this port (the limit); frames from new ones are dropped`);
+          return;
+        }
+        if (was !== undefined) {
+          const old = this.ports.get(was);
+          if (old) old.learned--;
+        }
+        this.macTable.set(key, fromId);
+        from.learned++;
+      }
+    }
     this.frames++;
     this.log.trace('net', () => `${from.name}: ${describeFrame(frame)}`);
     for (const tap of this.taps) tap(frame, from.name);
-    const src = frame.subarray(6, 12);
-    if (!isGroupMac(src)) this.macTable.set(macKey(src), fromId);
     const dst = frame.subarray(0, 6);
     if (!isGroupMac(dst)) {
       const to = this.macTable.get(macKey(dst));

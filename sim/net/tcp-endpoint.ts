@@ -70,6 +70,11 @@ const RTO_MIN_MS = 200;
 const RTO_MAX_MS = 60_000;
 /** Retransmissions of one segment before giving up (RFC 1122 §4.2.3.5, R2 for data). */
 const MAX_RETRIES = 12;
+/**
+ * SYN-ACK retransmissions before a half-open connection is dropped (Linux's tcp_synack_retries,
+ * about 63 s): a SYN flood must not hold host sockets for the minutes data retries take.
+ */
+const MAX_SYNACK_RETRIES = 5;
 /** Initial congestion window in segments (RFC 6928 §2). */
 const INITIAL_CWND_SEGMENTS = 10;
 /** Duplicate ACKs that trigger fast retransmit (RFC 5681 §3.2). */
@@ -79,8 +84,12 @@ const PERSIST_MIN_MS = 200;
 const PERSIST_MAX_MS = 5000;
 /** Maximum segment lifetime; TIME_WAIT lasts 2 MSL (RFC 9293 §3.4.2 suggests 2 min, shortened for a virtual link). */
 const MSL_MS = 15_000;
-/** Cap on bytes held in the reassembly queue beyond RCV.NXT, as a multiple of the window. */
-const REASSEMBLY_LIMIT_FACTOR = 1;
+/** Default caps on the reassembly queue (segments; bytes are also capped by the receive buffer). */
+const OOO_SEGMENTS_DEFAULT = 256;
+/** Zero-window probes without the window reopening before giving up (default; about 10 min at the 5 s back-off cap). */
+const PERSIST_PROBES_DEFAULT = 120;
+/** Smallest peer MSS accepted: Linux's tcp_min_snd_mss after CVE-2019-11479 (tiny MSS makes a sender emit a segment per few bytes). */
+export const MIN_SEND_MSS = 48;
 
 export interface TcpEndpointOptions {
   clock: SimClock;
@@ -101,6 +110,12 @@ export interface TcpEndpointOptions {
   rtoInitialMs?: number;
   maxRetries?: number;
   mslMs?: number;
+  /** Out-of-order segments held at most (default 256); more are dropped (the peer retransmits). */
+  maxOooSegments?: number;
+  /** Out-of-order bytes held at most (default and ceiling: the receive buffer). */
+  maxOooBytes?: number;
+  /** Zero-window probes answered with a zero window before the connection is reset (default 120). */
+  maxPersistProbes?: number;
 }
 
 export interface TcpEndpointEvents {
@@ -138,6 +153,9 @@ export class TcpEndpoint {
   private readonly rtoMin: number;
   private readonly maxRetries: number;
   private readonly msl: number;
+  private readonly maxOooSegments: number;
+  private readonly maxOooBytes: number;
+  private readonly maxPersistProbes: number;
 
   // Send sequence space (RFC 9293 §3.3.1).
   readonly iss: number;
@@ -174,6 +192,7 @@ export class TcpEndpoint {
   private rtxTimer: SimTimer | null = null;
   private persistTimer: SimTimer | null = null;
   private persistBackoff = 0;
+  private persistProbes = 0;
   private timeWaitTimer: SimTimer | null = null;
   private rttSeq = -1;
   private rttStart = 0;
@@ -184,7 +203,7 @@ export class TcpEndpoint {
   private ssthresh = MAX_UNSCALED_WINDOW;
 
   /** Counters for tests and traces. */
-  readonly stats = { segmentsOut: 0, retransmits: 0, fastRetransmits: 0, probes: 0, dupAcksIn: 0, challengeAcks: 0 };
+  readonly stats = { segmentsOut: 0, retransmits: 0, fastRetransmits: 0, probes: 0, dupAcksIn: 0, challengeAcks: 0, oooDropped: 0 };
 
   constructor(o: TcpEndpointOptions) {
     this.clock = o.clock;
@@ -203,6 +222,9 @@ export class TcpEndpoint {
     this.rto = (o.rtoInitialMs ?? RTO_INITIAL_MS) * MS;
     this.maxRetries = o.maxRetries ?? MAX_RETRIES;
     this.msl = (o.mslMs ?? MSL_MS) * MS;
+    this.maxOooSegments = o.maxOooSegments ?? OOO_SEGMENTS_DEFAULT;
+    this.maxOooBytes = Math.min(o.maxOooBytes ?? this.rcvBuffer, this.rcvBuffer);
+    this.maxPersistProbes = o.maxPersistProbes ?? PERSIST_PROBES_DEFAULT;
   }
 
   // ───────────────────────────── application side ─────────────────────────────
@@ -570,20 +592,41 @@ export class TcpEndpoint {
     this.events.onEnd?.();
   }
 
+  /**
+   * Hold a segment that starts beyond RCV.NXT. The queue stays sorted by sequence number
+   * (relative to RCV.NXT) with a binary-search insert: O(log n) to find the place, and both
+   * its length and its bytes are capped, so a flood of tiny segments costs bounded time and memory.
+   */
   private queueOutOfOrder(seq: number, data: Uint8Array, fin: boolean): void {
-    if (this.oooBytes + data.length > this.rcvBuffer * REASSEMBLY_LIMIT_FACTOR) return;
+    if (this.ooo.length >= this.maxOooSegments || this.oooBytes + data.length > this.maxOooBytes) {
+      if (this.stats.oooDropped++ === 0) {
+        this.log.debug('tcp', `${this.label}: out-of-order queue full (${this.ooo.length} segments, ${this.oooBytes} bytes); dropping until it drains`);
+      }
+      return;
+    }
+    const off = seqDiff(seq, this.rcvNxt);
+    let lo = 0;
+    let hi = this.ooo.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (seqDiff(this.ooo[mid]!.seq, this.rcvNxt) < off) lo = mid + 1;
+      else hi = mid;
+    }
     // Skip exact duplicates; overlaps are resolved when draining.
-    for (const s of this.ooo) if (s.seq === seq && s.data.length >= data.length && (s.fin || !fin)) return;
-    this.ooo.push({ seq, data: data.slice(), fin });
+    for (let i = lo; i < this.ooo.length && this.ooo[i]!.seq === seq; i++) {
+      const s = this.ooo[i]!;
+      if (s.data.length >= data.length && (s.fin || !fin)) return;
+    }
+    this.ooo.splice(lo, 0, { seq, data: data.slice(), fin });
     this.oooBytes += data.length;
-    this.ooo.sort((a, b) => seqDiff(a.seq, b.seq));
   }
 
   private drainReassembly(): void {
-    while (this.ooo.length > 0 && !this.finReceived) {
-      const s = this.ooo[0]!;
+    let taken = 0;
+    while (taken < this.ooo.length && !this.finReceived) {
+      const s = this.ooo[taken]!;
       if (seqGt(s.seq, this.rcvNxt)) break;
-      this.ooo.shift();
+      taken++;
       this.oooBytes -= s.data.length;
       const skip = seqDiff(this.rcvNxt, s.seq);
       if (skip > s.data.length) continue;
@@ -591,6 +634,7 @@ export class TcpEndpoint {
       if (rest.length === 0 && !s.fin) continue;
       this.deliver(rest, s.fin);
     }
+    if (taken > 0) this.ooo.splice(0, taken);
     if (this.finReceived) {
       this.ooo = [];
       this.oooBytes = 0;
@@ -737,8 +781,9 @@ export class TcpEndpoint {
   private onRtxTimeout(): void {
     this.rtxTimer = null;
     if (this.state === 'CLOSED' || this.sndUna === this.sndMax) return;
-    if (++this.retries > this.maxRetries) {
-      this.log.debug('tcp', `${this.label}: giving up after ${this.maxRetries} retransmissions`);
+    const limit = this.state === 'SYN_RECEIVED' ? Math.min(this.maxRetries, MAX_SYNACK_RETRIES) : this.maxRetries;
+    if (++this.retries > limit) {
+      this.log.debug('tcp', `${this.label}: giving up after ${limit} retransmissions`);
       this.events.onError?.('ETIMEDOUT');
       this.abort();
       return;
@@ -790,6 +835,7 @@ export class TcpEndpoint {
     this.persistTimer?.cancel();
     this.persistTimer = null;
     this.persistBackoff = 0;
+    this.persistProbes = 0;
   }
 
   /** Zero-window probe: one byte of new data beyond the window (RFC 9293 §3.8.6.1). */
@@ -801,6 +847,14 @@ export class TcpEndpoint {
     }
     const offset = seqDiff(this.sndUna, this.sndBufStart);
     if (offset < 0 || offset >= this.sndBuf.length) return;
+    if (++this.persistProbes > this.maxPersistProbes) {
+      // A peer that keeps its window shut forever holds our send buffer forever: give up as
+      // Linux does after tcp_retries2 unanswered probes (RFC 1122 §4.2.2.17 allows it).
+      this.log.warn('tcp', `${this.label}: peer kept a zero window through ${this.maxPersistProbes} probes; resetting the connection`);
+      this.events.onError?.('ETIMEDOUT');
+      this.abort();
+      return;
+    }
     this.stats.probes++;
     const seq = this.sndUna;
     this.sndNxt = seqAdd(seq, 1);
@@ -844,7 +898,7 @@ export class TcpEndpoint {
 
   private takePeerOptions(seg: TcpSegment): void {
     // Effective send MSS (RFC 9293 §3.7.1): the peer's option, or 536 without one; never above ours.
-    this.sendMss = Math.max(1, Math.min(seg.mss ?? DEFAULT_SEND_MSS, this.ourMss));
+    this.sendMss = Math.max(MIN_SEND_MSS, Math.min(seg.mss ?? DEFAULT_SEND_MSS, this.ourMss));
     this.cwnd = INITIAL_CWND_SEGMENTS * this.sendMss;
   }
 

@@ -12,6 +12,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Logger } from '../log.ts';
 import type { HostIo, HostIoToken, SimClock } from '../time.ts';
+import { DEFAULT_LIMITS, limitHit, type NetLimits } from './limits.ts';
 import type { EgressPolicy } from './policy.ts';
 import { Rng } from './rng.ts';
 import { TcpEndpoint, type TcpOutSegment } from './tcp-endpoint.ts';
@@ -30,6 +31,8 @@ export interface TcpNatOptions {
   /** Send a TCP segment (already encoded, checksummed for these addresses) to the board. */
   toBoard: (srcIp: number, dstIp: number, segment: Uint8Array) => void;
   seed?: number;
+  /** Per-board caps (connections, SYN backlog, out-of-order queue, zero-window probes). */
+  limits?: NetLimits;
   /** Endpoint tuning (tests). */
   endpoint?: { rtoMinMs?: number; rtoInitialMs?: number; mslMs?: number; receiveBuffer?: number; sendBuffer?: number };
 }
@@ -46,18 +49,24 @@ interface Conn {
   connecting: boolean;
   synSeq: number;
   inbound: boolean;
+  /** Counted in its board's SYN backlog until the handshake completes. */
+  halfOpen: boolean;
 }
 
 export class TcpNat {
   private readonly conns = new Map<string, Conn>();
   private readonly rng: Rng;
   private nextEphemeral = 0;
-  readonly stats = { opened: 0, refused: 0, resetsSent: 0, inbound: 0 };
+  private readonly limits: NetLimits;
+  /** Live connections and half-open ones (SYN seen, handshake not finished) per board address. */
+  private readonly perBoard = new Map<number, { conns: number; halfOpen: number }>();
+  readonly stats = { opened: 0, refused: 0, resetsSent: 0, inbound: 0, limited: 0 };
   /** Told when a board's connection to a host opens, is refused, or ends (`--json` events). */
   onConnection: ((c: { state: 'open' | 'refused' | 'closed'; board: string; host: string }) => void) | null = null;
 
   constructor(private readonly o: TcpNatOptions) {
     this.rng = new Rng(o.seed ?? 0x5eed);
+    this.limits = o.limits ?? DEFAULT_LIMITS;
   }
 
   get connectionCount(): number {
@@ -65,8 +74,16 @@ export class TcpNat {
   }
 
   /** States of live connections, for tests and diagnostics. */
-  connections(): { key: string; state: string; inbound: boolean; sendQueued: number; receiveWindow: number }[] {
-    return [...this.conns.values()].map((c) => ({ key: c.key, state: c.connecting ? 'CONNECTING' : c.ep.state, inbound: c.inbound, sendQueued: c.ep.sendQueued, receiveWindow: c.ep.receiveWindowNow }));
+  connections(): { key: string; state: string; inbound: boolean; sendQueued: number; receiveWindow: number; sndUna: number; sndNxt: number }[] {
+    return [...this.conns.values()].map((c) => ({
+      key: c.key,
+      state: c.connecting ? 'CONNECTING' : c.ep.state,
+      inbound: c.inbound,
+      sendQueued: c.ep.sendQueued,
+      receiveWindow: c.ep.receiveWindowNow,
+      sndUna: c.ep.unacknowledged,
+      sndNxt: c.ep.nextSend,
+    }));
   }
 
   /** A TCP segment from the board (src = board, dst = remote). */
@@ -115,19 +132,71 @@ export class TcpNat {
     return buildTcp({ srcIp, dstIp, srcPort, dstPort, seq: s.seq, ack: s.ack, flags: s.flags, window: s.window, mss: s.mss, payload: s.payload });
   }
 
+  private counts(boardIp: number): { conns: number; halfOpen: number } {
+    let n = this.perBoard.get(boardIp);
+    if (!n) this.perBoard.set(boardIp, (n = { conns: 0, halfOpen: 0 }));
+    return n;
+  }
+
+  /** Whether a board may open one more connection; logs the limit it hit once. */
+  private admit(boardIp: number, key: string): boolean {
+    const n = this.perBoard.get(boardIp);
+    if (!n) return true;
+    const who = ipToString(boardIp);
+    if (n.conns >= this.limits.tcpPerBoard) {
+      this.stats.limited++;
+      limitHit(this.o.logger, 'tcp', who, `${this.limits.tcpPerBoard} TCP connections open (the limit, --max-tcp); new connections are reset`);
+      this.o.logger.debug('tcp', `${key} refused: connection limit`);
+      return false;
+    }
+    if (n.halfOpen >= this.limits.synBacklog) {
+      this.stats.limited++;
+      limitHit(this.o.logger, 'syn', who, `${this.limits.synBacklog} TCP handshakes pending (the SYN backlog); new SYNs are reset`);
+      this.o.logger.debug('tcp', `${key} refused: SYN backlog full`);
+      return false;
+    }
+    return true;
+  }
+
+  /** Remove a connection from the table and its board's counts (once). */
+  private forget(c: Conn): void {
+    if (this.conns.get(c.key) !== c) return;
+    this.conns.delete(c.key);
+    const n = this.perBoard.get(c.boardIp);
+    if (!n) return;
+    n.conns--;
+    if (c.halfOpen) n.halfOpen--;
+    c.halfOpen = false;
+    if (n.conns <= 0) this.perBoard.delete(c.boardIp);
+  }
+
+  private established(c: Conn): void {
+    if (!c.halfOpen) return;
+    c.halfOpen = false;
+    const n = this.perBoard.get(c.boardIp);
+    if (n) n.halfOpen--;
+  }
+
   private newConn(key: string, boardIp: number, boardPort: number, remoteIp: number, remotePort: number, inbound: boolean): Conn {
     const ep = new TcpEndpoint({
       clock: this.o.clock,
       logger: this.o.logger,
       label: key,
       iss: this.rng.u32(),
+      maxOooSegments: this.limits.oooSegments,
+      maxOooBytes: this.limits.oooBytes,
+      maxPersistProbes: this.limits.persistProbes,
       ...this.o.endpoint,
       send: (s) => this.o.toBoard(remoteIp, boardIp, this.encode(remoteIp, remotePort, boardIp, boardPort, s)),
     });
-    const c: Conn = { key, boardIp, boardPort, remoteIp, remotePort, ep, socket: null, token: null, connecting: false, synSeq: 0, inbound };
+    const c: Conn = { key, boardIp, boardPort, remoteIp, remotePort, ep, socket: null, token: null, connecting: false, synSeq: 0, inbound, halfOpen: true };
     this.conns.set(key, c);
+    const n = this.counts(boardIp);
+    n.conns++;
+    n.halfOpen++;
+    ep.events.onEstablished = () => this.established(c);
     ep.events.onClosed = () => {
-      if (this.conns.get(key) === c) this.conns.delete(key);
+      this.forget(c);
       // A graceful close has already ended the socket; it closes by itself once flushed.
       if (c.socket && !c.socket.destroyed && !c.socket.writableEnded) c.socket.destroy();
       if (!c.socket || c.socket.destroyed) this.releaseToken(c);
@@ -144,6 +213,11 @@ export class TcpNat {
       this.resetFor(boardIp, remoteIp, syn);
       return;
     }
+    if (!this.admit(boardIp, key)) {
+      this.onConnection?.({ state: 'refused', board: `${ipToString(boardIp)}:${syn.srcPort}`, host: `${d.host}:${d.port}` });
+      this.resetFor(boardIp, remoteIp, syn);
+      return;
+    }
     const c = this.newConn(key, boardIp, syn.srcPort, remoteIp, syn.dstPort, false);
     c.connecting = true;
     c.synSeq = syn.seq;
@@ -152,13 +226,14 @@ export class TcpNat {
     const note = (state: 'open' | 'refused' | 'closed'): void =>
       this.onConnection?.({ state, board: `${ipToString(boardIp)}:${syn.srcPort}`, host: `${d.host}:${d.port}` });
     let opened = false;
-    const closed = c.ep.events.onClosed;
-    c.ep.events.onClosed = () => {
-      closed?.();
-      if (opened) note('closed');
+    let noted = false;
+    const ended = (): void => {
+      if (opened && !noted) note('closed');
+      noted = opened;
     };
     const socket = netConnect({ host: d.host, port: d.port, allowHalfOpen: true });
     c.socket = socket;
+    socket.once('close', ended);
     socket.setNoDelay(true);
     socket.once('connect', () => {
       if (this.conns.get(key) !== c) {
@@ -170,6 +245,19 @@ export class TcpNat {
       opened = true;
       note('open');
       this.couple(c, socket);
+      // Ended once both sides have sent FIN (the board's endpoint may still wait out TIME-WAIT).
+      let boardFin = false;
+      let hostFin = false;
+      const boardEnd = c.ep.events.onEnd;
+      c.ep.events.onEnd = () => {
+        boardEnd?.();
+        boardFin = true;
+        if (hostFin) ended();
+      };
+      socket.once('end', () => {
+        hostFin = true;
+        if (boardFin) ended();
+      });
       c.ep.accept(syn);
       this.o.hostIo.notify();
     });
@@ -180,7 +268,7 @@ export class TcpNat {
         note('refused');
         this.o.logger.debug('tcp', `${key}: host connect failed (${err.code ?? err.message}); resetting the board's SYN`);
         if (this.conns.get(key) === c) {
-          this.conns.delete(key);
+          this.forget(c);
           this.resetFor(boardIp, remoteIp, syn);
         }
         c.ep.dispose();
@@ -198,9 +286,23 @@ export class TcpNat {
     let key = '';
     let localPort = 0;
     for (let i = 0; i < EPHEMERAL_COUNT; i++) {
-      localPort = EPHEMERAL_FIRST + ((this.nextEphemeral++ + i) % EPHEMERAL_COUNT);
-      key = this.keyOf(boardIp, boardPort, gatewayIp, localPort);
-      if (!this.conns.has(key)) break;
+      localPort = EPHEMERAL_FIRST + ((this.nextEphemeral + i) % EPHEMERAL_COUNT);
+      const k = this.keyOf(boardIp, boardPort, gatewayIp, localPort);
+      if (!this.conns.has(k)) {
+        key = k;
+        this.nextEphemeral = (this.nextEphemeral + i + 1) % EPHEMERAL_COUNT;
+        break;
+      }
+    }
+    // Every local port in use, or the board's limits reached: refuse the host client rather
+    // than overwrite a live connection's entry.
+    if (!key) {
+      this.stats.limited++;
+      limitHit(this.o.logger, 'forward-ports', ipToString(boardIp), `all ${EPHEMERAL_COUNT} forward ports to port ${boardPort} are in use; new host connections are reset`);
+    }
+    if (!key || !this.admit(boardIp, key)) {
+      socket.resetAndDestroy();
+      return;
     }
     this.stats.inbound++;
     socket.pause();
@@ -269,7 +371,7 @@ export class TcpNat {
   }
 
   private drop(c: Conn): void {
-    this.conns.delete(c.key);
+    this.forget(c);
     c.ep.dispose();
     if (c.socket && !c.socket.destroyed) c.socket.destroy();
     this.releaseToken(c);

@@ -6,6 +6,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { Logger } from '../log.ts';
 import type { HostIo, HostIoToken, SimClock, SimTimer } from '../time.ts';
+import { DEFAULT_LIMITS, limitHit } from './limits.ts';
 import type { EgressPolicy } from './policy.ts';
 import { ipToString } from './wire/ipv4.ts';
 
@@ -22,6 +23,8 @@ export interface UdpNatOptions {
   hostIo: HostIo;
   logger: Logger;
   policy: EgressPolicy;
+  /** Flows (host sockets) per board address at most (default 256); datagrams that would open more are refused. */
+  maxPerBoard?: number;
   /** Deliver a datagram to the board: from the virtual (srcIp, srcPort) to (dstIp, dstPort). */
   toBoard: (srcIp: number, srcPort: number, dstIp: number, dstPort: number, payload: Uint8Array) => void;
   /** Tell the board the destination is unreachable (ICMP), `code` per RFC 792. */
@@ -45,9 +48,13 @@ interface Flow {
 
 export class UdpNat {
   private readonly flows = new Map<string, Flow>();
-  readonly stats = { out: 0, in: 0, refused: 0 };
+  private readonly perBoard = new Map<number, number>();
+  private readonly maxPerBoard: number;
+  readonly stats = { out: 0, in: 0, refused: 0, limited: 0 };
 
-  constructor(private readonly o: UdpNatOptions) {}
+  constructor(private readonly o: UdpNatOptions) {
+    this.maxPerBoard = o.maxPerBoard ?? DEFAULT_LIMITS.udpPerBoard;
+  }
 
   get flowCount(): number {
     return this.flows.size;
@@ -64,6 +71,13 @@ export class UdpNat {
         this.o.unreachable(boardIp, boardPort, dstIp, dstPort, 'prohibited');
         return;
       }
+      const n = this.perBoard.get(boardIp) ?? 0;
+      if (n >= this.maxPerBoard) {
+        this.stats.limited++;
+        limitHit(this.o.logger, 'udp', ipToString(boardIp), `${this.maxPerBoard} UDP flows open (the limit, --max-udp); datagrams to new destinations are dropped until one idles out`);
+        return;
+      }
+      this.perBoard.set(boardIp, n + 1);
       f = this.open(key, boardIp, boardPort, dstIp, dstPort, d.host, d.port);
     }
     this.stats.out++;
@@ -132,6 +146,9 @@ export class UdpNat {
     this.stopWaiting(f);
     f.idleTimer?.cancel();
     this.flows.delete(f.key);
+    const n = (this.perBoard.get(f.boardIp) ?? 1) - 1;
+    if (n > 0) this.perBoard.set(f.boardIp, n);
+    else this.perBoard.delete(f.boardIp);
     try {
       f.socket.close();
     } catch {

@@ -16,7 +16,7 @@ import type { BoardEvent } from '../board/device.ts';
 import type { Core } from '../board/multicore.ts';
 import type { DebugHook, PicoWBoard as Board } from '../board/picow.ts';
 import { FLASH_BASE, FLASH_SIZE } from '../board/uf2.ts';
-import { invalidateTranslations } from '../cpu/index.ts';
+import { interpretInstruction, invalidateTranslations, sendEventHook } from '../cpu/index.ts';
 
 /** POSIX signal numbers as GDB's remote protocol uses them in stop replies. */
 export const SIGINT = 2;
@@ -167,13 +167,14 @@ export class GdbTarget implements DebugHook {
     if (step && step.lockOthers && step.core !== index) return;
     const end = core.cycles + budget;
     const bps = this.breakpoints;
+    const sev = sendEventHook(core);
     while (core.cycles < end && !core.waiting && keepRunning()) {
       if (bps.has(core.PC) && !this.passBreakpoint.delete(core)) {
         this.stopped({ kind: 'signal', signal: SIGTRAP, thread: index + 1 });
         return;
       }
       this.passBreakpoint.delete(core);
-      core.executeInstruction();
+      interpretInstruction(core, sev);
       if (step && step.core === index) {
         this.stopped({ kind: 'signal', signal: SIGTRAP, thread: index + 1 });
         return;

@@ -19,6 +19,7 @@ import {
   DEFAULT_SERVER_PORT,
   DEFAULT_TIMEOUT_SECONDS,
   DEFAULT_TOLERANCE,
+  MAX_DURATION_SECONDS,
   parseDuration,
   ScenarioError,
   TOP_LEVEL_KEYS,
@@ -35,6 +36,15 @@ import {
   type Where,
   type Window,
 } from './schema.ts';
+
+/** Bound on plain numbers in a scenario: larger ones are typos or attacks, and overflow sums. */
+const MAX_PLAIN_NUMBER = 1e9;
+/** Link faults: the same ranges as --latency and --bandwidth. */
+const MAX_LINK_DELAY_SECONDS = 60;
+const MAX_BANDWIDTH_KBPS = 10_000_000;
+
+/** Alias expansions a scenario may use (the yaml package's own default for toJS). */
+const MAX_ALIAS_COUNT = 100;
 
 /** A value in the file: its node, dotted key path and line. */
 interface Val {
@@ -152,9 +162,11 @@ class Checker {
     return s;
   }
 
-  num(v: Val, min = -Infinity, max = Infinity): number {
+  /** A finite number in [min, max]; without bounds, within ±1e9 (nothing in a scenario is larger). */
+  num(v: Val, min = -MAX_PLAIN_NUMBER, max = MAX_PLAIN_NUMBER): number {
     const x = this.scalar(v);
-    if (typeof x !== 'number' || !Number.isFinite(x)) this.fail(v, `expected a number, got ${this.kind(v)}`);
+    if (typeof x === 'number' && !Number.isFinite(x)) this.fail(v, `expected a finite number, got ${x}`);
+    if (typeof x !== 'number') this.fail(v, `expected a number, got ${this.kind(v)}`);
     if (x < min || x > max) this.fail(v, `must be from ${min} to ${max} (got ${x})`);
     return x;
   }
@@ -175,6 +187,14 @@ class Checker {
     const x = this.scalar(v);
     const s = parseDuration(x);
     if (s === null) this.fail(v, `expected a duration such as 30, 500ms, 2s, 1.5min, 1h or 1m30s (got ${JSON.stringify(x)})`);
+    if (s > MAX_DURATION_SECONDS) this.fail(v, `must be at most 30 days of simulated time (got ${s} s)`);
+    return s;
+  }
+
+  /** A duration no longer than `maxSeconds`. */
+  durationUpTo(v: Val, maxSeconds: number, what: string): number {
+    const s = this.duration(v);
+    if (s > maxSeconds) this.fail(v, `must be at most ${what} (got ${s} s)`);
     return s;
   }
 
@@ -225,6 +245,14 @@ export function parseScenario(text: string, file = 'scenario.yaml', opts: ParseO
     const line = err.linePos?.[0]?.line ?? lines.linePos(err.pos[0]).line;
     throw new ScenarioError(file, '', line, `not valid YAML: ${err.message.split('\n')[0]}`);
   }
+  // Aliases may repeat a node, and nested aliases multiply ("billion laughs"): let the yaml
+  // package count them with its resource-exhaustion guard before anything walks the tree.
+  try {
+    doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    if (!(e instanceof ReferenceError)) throw new ScenarioError(file, '', 1, `not valid YAML: ${(e as Error).message}`);
+    throw new ScenarioError(file, '', 1, `too many YAML alias expansions (more than ${MAX_ALIAS_COUNT}; nested aliases multiply)`);
+  }
   const c = new Checker(file, doc, lines);
   const root: Val = { node: (doc.contents as YamlNode | null) ?? null, key: '', line: 1 };
   if (c.isNull(root)) throw new ScenarioError(file, '', 1, 'the scenario is empty');
@@ -263,6 +291,7 @@ export function parseScenario(text: string, file = 'scenario.yaml', opts: ParseO
     hosts: top['hosts'] ? c.listOrOne(top['hosts']).map((v) => c.wrap(v, () => parseHostSpec(c.str(v), ''))) : [],
     forwards: top['forwards'] ? c.listOrOne(top['forwards']).map((v) => c.wrap(v, () => parseForwardSpec(c.str(v), ''))) : [],
     allowInternet: top['allow-internet'] ? c.bool(top['allow-internet']) : false,
+    restrict: top['restrict'] ? c.bool(top['restrict']) : false,
     servers,
     sensors,
     wires: top['wires'] ? c.listOrOne(top['wires']).map((v) => c.wrap(v, () => parseWireSpec(c.str(v), ''))) : [],
@@ -270,6 +299,7 @@ export function parseScenario(text: string, file = 'scenario.yaml', opts: ParseO
     expect: [],
   };
   if (scenario.timeout <= 0) c.fail(top['timeout']!, 'must be more than 0');
+  if (scenario.restrict && scenario.allowInternet) c.fail(top['restrict']!, 'cannot be used together with allow-internet');
   scenario.expect = top['expect'] ? c.list(top['expect']).map((v, i) => parseExpectation(c, v, i, scenario)) : [];
   scenario.faults.sort((a, b) => a.at - b.at);
   return scenario;
@@ -491,10 +521,14 @@ function parseFault(c: Checker, v: Val, aps: ApSpec[], servers: ServerSpec[]): F
       }
       const l = c.fields(arg, ['latency', 'jitter', 'loss', 'bandwidth', 'seed']);
       const faults: LinkFaults = {};
-      if (l['latency']) faults.latencyMs = c.duration(l['latency']) * 1000;
-      if (l['jitter']) faults.jitterMs = c.duration(l['jitter']) * 1000;
+      if (l['latency']) faults.latencyMs = c.durationUpTo(l['latency'], MAX_LINK_DELAY_SECONDS, '60 s') * 1000;
+      if (l['jitter']) faults.jitterMs = c.durationUpTo(l['jitter'], MAX_LINK_DELAY_SECONDS, '60 s') * 1000;
       if (l['loss']) faults.lossPercent = c.num(l['loss'], 0, 100);
-      if (l['bandwidth']) faults.bandwidthKbps = c.num(l['bandwidth'], 0);
+      if (l['bandwidth']) {
+        const b = c.num(l['bandwidth'], 0, MAX_BANDWIDTH_KBPS);
+        if (b > 0 && b < 1) c.fail(l['bandwidth'], `must be 0 (unlimited) or from 1 to ${MAX_BANDWIDTH_KBPS} kbit/s (got ${b})`);
+        faults.bandwidthKbps = b;
+      }
       if (l['seed']) faults.seed = c.int(l['seed'], 0, 0xffffffff);
       action = { kind: 'link', faults };
       break;

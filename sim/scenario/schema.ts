@@ -26,7 +26,8 @@ export class ScenarioError extends UsageError {
     readonly line: number,
     readonly reason: string,
   ) {
-    super(`${file}${line > 0 ? `:${line}` : ''}: ${key ? `${key}: ` : ''}${reason}`);
+    // One line, whatever the file's text quoted in the reason contains.
+    super(`${file}${line > 0 ? `:${line}` : ''}: ${key ? `${key}: ` : ''}${reason}`.replace(/[\r\n]/g, (c) => (c === '\n' ? '\\n' : '\\r')));
   }
 }
 
@@ -152,6 +153,8 @@ export interface Scenario {
   forwards: ForwardRule[];
   /** Whether connections to unmapped addresses go to the internet. */
   allowInternet: boolean;
+  /** `restrict: true`: only the embedded servers, maps and forwards (like --restrict). */
+  restrict: boolean;
   servers: ServerSpec[];
   sensors: SensorsSpec;
   /** Jumper wires between GPIOs (`wires: [GP0:GP1]`). */
@@ -172,6 +175,7 @@ export const TOP_LEVEL_KEYS = [
   'hosts',
   'forwards',
   'allow-internet',
+  'restrict',
   'servers',
   'sensors',
   'wires',
@@ -192,6 +196,18 @@ const UNIT_SECONDS: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms
  * `1.5min`, `1h`, `1m30s`. Returns null when malformed.
  */
 export function parseDuration(v: unknown): number | null {
+  const s = parseDurationText(v);
+  // A long digit string is Infinity as a number: never a duration.
+  return s !== null && Number.isFinite(s) ? s : null;
+}
+
+/**
+ * The longest duration a scenario may name: 30 days of simulated time (simulated nanoseconds stay
+ * exact integers in a double far beyond that, up to 2^53 ns ≈ 104 days).
+ */
+export const MAX_DURATION_SECONDS = 30 * 86_400;
+
+function parseDurationText(v: unknown): number | null {
   if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? v : null;
   if (typeof v !== 'string') return null;
   const text = v.trim();

@@ -74,6 +74,8 @@ class ScenarioServers {
 
   constructor(
     private readonly logger: Logger,
+    /** The scenario's `hosts:` names: the board may name a server by them (its Host header). */
+    private readonly allowedHosts: string[],
     private readonly onReading: (reading: StoredReading, server: string) => void,
     /** Each server on a free port, mapped from 10.0.2.2 and its scenario port (`isolatePorts`). */
     private readonly isolate = false,
@@ -91,6 +93,11 @@ class ScenarioServers {
       await this.stopAll();
       throw e;
     }
+  }
+
+  /** The servers' ports on 127.0.0.1: the board reaches them at 10.0.2.2:port, restricted or not. */
+  ports(): number[] {
+    return [...this.servers.values()].map((r) => r.port);
   }
 
   /** Map rules for the servers reached at an address of their own. */
@@ -127,6 +134,7 @@ class ScenarioServers {
       methods: r.spec.methods,
       logger: this.logger,
       accessLogger: this.logger,
+      allowedHosts: this.allowedHosts,
     });
     server.on('reading', (reading) => this.onReading(reading, r.spec.name));
     await server.start().catch((e: unknown) => Promise.reject(asSimError(e)));
@@ -212,7 +220,7 @@ export function boardWorld(opts: BoardWorldOptions = {}): WorldFactory {
     const uploads = scenarioUploads(s);
     const firmware = s.firmware ?? (await resolveFirmware({ option: opts.firmware, env: opts.env ?? process.env, offline: opts.offline, logger })).path;
     const clock = new ScenarioClock(!!s.script);
-    const servers = new ScenarioServers(logger, (reading, server) =>
+    const servers = new ScenarioServers(logger, s.hosts.map((h) => h.name), (reading, server) =>
       obs.addReading({ t: clock.now(), celsius: reading.celsius, sensor: reading.sensor, server }),
       opts.isolatePorts ?? false,
     );
@@ -228,6 +236,8 @@ export function boardWorld(opts: BoardWorldOptions = {}): WorldFactory {
         hosts: s.hosts,
         forwards: s.forwards,
         allowInternet: s.allowInternet,
+        restrict: s.restrict,
+        servers: servers.ports(),
       });
     } catch (e) {
       await servers.stopAll();

@@ -8,6 +8,7 @@ import type { PicoWBoard } from '../board/picow.ts';
 import { VirtualRadio, type ApConfig } from '../cyw43/radio.ts';
 import { UsageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { NetLimits } from '../net/limits.ts';
 import { VirtualNetwork, type NetAttachment } from '../net/network.ts';
 import type { ForwardRule, HostEntry, LinkFaults, MapRule } from '../net/policy.ts';
 import type { EthernetPort } from '../net/port.ts';
@@ -19,7 +20,16 @@ export interface NetworkSpec {
   hosts?: (string | HostEntry)[];
   forwards?: (string | ForwardRule)[];
   allowInternet?: boolean;
+  /**
+   * Only the embedded servers, `maps` targets and `forwards`: 10.0.2.2 is not the host's loopback
+   * (QEMU's restrict=on). Not with `allowInternet`.
+   */
+  restrict?: boolean;
+  /** Hard limits on a board's network state, e.g. `{ tcpPerBoard: 64, udpPerBoard: 64 }` (defaults in net/limits.ts). */
+  netLimits?: Partial<NetLimits>;
   pcapFile?: string;
+  /** Stop capturing (one warning) once the pcap file reaches this many bytes (default 256 MiB). */
+  pcapMaxBytes?: number;
   faults?: LinkFaults;
 }
 
@@ -28,6 +38,8 @@ export interface LanOptions extends NetworkSpec {
   aps?: (string | ApConfig)[];
   /** Whether the default access points are on the air (default true). */
   defaultAps?: boolean;
+  /** Ports of servers of ours on 127.0.0.1 the boards reach at 10.0.2.2:port, restricted or not. */
+  servers?: number[];
   logger?: Logger;
 }
 
@@ -50,12 +62,26 @@ export class Lan {
   private readonly maps: MapRule[];
   private readonly hosts: HostEntry[];
   private readonly forwards: ForwardRule[];
+  private readonly servers: number[];
 
   constructor(private readonly opts: LanOptions = {}) {
+    if (opts.restrict && opts.allowInternet) throw new UsageError('restrict and allowInternet cannot be used together');
     this.radio = new VirtualRadio({ defaults: opts.defaultAps ?? true, aps: parseAll(opts.aps, (s) => parseApSpec(s)) });
     this.maps = parseAll(opts.maps, (s) => parseMapSpec(s));
     this.hosts = parseAll(opts.hosts, (s) => parseHostSpec(s));
     this.forwards = parseAll(opts.forwards, (s) => parseForwardSpec(s));
+    this.servers = [...(opts.servers ?? [])];
+  }
+
+  /** The names the LAN's DNS answers (`hosts`): a board may name a server of ours by them. */
+  get hostNames(): string[] {
+    return this.hosts.map((h) => h.name);
+  }
+
+  /** Let the boards reach a server of ours on 127.0.0.1:port at 10.0.2.2:port, even when restricted. */
+  addServer(port: number): void {
+    this.servers.push(port);
+    this.net?.allowServer(port);
   }
 
   /**
@@ -106,7 +132,11 @@ export class Lan {
       hosts: this.hosts,
       forwards: this.forwards,
       allowInternet: o.allowInternet,
+      restrict: o.restrict,
+      servers: this.servers,
+      limits: o.netLimits,
       pcapFile: o.pcapFile,
+      pcapMaxBytes: o.pcapMaxBytes,
       faults: o.faults,
     });
     try {

@@ -90,13 +90,16 @@ export function parseForwardSpec(spec: string, label = '--forward'): ForwardRule
 
 /**
  * `SSID[:PASSWORD]` (`--ap`; the first ':' separates them). No password: an open network; with
- * one: WPA2-PSK.
+ * one: WPA2-PSK. `SSID:` (a colon and nothing after it) is an error, not an open network.
  */
 export function parseApSpec(spec: string, label = '--ap'): ApConfig {
   const i = spec.indexOf(':');
   const ssid = i < 0 ? spec : spec.slice(0, i);
   const password = i < 0 ? '' : spec.slice(i + 1);
   if (!ssid) throw new UsageError(`${subject(label, spec)}: the SSID is empty (expected SSID[:PASSWORD])`);
+  // A password lost to a shell variable that expanded to nothing must not silently turn into no
+  // security at all.
+  if (i >= 0 && !password) throw new UsageError(`${subject(label, spec)}: the password after ':' is empty (leave out the ':' for an open network)`);
   const cfg: ApConfig = password ? { ssid, password, security: 'wpa2-psk' } : { ssid, security: 'open' };
   makeAccessPoint(cfg); // validate now, with the user's spelling in the message
   return cfg;

@@ -19,7 +19,7 @@ import type { Logger } from '../log.ts';
 import type { VirtualNetwork } from '../net/network.ts';
 import type { MapRule } from '../net/policy.ts';
 import { Lan, type LanMember, type LanOptions } from './lan.ts';
-import { parseAll, parseMapSpec } from './specs.ts';
+import { parseAll, parseHostSpec, parseMapSpec } from './specs.ts';
 
 export type { NetworkSpec } from './lan.ts';
 import { createSensors, DEFAULT_ONEWIRE_PIN, type SensorRig, type SensorSetup } from '../sensors/index.ts';
@@ -103,7 +103,7 @@ export function sensorSetup(spec: BoardSpec['sensors'], logger: Logger): SensorS
 }
 
 /** The LAN options a world's own LAN is built from (those a shared `lan` takes instead). */
-const LAN_KEYS = ['aps', 'defaultAps', 'maps', 'hosts', 'forwards', 'allowInternet', 'pcapFile', 'faults'] as const;
+const LAN_KEYS = ['aps', 'defaultAps', 'maps', 'hosts', 'forwards', 'allowInternet', 'restrict', 'netLimits', 'servers', 'pcapFile', 'pcapMaxBytes', 'faults'] as const;
 
 /** Build the world, not yet running (the caller starts the board: see `program.ts`). */
 export async function buildWorld(o: WorldOptions): Promise<World> {
@@ -118,13 +118,18 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
   };
   try {
     const maps = parseAll(o.maps, (s) => parseMapSpec(s));
-    const serverPort = await startServer(o, maps, closers);
+    const hosts = parseAll(o.hosts, (s) => parseHostSpec(s));
+    if (o.restrict && o.allowInternet) throw new UsageError('restrict and allowInternet cannot be used together');
+    // The board may name the embedded server by the LAN's DNS names (the Host header it sends).
+    const serverPort = await startServer(o, maps, o.lan ? o.lan.hostNames : hosts.map((h) => h.name), closers);
     let lan = o.lan;
     if (!lan) {
-      const own = new Lan({ ...o, maps, logger });
+      // The embedded server stays reachable at 10.0.2.2:port when the network is restricted.
+      const servers = [...(o.servers ?? []), ...(serverPort !== null ? [serverPort] : [])];
+      const own = new Lan({ ...o, maps, hosts, servers, logger });
       closers.push(() => own.close());
       lan = own;
-    }
+    } else if (serverPort !== null) lan.addServer(serverPort);
     const spec = o.board;
     const name = spec.name ?? DEFAULT_BOARD_NAME;
     const chip = new Cyw43439({ radio: lan.radio, logger, identity: name });
@@ -151,13 +156,13 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
 }
 
 /** Start the embedded server if asked; its port, or null. A port fallback adds a map rule. */
-async function startServer(o: WorldOptions, maps: MapRule[], closers: (() => Promise<void> | void)[]): Promise<number | null> {
+async function startServer(o: WorldOptions, maps: MapRule[], allowedHosts: string[], closers: (() => Promise<void> | void)[]): Promise<number | null> {
   const spec = o.server;
   if (!spec) return null;
   const { startEmbeddedServer } = await import('../../server/index.ts');
   const logger = o.logger;
   const accessLogger = spec.accessLog ? logger : undefined;
-  const start = (port: number) => startEmbeddedServer({ port, logger, accessLogger }).catch((e: unknown) => Promise.reject(asSimError(e)));
+  const start = (port: number) => startEmbeddedServer({ port, logger, accessLogger, allowedHosts }).catch((e: unknown) => Promise.reject(asSimError(e)));
   let started = await start(spec.port);
   o.status?.(started.message);
   if (!started.started && spec.fallback && !o.lan) {

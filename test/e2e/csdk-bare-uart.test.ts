@@ -2,47 +2,24 @@
  * A program of our own, without the Pico SDK and without any REPL: a second-stage boot that
  * points VTOR at the application, and an application that sets up UART0 from its registers
  * (115200 8N1), prints two lines and then ends the way the SDK's `exit()` does when `main`
- * returns (a BKPT with the status in r0). Assembled here from source with Debian's
- * binutils-arm-none-eabi; the test skips when the assembler is not installed.
+ * returns (a BKPT with the status in r0). Assembled from source with Debian's
+ * binutils-arm-none-eabi (boot2 and the build: `test/helpers/arm-asm.ts`); the test skips when
+ * the assembler is not installed.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PicoWBoard } from '../../sim/board/picow.ts';
 import type { BoardEvent } from '../../sim/board/device.ts';
+import { FLASH_PROLOGUE, assembleFlashProgram, haveBinutils } from '../helpers/arm-asm.ts';
 import { runCli, type Run } from '../helpers/cli.ts';
-
-const haveBinutils = ['arm-none-eabi-as', 'arm-none-eabi-ld', 'arm-none-eabi-objcopy'].every(
-  (tool) => spawnSync(tool, ['--version'], { stdio: 'ignore' }).status === 0,
-);
+import { fromBinary } from '../helpers/uf2-builder.ts';
 
 const MESSAGE = 'hello from UART0\r\nmain returns 3\r\n';
 
 /** RP2040 datasheet: RESETS (§2.14), IO_BANK0 GPIO0_CTRL (§2.19.6), PL011 UART0 (§4.2). */
-const SOURCE = `
-    .syntax unified
-    .cpu cortex-m0plus
-    .thumb
-    .text
-    .global _start
-    .thumb_func
-_start:                         @ boot2, run by the bootrom from SRAM
-    ldr r0, =0x10000100         @ the application's vector table in XIP flash
-    ldr r1, =0xe000ed08         @ VTOR
-    str r0, [r1]
-    ldr r1, [r0]
-    msr msp, r1
-    ldr r1, [r0, #4]
-    bx r1
-    .ltorg
-    .org 0x100
-vectors:
-    .word 0x20042000
-    .word reset
-    .org 0x1c0
-    .thumb_func
+const SOURCE = `${FLASH_PROLOGUE}
 reset:
     ldr r0, =0x4000f000         @ RESETS_RESET, atomic clear alias
     ldr r1, =(1 << 22) | (1 << 8) | (1 << 5)   @ UART0, PADS_BANK0, IO_BANK0
@@ -87,54 +64,14 @@ msg:
     .asciz "${MESSAGE.replace(/\r/g, '\\r').replace(/\n/g, '\\n')}"
 `;
 
-/** CRC-32/MPEG-2 (poly 0x04C11DB7, init 0xFFFFFFFF, no reflection, no final xor): boot2's check. */
-function crc32Mpeg2(data: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (const byte of data) {
-    crc ^= byte << 24;
-    for (let i = 0; i < 8; i++) crc = crc & 0x80000000 ? (crc << 1) ^ 0x04c11db7 : crc << 1;
-  }
-  return crc >>> 0;
-}
-
-/** UF2 (github.com/microsoft/uf2 format): 256-byte payloads for flash at 0x10000000, family RP2040. */
-function toUf2(bin: Uint8Array): Uint8Array {
-  const n = Math.ceil(bin.length / 256);
-  const out = new Uint8Array(n * 512);
-  const v = new DataView(out.buffer);
-  for (let i = 0; i < n; i++) {
-    const o = i * 512;
-    v.setUint32(o, 0x0a324655, true);
-    v.setUint32(o + 4, 0x9e5d5157, true);
-    v.setUint32(o + 8, 0x2000, true); // familyID present
-    v.setUint32(o + 12, 0x10000000 + i * 256, true);
-    v.setUint32(o + 16, 256, true);
-    v.setUint32(o + 20, i, true);
-    v.setUint32(o + 24, n, true);
-    v.setUint32(o + 28, 0xe48bff56, true);
-    out.set(bin.subarray(i * 256, i * 256 + 256), o + 32);
-    v.setUint32(o + 508, 0x0ab16f30, true);
-  }
-  return out;
-}
-
 let dir = '';
 let uf2 = '';
 beforeAll(() => {
   if (!haveBinutils) return;
   dir = mkdtempSync(join(tmpdir(), 'picow-bare-'));
-  writeFileSync(join(dir, 'prog.s'), SOURCE);
-  const run = (tool: string, args: string[]): void => {
-    const r = spawnSync(tool, args, { cwd: dir, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`${tool} ${args.join(' ')}: ${r.stderr}`);
-  };
-  run('arm-none-eabi-as', ['-mcpu=cortex-m0plus', '-mthumb', 'prog.s', '-o', 'prog.o']);
-  run('arm-none-eabi-ld', ['-Ttext=0x10000000', '-e', '_start', 'prog.o', '-o', 'prog.elf']);
-  run('arm-none-eabi-objcopy', ['-O', 'binary', 'prog.elf', 'prog.bin']);
-  const bin = new Uint8Array(readFileSync(join(dir, 'prog.bin')));
-  new DataView(bin.buffer).setUint32(252, crc32Mpeg2(bin.subarray(0, 252)), true);
+  const { bin } = assembleFlashProgram(dir, SOURCE);
   uf2 = join(dir, 'prog.uf2');
-  writeFileSync(uf2, toUf2(bin));
+  writeFileSync(uf2, fromBinary(new Uint8Array(readFileSync(bin))));
 });
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });

@@ -38,13 +38,16 @@ export const haveBinutils = ['arm-none-eabi-as', 'arm-none-eabi-ld', 'arm-none-e
   (tool) => spawnSync(tool, ['--version'], { stdio: 'ignore' }).status === 0,
 );
 
+/** Run one of the toolchain's programs in `dir`; its stderr in the error when it fails. */
+export function runTool(dir: string, tool: string, args: string[]): void {
+  const r = spawnSync(tool, args, { cwd: dir, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${tool} ${args.join(' ')}: ${r.stderr}`);
+}
+
 /** Assemble `source` in `dir` into `NAME.elf` and `NAME.bin`; returns their paths. */
 export function assembleFlashProgram(dir: string, source: string, name = 'prog'): { elf: string; bin: string } {
   writeFileSync(join(dir, `${name}.s`), source);
-  const run = (tool: string, args: string[]): void => {
-    const r = spawnSync(tool, args, { cwd: dir, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`${tool} ${args.join(' ')}: ${r.stderr}`);
-  };
+  const run = (tool: string, args: string[]): void => runTool(dir, tool, args);
   run('arm-none-eabi-as', ['-mcpu=cortex-m0plus', '-mthumb', `${name}.s`, '-o', `${name}.o`]);
   run('arm-none-eabi-ld', ['-Ttext=0x10000000', '-e', '_start', `${name}.o`, '-o', `${name}.elf`]);
   run('arm-none-eabi-objcopy', ['-O', 'binary', `${name}.elf`, `${name}.bin`]);

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runTool } from './arm-asm.ts';
 import { fromBinary, sealBoot2 } from './uf2-builder.ts';
 
 export const HAVE_ARM_GCC = ['arm-none-eabi-gcc', 'arm-none-eabi-objcopy'].every(
@@ -66,10 +67,7 @@ export function buildBareC(source: string, opts: { name: string; flags?: string[
   const dir = mkdtempSync(join(tmpdir(), `picow-${opts.name}-`));
   writeFileSync(join(dir, 'prog.c'), source + BOOT2);
   writeFileSync(join(dir, 'link.ld'), LINKER_SCRIPT);
-  const run = (tool: string, args: string[]): void => {
-    const r = spawnSync(tool, args, { cwd: dir, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`${tool} ${args.join(' ')}: ${r.stderr}`);
-  };
+  const run = (tool: string, args: string[]): void => runTool(dir, tool, args);
   run('arm-none-eabi-gcc', [
     ...['-mcpu=cortex-m0plus', '-mthumb', ...(opts.flags ?? ['-Os']), '-nostdlib', '-ffreestanding', '-Wall', '-Wextra'],
     ...['-T', 'link.ld', 'prog.c', '-o', 'prog.elf'],

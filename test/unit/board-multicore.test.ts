@@ -2,6 +2,7 @@ import { RP2040 } from 'rp2040js';
 import { describe, expect, it } from 'vitest';
 import { MultiCore } from '../../sim/board/multicore.ts';
 import { silentLogger } from '../../sim/log.ts';
+import { QUIET } from './cpu-harness.ts';
 
 const SIO = 0xd0000000;
 const FIFO_ST = SIO + 0x50;
@@ -177,5 +178,38 @@ describe('interpolators per core', () => {
     }
     expect(v0.readUint32(SIO + 0x0a0) >>> 0).toBe(105);
     expect(v1.readUint32(SIO + 0x0a0) >>> 0).toBe(1007);
+  });
+});
+
+describe('SEV from every CPU engine', () => {
+  // Core 0: `loop: adds r1, #1; sev; b loop`. Core 1: `loop: wfe; adds r2, #1; b loop`.
+  const CORE0 = [0x3101, 0xbf40, 0xe7fc];
+  const CORE1 = [0xbf20, 0x3201, 0xe7fc];
+  const ROUNDS = 40;
+  const cases = (['interp', 'jit', 'check'] as const).flatMap((kind) => [true, false].map((tickClock) => ({ kind, tickClock })));
+
+  it.each(cases)('$kind (tickClock $tickClock): core 0 runs SEV in a loop, core 1 wakes from WFE each round', async ({ kind, tickClock }) => {
+    const { createCpuEngine } = await import('../../sim/cpu/index.ts');
+    const { mcu, mc, v0, v1 } = rig();
+    mcu.logger = QUIET; // (rp2040js logs every SEV; the views inherit the chip's logger)
+    const [c0, c1] = mc.cores;
+    for (const [addr, code] of [[0x20000000, CORE0], [0x20000100, CORE1]] as const) {
+      code.forEach((hw, i) => mcu.writeUint16(addr + 2 * i, hw));
+    }
+    c0.PC = 0x20000000;
+    c1.PC = 0x20000100;
+    const opts = { tickClock, warmupCycles: 0, hotThreshold: 2 };
+    const e0 = createCpuEngine(kind, v0, { ...opts, core: c0 });
+    const e1 = createCpuEngine(kind, v1, { ...opts, core: c1 });
+    for (let i = 0; i < ROUNDS; i++) {
+      e1.run(1000); // until it sleeps in WFE
+      expect(c1.waiting).toBe(true);
+      e0.run(30);
+    }
+    // Round 1 sleeps at once; each later round runs the loop twice: once woken, once on the
+    // event registered by core 0's further SEVs.
+    expect(c1.registers[2]).toBe(2 * (ROUNDS - 1));
+    expect(c0.registers[1]).toBeGreaterThan(ROUNDS);
+    if (kind === 'jit') expect(e0.stats().translatedInstructions).toBeGreaterThan(0);
   });
 });

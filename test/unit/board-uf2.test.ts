@@ -43,7 +43,16 @@ describe('UF2 loader', () => {
     expect(err(new Uint8Array(0))).toMatch(/^fw\.uf2: the file is empty/);
     expect(err(new Uint8Array(512).fill(0x41))).toMatch(/^fw\.uf2: not a UF2 file/);
     expect(err(image(4).subarray(0, 1000))).toMatch(/truncated UF2: 1000 bytes/);
-    expect(err(image(4).subarray(0, 1024))).toMatch(/2 of 4 blocks present \(missing block 2, 3\)/);
+    expect(err(image(4).subarray(0, 1024))).toMatch(/truncated or incomplete UF2: the header counts 4 blocks, the file holds 2/);
+    expect(err(concat([image(4).subarray(0, 1024), image(4).subarray(0, 1024)]))).toMatch(/duplicate block number 0/);
+    const note = block({ flags: 1, target: 0, size: 10, blockNo: 0, numBlocks: 1 });
+    expect(err(concat([image(4).subarray(0, 512), note, image(4).subarray(1024)]))).toMatch(/3 of 4 blocks present \(missing block 1\)/);
+  });
+
+  it('a header claiming 2^32 - 1 blocks is an error at once, not a 4 GiB allocation', () => {
+    const before = process.memoryUsage().arrayBuffers;
+    expect(err(image(1, { numBlocks: 0xffffffff }))).toMatch(/the header counts 4294967295 blocks, the file holds 1/);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 << 20);
   });
 
   it('checks both start magics and the end magic of every block', () => {

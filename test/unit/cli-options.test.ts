@@ -1,6 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { helpText, OPTIONS, parseArgs, parseFileSpec } from '../../sim/cli-options.ts';
+import { cliWorldOptions } from '../../sim/cli-world.ts';
+import type { Uf2Image } from '../../sim/board/uf2.ts';
 import { UsageError } from '../../sim/errors.ts';
+import { silentLogger } from '../../sim/log.ts';
 
 function usage(argv: string[]): string {
   try {
@@ -77,11 +81,38 @@ describe('picow-sim arguments', () => {
     expect([o.serverPort, o.noServer, o.offline, o.cpu, o.pty]).toEqual([8081, true, true, 'jit', '/tmp/picow']);
   });
 
+  it('every option in --help is in the README', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const o of OPTIONS) expect(readme, o.name).toContain(`\`${o.name}`);
+    expect(helpText('x')).toContain('--restrict');
+  });
+
+  it('parses the trust options: --restrict, --max-tcp, --max-udp, --pcap-max', () => {
+    const o = parseArgs(['--restrict', '--max-tcp', '32', '--max-udp', '16', '--pcap-max', '10MiB', '--timeout', '2147483']);
+    expect([o.restrict, o.maxTcp, o.maxUdp, o.pcapMax, o.timeout]).toEqual([true, 32, 16, 10 * 1024 * 1024, 2147483]);
+    expect(parseArgs([]).restrict).toBe(false);
+  });
+
+  it('hands the trust options to the session layer (the command and the Wokwi front end)', () => {
+    const o = parseArgs(['--restrict', '--max-tcp', '32', '--max-udp', '16', '--pcap', 'x.pcap', '--pcap-max', '1MiB']);
+    const w = cliWorldOptions(o, { image: {} as Uf2Image, logger: silentLogger(), demo: false, status: () => undefined });
+    expect([w.restrict, w.netLimits, w.pcapFile, w.pcapMaxBytes]).toEqual([true, { tcpPerBoard: 32, udpPerBoard: 16 }, 'x.pcap', 1 << 20]);
+  });
+
   it('rejects bad arguments with one clear line', () => {
     expect(usage(['--timeot', '3'])).toBe("unknown option '--timeot' (did you mean --timeout?); see --help");
     expect(usage(['--timeout'])).toMatch(/--timeout needs a value SECONDS \(example: --timeout 30\)/);
     expect(usage(['--timeout', 'soon'])).toMatch(/--timeout "soon": not a number/);
-    expect(usage(['--timeout', '-1'])).toMatch(/must be at least/);
+    expect(usage(['--timeout', '-1'])).toMatch(/must be between 0\.001 and 2147483/);
+    // Above 2^31 - 1 ms a Node timer fires at once: refused, as is a digit string that is Infinity.
+    expect(usage(['--timeout', '2147484'])).toMatch(/--timeout "2147484": must be between 0\.001 and 2147483/);
+    expect(usage(['--timeout', '9'.repeat(400)])).toMatch(/not a number/);
+    expect(usage(['--ap', 'MyNet:'])).toBe("--ap 'MyNet:': the password after ':' is empty (leave out the ':' for an open network)");
+    expect(usage(['--restrict', '--allow-internet'])).toBe('--restrict and --allow-internet cannot be used together');
+    expect(usage(['--max-tcp', '0'])).toMatch(/--max-tcp "0": must be between 1 and 65535/);
+    expect(usage(['--max-udp', '2.5'])).toMatch(/--max-udp "2.5": must be a whole number/);
+    expect(usage(['--pcap-max', 'lots'])).toMatch(/--pcap-max "lots": expected a size/);
+    expect(usage(['--pcap-max', '9'.repeat(30)])).toMatch(/--pcap-max/);
     expect(usage(['--console', 'usb2'])).toMatch(/expected auto, usb, uart0 or uart1/);
     expect(usage(['--cpu', 'fast'])).toMatch(/expected interp, jit or check/);
     expect(usage(['--trace', 'bogus'])).toMatch(/unknown trace area 'bogus'/);

@@ -7,7 +7,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { PicoWBoard } from '../../sim/board/picow.ts';
 import { formatCpuStats } from '../../sim/cpu/engine.ts';
-import { backToPrompt, bootToPrompt, runPy } from '../helpers/board.ts';
+import { Cyw43439 } from '../../sim/cyw43/chip.ts';
+import { VirtualNetwork } from '../../sim/net/network.ts';
+import { JOIN_PICOW_SIM, backToPrompt, bootToPrompt, runPy } from '../helpers/board.ts';
 import { e2eFirmware } from '../helpers/firmware.ts';
 
 const fw = e2eFirmware();
@@ -99,6 +101,43 @@ describe.skipIf(!fw)('reference firmware on the CPU engines', () => {
     for (const st of stats) console.log(formatCpuStats(st));
     expect(stats.reduce((a, s2) => a + s2.checkedBlocks, 0)).toBeGreaterThan(10_000);
   }, 300_000);
+
+  it('joins Wi-Fi in check mode with zero divergences, a Timer blinking the LED and a thread computing', async () => {
+    const chip = new Cyw43439({ identity: 'cpu-check-wifi' });
+    const board = await PicoWBoard.create({ firmware: fw!, cpu: 'check', devices: [chip] });
+    boards.push(board);
+    const net = new VirtualNetwork({ clock: board.clock, hostIo: board.hostIo });
+    net.attach(chip.port);
+    try {
+      await backToPrompt(board, 240_000);
+      const out = await runPy(
+        board,
+        [
+          'import _thread',
+          'from machine import Pin, Timer',
+          'led = Pin("LED", Pin.OUT)',
+          't = Timer(period=20, callback=lambda t: led.toggle())',
+          'done = []',
+          'def worker(n, out):',
+          '    out.append(sum(i * i for i in range(n)))',
+          '_thread.start_new_thread(worker, (3000, done))',
+          JOIN_PICOW_SIM,
+          't.deinit()',
+          'print(w.status(), w.ifconfig()[0], done)',
+        ].join('\n'),
+        240_000,
+      );
+      const sq = [...Array(3000).keys()].reduce((a, i) => a + i * i, 0);
+      // (The driver may print a line of its own first.)
+      expect(out).not.toContain('Traceback');
+      expect(out.trim().split('\n').pop()).toBe(`3 10.0.2.15 [${sq}]`);
+      const stats = board.cpuStats();
+      for (const st of stats) console.log(formatCpuStats(st));
+      expect(stats.reduce((a, s2) => a + s2.checkedBlocks, 0)).toBeGreaterThan(10_000);
+    } finally {
+      await net.close();
+    }
+  }, 400_000);
 });
 
 void bootToPrompt;

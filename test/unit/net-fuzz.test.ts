@@ -1,25 +1,22 @@
-import { describe, expect, it } from 'vitest';
+import { createSocket } from 'node:dgram';
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../sim/log.ts';
 import { VirtualNetwork } from '../../sim/net/network.ts';
 import { TcpEndpoint, type TcpOutSegment } from '../../sim/net/tcp-endpoint.ts';
 import { ManualClock } from '../../sim/time.ts';
-import { CountingHostIo, GW_MAC } from '../helpers/net-board.ts';
-import { arp, BCAST, csum, dhcp, dnsQuery, eth, FakePort, icmpEcho, ip, ipv4, mac, tcp, udp } from '../helpers/net-packets.ts';
-import { parseHostSpec } from '../../sim/session/specs.ts';
+import { parseHostSpec, parseMapSpec } from '../../sim/session/specs.ts';
+import { seqLe } from '../../sim/net/wire/tcp.ts';
+import { CountingHostIo, ScriptedBoard, GW_MAC, pumpUntil, until } from '../../sim/net/scripted/board.ts';
+import { arp, BCAST, csum, decode, dhcp, dnsQuery, eth, ScriptedPort, icmpEcho, ip, ipv4, mac, tcp, udp } from '../../sim/net/scripted/frames.ts';
+import { fuzzRng, type FuzzRng } from '../helpers/fuzz-rng.ts';
 
-/** Deterministic PRNG for the fuzzer (xorshift32), independent of the simulator's. */
-function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  const next = () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-  return { u32: next, int: (n: number) => next() % n, chance: (p: number) => next() / 4294967296 < p };
-}
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+const rng = fuzzRng;
 
 const BOARD = ip('10.0.2.15');
 const GW = ip('10.0.2.2');
@@ -63,7 +60,12 @@ function fixChecksums(f: Uint8Array): void {
   l4[ckOff + 1] = c & 255;
 }
 
-function mutate(r: ReturnType<typeof rng>, base: Uint8Array): Uint8Array {
+/** Random bytes, so payload-dependent paths (DNS names, DHCP options, TCP data) see more than zeros. */
+function randomBytes(r: FuzzRng, n: number): number[] {
+  return Array.from({ length: n }, () => r.int(256));
+}
+
+function mutate(r: FuzzRng, base: Uint8Array): Uint8Array {
   let f = base.slice();
   const n = 1 + r.int(8);
   for (let i = 0; i < n; i++) {
@@ -105,9 +107,9 @@ describe('fuzzing the network from the board side', () => {
   it('100 000 random and mutated frames never throw, never hang, never reach the host', () => {
     const clock = new ManualClock();
     const hostIo = new CountingHostIo();
-    // The gateway is not mapped to loopback here, so no fuzzed packet can open a host socket.
-    const net = new VirtualNetwork({ clock, hostIo, logger: silentLogger(), gatewayToLoopback: false, hosts: [parseHostSpec('a.test=10.0.2.2')], faults: {} });
-    const port = new FakePort(BMAC);
+    // Restricted (--restrict) with no servers or maps, so no fuzzed packet can open a host socket.
+    const net = new VirtualNetwork({ clock, hostIo, logger: silentLogger(), restrict: true, hosts: [parseHostSpec('a.test=10.0.2.2')], faults: {} });
+    const port = new ScriptedPort(BMAC);
     let delivered = 0;
     port.onDeliver = () => delivered++;
     net.attach(port);
@@ -166,4 +168,122 @@ describe('fuzzing the network from the board side', () => {
     // One input may release at most a window of data: 65535 / 1460 segments plus control segments.
     expect(maxBurst).toBeLessThanOrEqual(50);
   }, 60_000);
+
+  it('with the gateway and a map in place: established TCP connections and UDP flows are fuzzed, invariants hold', async () => {
+    // Host side: a TCP sink that records every byte per connection, a UDP echo server.
+    const received = new Map<number, Buffer[]>();
+    const tcpServer: Server = createServer((sock: Socket) => {
+      const parts: Buffer[] = [];
+      received.set(sock.remotePort!, parts);
+      sock.on('data', (d) => parts.push(d));
+      sock.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => tcpServer.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(() => new Promise((r) => tcpServer.close(r)));
+    const tcpPort = (tcpServer.address() as { port: number }).port;
+    const udpServer = createSocket('udp4');
+    udpServer.on('message', (m, from) => udpServer.send(m, from.port, from.address));
+    await new Promise<void>((r) => udpServer.bind(0, '127.0.0.1', () => r()));
+    cleanups.push(() => udpServer.close());
+    const udpPort = udpServer.address().port;
+
+    const clock = new ManualClock();
+    const hostIo = new CountingHostIo();
+    const MAPPED = '192.168.1.9';
+    const net = new VirtualNetwork({ clock, hostIo, logger: silentLogger(), maps: [parseMapSpec(`${MAPPED}=127.0.0.1`)], hosts: [parseHostSpec('a.test=10.0.2.2')], tcp: { mslMs: 1000 } });
+    cleanups.push(() => net.close());
+    const board = new ScriptedBoard(clock, '28:cd:c1:00:00:01');
+    net.attach(board.port);
+    // Every frame the gateway sends: valid checksums (decode throws otherwise) and an allowed
+    // source: its own addresses, a mapped one, or an address the board itself sent to (a reset or
+    // an ICMP error answers for the destination, never for a third address).
+    const allowedSources = new Set(['10.0.2.2', '10.0.2.3', MAPPED]);
+    const addressed = new Set<string>();
+    const deliver = board.port.onDeliver!;
+    let bad = '';
+    let frames = 0;
+    board.port.onDeliver = (f) => {
+      frames++;
+      const d = decode(f);
+      if (d.srcMac !== '52:55:0a:00:02:02') bad ||= `frame from ${d.srcMac}`;
+      if (d.ip && !allowedSources.has(d.ip.src) && !addressed.has(d.ip.src)) bad ||= `packet from ${d.ip.src}`;
+      if (d.arp && !allowedSources.has(d.arp.sip)) bad ||= `ARP from ${d.arp.sip}`;
+      deliver(f);
+      board.port.received.length = 0;
+    };
+
+    // A clean connection the fuzzer never addresses: what reaches the host must be exactly its stream.
+    const clean = board.connect('10.0.2.2', tcpPort);
+    // A connection the fuzzer does address (its 4-tuple, near its sequence numbers).
+    const target = board.connect(MAPPED, tcpPort);
+    await pumpUntil([board], () => clean.state === 'ESTABLISHED' && target.state === 'ESTABLISHED', clock, 'handshakes');
+    board.udpSend('10.0.2.2', 40001, udpPort, [1]);
+    board.udpSend(MAPPED, 40002, udpPort, [2]);
+    await until(() => net.udp.flowCount === 2, clock, 'UDP flows');
+
+    const r = rng(0xbadcafe);
+    const stream = Uint8Array.from(randomBytes(r, 48 * 1024));
+    let written = 0;
+    const BOARD_IP = BOARD;
+    const MAPPED_IP = ip(MAPPED);
+    const heap0 = process.memoryUsage().heapUsed;
+    const near = (x: number) => (x + r.int(4000) - 1000) >>> 0;
+    const base = (k: number): Uint8Array => {
+      switch (k) {
+        case 0:
+        case 1:
+          return eth(GW_MAC, BMAC, 0x0800, ipv4(BOARD_IP, MAPPED_IP, 6, tcp({ src: BOARD_IP, dst: MAPPED_IP, sp: target.lport, dp: tcpPort, seq: near(target.sndNxt), ack: near(target.rcvNxt), flags: r.pick(['A', 'PA', 'FA', 'RA', 'R', 'S', 'SA', 'A', 'PA']), win: r.int(65536), data: randomBytes(r, r.int(r.chance(0.7) ? 16 : 1500)) })));
+        case 2:
+          return eth(GW_MAC, BMAC, 0x0800, ipv4(BOARD_IP, MAPPED_IP, 17, udp(BOARD_IP, MAPPED_IP, 40002, udpPort, randomBytes(r, r.int(600)))));
+        case 3:
+          return eth(GW_MAC, BMAC, 0x0800, ipv4(BOARD_IP, GW, 17, udp(BOARD_IP, GW, 40001, udpPort, randomBytes(r, r.int(600)))));
+        case 4:
+          return eth(GW_MAC, BMAC, 0x0800, ipv4(BOARD_IP, DNS, 17, udp(BOARD_IP, DNS, 5000, 53, [...dnsQuery(r.int(65536), 'a.test').slice(0, 12), ...randomBytes(r, r.int(40))])));
+        default:
+          return eth(GW_MAC, BMAC, 0x0800, ipv4(BOARD_IP, GW, 6, tcp({ src: BOARD_IP, dst: GW, sp: 30000 + r.int(8), dp: tcpPort, seq: r.u32(), ack: r.u32(), flags: r.pick(['S', 'A', 'SA', 'F', 'PA']), mss: r.int(2000), data: randomBytes(r, r.int(64)) })));
+      }
+    };
+    const t0 = performance.now();
+    for (let i = 0; i < 10_000; i++) {
+      const b = base(r.int(6));
+      const f = r.chance(0.5) ? b : mutate(r, b);
+      if (f.length >= 34 && f[12] === 8 && f[13] === 0) addressed.add(`${f[30]}.${f[31]}.${f[32]}.${f[33]}`);
+      board.port.send(f);
+      if (i % 25 === 0 && written < stream.length) {
+        clean.write(stream.subarray(written, written + 1024));
+        written += 1024;
+      }
+      if (i % 100 === 0) {
+        clock.advance(r.int(20) * 1e6);
+        for (const c of board.conns) c.pump();
+        await new Promise((res) => setImmediate(res));
+        for (const c of net.tcp.connections()) if (!seqLe(c.sndUna, c.sndNxt)) bad ||= `${c.key}: SND.UNA ${c.sndUna} > SND.NXT ${c.sndNxt}`;
+        expect(bad).toBe('');
+      }
+    }
+    const tFuzz = performance.now() - t0;
+    // The clean stream arrives whole and in order.
+    await pumpUntil([board], () => clean.unacked === 0 && written >= stream.length, clock, 'the clean stream', 20_000);
+    // The host connection that carries the clean stream is the one whose first bytes are its first bytes.
+    const head = Buffer.from(stream.subarray(0, 64));
+    const cleanOnHost = () => [...received.values()].map((p) => Buffer.concat(p)).find((b) => b.subarray(0, 64).equals(head));
+    await until(() => (cleanOnHost()?.length ?? 0) >= stream.length, clock, 'host bytes');
+    expect(cleanOnHost()!.equals(Buffer.from(stream))).toBe(true);
+    expect(bad).toBe('');
+    expect(frames).toBeGreaterThan(1000);
+    expect(tFuzz).toBeLessThan(60_000);
+    expect(process.memoryUsage().heapUsed - heap0).toBeLessThan(64 << 20);
+
+    // No state left behind: once the board closes and time passes, nothing remains.
+    clean.close();
+    if (target.state === 'ESTABLISHED') target.close();
+    for (let t = 0; t < 400 && (net.tcp.connectionCount > 0 || net.udp.flowCount > 0 || hostIo.open.size > 0); t++) {
+      clock.advance(2e9);
+      for (const c of board.conns) c.pump();
+      await new Promise((res) => setTimeout(res, 1));
+    }
+    expect(net.tcp.connections()).toEqual([]);
+    expect(net.udp.flowCount).toBe(0);
+    expect([...hostIo.open]).toEqual([]);
+  }, 120_000);
 });

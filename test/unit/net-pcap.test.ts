@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { VirtualNetwork } from '../../sim/net/network.ts';
 import { ManualClock } from '../../sim/time.ts';
-import { FakeBoard, GW_MAC } from '../helpers/net-board.ts';
-import { BCAST, dhcp, dnsQuery, eth, icmpEcho, ip, ipv4, udp } from '../helpers/net-packets.ts';
+import { ScriptedBoard, GW_MAC } from '../../sim/net/scripted/board.ts';
+import { BCAST, dhcp, dnsQuery, eth, icmpEcho, ip, ipv4, udp } from '../../sim/net/scripted/frames.ts';
 import { parseHostSpec } from '../../sim/session/specs.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'picow-net-pcap-'));
@@ -18,7 +18,7 @@ const hasTshark = spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status
 async function capture(file: string, faults = {}) {
   const clock = new ManualClock();
   const net = new VirtualNetwork({ clock, pcapFile: file, hosts: [parseHostSpec('collector.local=10.0.2.2')], faults });
-  const board = new FakeBoard(clock, '28:cd:c1:00:00:01');
+  const board = new ScriptedBoard(clock, '28:cd:c1:00:00:01');
   net.attach(board.port);
   board.arpRequest('10.0.2.2');
   board.port.send(eth(BCAST, board.port.mac, 0x0800, ipv4(0, 0xffffffff, 17, udp(0, 0xffffffff, 68, 67, dhcp(1, 0x42, board.port.mac, [[55, [1, 3, 6]]])))));

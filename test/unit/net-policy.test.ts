@@ -3,7 +3,7 @@ import { UsageError } from '../../sim/errors.ts';
 import { parseBandwidth, parseLatency, parseLoss, parsePcapPath } from '../../sim/cli-options.ts';
 import { EgressPolicy } from '../../sim/net/policy.ts';
 import { parseForwardSpec, parseHostSpec, parseMapSpec } from '../../sim/session/specs.ts';
-import { ip } from '../helpers/net-packets.ts';
+import { ip } from '../../sim/net/scripted/frames.ts';
 
 describe('flag parsers', () => {
   it('--map ADDR[:PORT]=HOST[:PORT]', () => {

@@ -3,8 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Logger } from '../../sim/log.ts';
 import { VirtualNetwork, type VirtualNetworkOptions } from '../../sim/net/network.ts';
 import { ManualClock } from '../../sim/time.ts';
-import { CountingHostIo, FakeBoard, GW_MAC, until } from '../helpers/net-board.ts';
-import { arp, BCAST, dhcp, dhcpOptions, dhcpYiaddr, dnsQuery, eth, icmpEcho, ip, ipBytes, ipStr, ipv4, mac, udp } from '../helpers/net-packets.ts';
+import { CountingHostIo, ScriptedBoard, GW_MAC, until } from '../../sim/net/scripted/board.ts';
+import { arp, BCAST, dhcp, dhcpOptions, dhcpYiaddr, dnsQuery, eth, icmpEcho, ip, ipBytes, ipStr, ipv4, mac, udp } from '../../sim/net/scripted/frames.ts';
 import { parseHostSpec, parseMapSpec } from '../../sim/session/specs.ts';
 
 const MS = 1_000_000;
@@ -20,20 +20,20 @@ function setup(o: Partial<VirtualNetworkOptions> = {}, boardMac = '28:cd:c1:00:0
   const hostIo = new CountingHostIo();
   const net = new VirtualNetwork({ clock, hostIo, ...o });
   nets.push(net);
-  const board = new FakeBoard(clock, boardMac);
+  const board = new ScriptedBoard(clock, boardMac);
   const att = net.attach(board.port);
   return { clock, hostIo, net, board, att };
 }
 
 /** Send a DHCP message from an unconfigured board. */
-function dhcpSend(board: FakeBoard, type: number, xid: number, opts: [number, number[]][] = [], ciaddr = 0, flags = 0) {
+function dhcpSend(board: ScriptedBoard, type: number, xid: number, opts: [number, number[]][] = [], ciaddr = 0, flags = 0) {
   const src = ciaddr;
   const dst = ciaddr ? ip('10.0.2.2') : 0xffffffff;
   const payload = dhcp(type, xid, board.port.mac, opts, ciaddr, flags);
   board.port.send(eth(ciaddr ? GW_MAC : BCAST, board.port.mac, 0x0800, ipv4(src, dst, 17, udp(src, dst, 68, 67, payload))));
 }
 
-function dhcpReplies(board: FakeBoard) {
+function dhcpReplies(board: ScriptedBoard) {
   return board.takeWhere((d) => d.udp?.sp === 67).map((d) => ({ d, type: dhcpOptions(d.udp!.data).get(53)![0], opts: dhcpOptions(d.udp!.data), yiaddr: dhcpYiaddr(d.udp!.data) }));
 }
 
@@ -117,7 +117,7 @@ describe('DHCP server', () => {
 
   it('gives each board on the LAN its own lease in attach order', () => {
     const { net, clock, board } = setup();
-    const b2 = new FakeBoard(clock, '28:cd:c1:00:00:02', '10.0.2.16');
+    const b2 = new ScriptedBoard(clock, '28:cd:c1:00:00:02', '10.0.2.16');
     const att2 = net.attach(b2.port);
     expect(att2.ip).toBe(ip('10.0.2.16'));
     dhcpSend(b2, 1, 9);
@@ -137,10 +137,10 @@ describe('DHCP server', () => {
 });
 
 describe('DNS server', () => {
-  function query(board: FakeBoard, id: number, name: string, type = 1) {
+  function query(board: ScriptedBoard, id: number, name: string, type = 1) {
     board.udpSend('10.0.2.3', 40000 + id, 53, dnsQuery(id, name, type));
   }
-  function answers(board: FakeBoard) {
+  function answers(board: ScriptedBoard) {
     return board.takeWhere((d) => d.udp?.sp === 53).map((d) => {
       const b = d.udp!.data;
       return { id: b[0]! * 256 + b[1]!, rcode: b[3]! & 15, an: b[6]! * 256 + b[7]!, last4: [...b.subarray(b.length - 4)], dst: d.ip!.dst, dp: d.udp!.dp };
@@ -322,7 +322,7 @@ describe('link faults and the switch', () => {
 
   it('switches frames between two boards unchanged', () => {
     const { net, clock, board } = setup();
-    const b2 = new FakeBoard(clock, '28:cd:c1:00:00:02', '10.0.2.16');
+    const b2 = new ScriptedBoard(clock, '28:cd:c1:00:00:02', '10.0.2.16');
     net.attach(b2.port);
     board.arpRequest('10.0.2.16');
     const [reply] = board.takeWhere((d) => d.arp?.op === 2);
@@ -341,7 +341,7 @@ describe('link faults and the switch', () => {
     const clock = new ManualClock();
     const net = new VirtualNetwork({ clock, logger: new Logger({ level: 'warn', trace: ['net'], sink: (l) => lines.push(l) }) });
     nets.push(net);
-    const board = new FakeBoard(clock, '28:cd:c1:00:00:01');
+    const board = new ScriptedBoard(clock, '28:cd:c1:00:00:01');
     net.attach(board.port);
     board.arpRequest('10.0.2.2');
     expect(lines).toEqual([

@@ -335,20 +335,20 @@ describe('TcpEndpoint receiving', () => {
 
 describe('TcpEndpoint sequence wrap-around', () => {
   it('transfers data both ways across 2^32', () => {
-    const h = established(0xfffffff0, { iss: 0xfffffff8 }, { mss: 10 });
+    const h = established(0xfffffff0, { iss: 0xfffffff8 }, { mss: 48 });
     expect(h.iss).toBe(0xfffffff8);
-    h.ep.write(bytes(30));
+    h.ep.write(bytes(120));
     const s = h.take();
-    expect(s.map((x) => x.seq)).toEqual([0xfffffff9, 3, 13]);
-    h.ep.input(seg(0xfffffff1, 23, F.ACK));
+    expect(s.map((x) => x.seq)).toEqual([0xfffffff9, 41, 89]);
+    h.ep.input(seg(0xfffffff1, 113, F.ACK));
     expect(h.ep.allAcked).toBe(true);
-    h.ep.input(seg(0xfffffff1, 23, F.ACK, { data: bytes(20) }));
-    h.ep.input(seg(5, 23, F.ACK, { data: bytes(10, 20) }));
+    h.ep.input(seg(0xfffffff1, 113, F.ACK, { data: bytes(20) }));
+    h.ep.input(seg(5, 113, F.ACK, { data: bytes(10, 20) }));
     expect(h.rx).toEqual([...bytes(30)]);
     expect(h.take().at(-1)!.ack).toBe(15);
     // Reordering across the wrap.
-    h.ep.input(seg(25, 23, F.ACK, { data: [2] }));
-    h.ep.input(seg(15, 23, F.ACK, { data: bytes(10) }));
+    h.ep.input(seg(25, 113, F.ACK, { data: [2] }));
+    h.ep.input(seg(15, 113, F.ACK, { data: bytes(10) }));
     expect(h.rx.length).toBe(41);
     expect(h.take().at(-1)!.ack).toBe(26);
   });

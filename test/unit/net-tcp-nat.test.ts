@@ -2,8 +2,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualNetwork, type VirtualNetworkOptions } from '../../sim/net/network.ts';
 import { ManualClock } from '../../sim/time.ts';
-import { CountingHostIo, FakeBoard, pumpUntil, until, type BoardTcp } from '../helpers/net-board.ts';
-import { ip, tcp } from '../helpers/net-packets.ts';
+import { CountingHostIo, ScriptedBoard, pumpUntil, until, type BoardTcp } from '../../sim/net/scripted/board.ts';
+import { ip, tcp } from '../../sim/net/scripted/frames.ts';
 import { parseForwardSpec, parseMapSpec } from '../../sim/session/specs.ts';
 
 const nets: VirtualNetwork[] = [];
@@ -22,7 +22,7 @@ function setup(o: Partial<VirtualNetworkOptions> = {}) {
   const hostIo = new CountingHostIo();
   const net = new VirtualNetwork({ clock, hostIo, ...o });
   nets.push(net);
-  const board = new FakeBoard(clock, '28:cd:c1:00:00:01');
+  const board = new ScriptedBoard(clock, '28:cd:c1:00:00:01');
   net.attach(board.port);
   return { clock, hostIo, net, board };
 }

@@ -9,7 +9,7 @@ import { buildIcmp, buildIcmpError, parseIcmp } from '../../sim/net/wire/icmp.ts
 import { buildIpv4, ipToString, parseIp, parseIpv4 } from '../../sim/net/wire/ipv4.ts';
 import { buildTcp, parseTcp, seqGt, seqLt, TCP_ACK, TCP_SYN } from '../../sim/net/wire/tcp.ts';
 import { buildUdp, parseUdp } from '../../sim/net/wire/udp.ts';
-import { arp, csum, decode, dhcp, dhcpOptions, dnsQuery, eth, icmpEcho, ip, ipv4, mac, tcp, udp } from '../helpers/net-packets.ts';
+import { arp, csum, decode, dhcp, dhcpOptions, dnsQuery, eth, icmpEcho, ip, ipv4, mac, tcp, udp } from '../../sim/net/scripted/frames.ts';
 
 const A = ip('10.0.2.15');
 const B = ip('10.0.2.2');

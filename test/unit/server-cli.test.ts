@@ -72,7 +72,7 @@ describe('npm run server', () => {
     const m = await cli.waitFor(/echo server on http:\/\/127\.0\.0\.1:(\d+)\/ \(methods: GET, HEAD, POST, PUT, PATCH, DELETE, BREW\)/);
     const port = Number(m[1]);
     await cli.waitFor(/temperature collector on http:\/\/127\.0\.0\.1:\d+\/temperature\/ \(readings in :memory:\)/);
-    const r = await rawRequest(port, 'BREW /pot HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\ntea');
+    const r = await rawRequest(port, 'BREW /pot HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3\r\n\r\ntea');
     expect(r.body.toString()).toBe('This is a BREW request. Received: tea');
     await cli.waitFor(/\[http\] 127\.0\.0\.1 "BREW \/pot" 200 37B [\d.]+ms/);
     cli.child.kill('SIGTERM');
@@ -82,7 +82,7 @@ describe('npm run server', () => {
   it('prints no access log with --quiet', async () => {
     const cli = runCli(['--port', '0', '--db', ':memory:', '--quiet']);
     const port = Number((await cli.waitFor(/echo server on http:\/\/127\.0\.0\.1:(\d+)\//))[1]);
-    expect((await rawRequest(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n')).status).toBe(200);
+    expect((await rawRequest(port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')).status).toBe(200);
     cli.child.kill('SIGTERM');
     expect(await cli.exited).toBe(0);
     expect(cli.stderr()).not.toMatch(/\[http\]/);

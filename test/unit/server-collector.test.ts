@@ -238,7 +238,7 @@ describe('temperature collector: routes', () => {
 
   it('answers other methods with 405 and Allow, unknown paths with 404', async () => {
     const s = await start({ methods: ['BREW'] });
-    const del = await rawRequest(s.port, 'DELETE /temperature/readings HTTP/1.1\r\nHost: x\r\n\r\n');
+    const del = await rawRequest(s.port, 'DELETE /temperature/readings HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
     expect(del.status).toBe(405);
     expect(del.headers.get('allow')).toBe('GET, HEAD, PUT, POST');
     const brew = await rawRequest(s.port, fixedRequest('BREW', '/temperature', '1'));

@@ -265,10 +265,10 @@ describe('echo server: access log', () => {
     const entries: AccessLogEntry[] = [];
     const s = await start({ methods: ['BREW'], accessLogger: new Logger({ level: 'info', sink: (l) => lines.push(l) }) });
     s.on('request', (e) => entries.push(e));
-    await rawRequest(s.port, 'GET /a HTTP/1.1\r\nHost: x\r\n\r\n');
-    await rawRequest(s.port, 'HEAD /b HTTP/1.1\r\nHost: x\r\n\r\n');
+    await rawRequest(s.port, 'GET /a HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    await rawRequest(s.port, 'HEAD /b HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
     await rawRequest(s.port, fixedRequest('BREW', '/c?x=1', 'tea'));
-    await rawRequest(s.port, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: x\r\n\r\n');
+    await rawRequest(s.port, 'POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: x\r\n\r\n');
     while (entries.length < 4) await once(s, 'request');
     expect(lines).toHaveLength(4);
     expect(lines[0]).toMatch(/^\[http\] 127\.0\.0\.1 "GET \/a" 200 13B \d+\.\dms$/);
@@ -281,7 +281,7 @@ describe('echo server: access log', () => {
     const lines: string[] = [];
     const s = await start({ logger: new Logger({ level: 'debug', sink: (l) => lines.push(l) }) });
     const logged = once(s, 'request');
-    await rawRequest(s.port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await rawRequest(s.port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
     await logged;
     expect(lines).toEqual([]);
   });

@@ -54,7 +54,17 @@ describe('server command line', () => {
       minCelsius: -55,
       maxCelsius: 125,
       quiet: false,
+      cors: [],
+      allowHosts: [],
     });
+  });
+
+  it('parses --cors origins and --allow-host names, and refuses what is neither', () => {
+    const o = parseServerArgs(['--cors', 'http://localhost:3000/', '--cors=*', '--allow-host', 'MyPC.lan']);
+    expect(o.cors).toEqual(['http://localhost:3000', '*']);
+    expect(o.allowHosts).toEqual(['mypc.lan']);
+    expect(() => parseServerArgs(['--cors', 'localhost:3000/x'])).toThrow(/--cors.*expected an origin/);
+    expect(() => parseServerArgs(['--allow-host', 'a b'])).toThrow(/--allow-host.*expected a host name/);
   });
 
   it('parses every option, in both --flag value and --flag=value forms', () => {

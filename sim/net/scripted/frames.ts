@@ -1,8 +1,9 @@
 /**
- * A packet builder and decoder for network tests, written independently of sim/net so the tests
- * do not check the simulator's wire code against itself. Every decoder verifies checksums.
+ * A packet builder and decoder for the network tests and the scripted board (`board.ts`),
+ * written independently of `sim/net/wire` so the tests do not check the simulator's wire code
+ * against itself. Every decoder verifies checksums.
  */
-import type { EthernetPort } from '../../sim/net/port.ts';
+import type { EthernetPort } from '../port.ts';
 
 export const ip = (s: string): number => s.split('.').reduce((a, p) => a * 256 + Number(p), 0);
 export const ipStr = (n: number): string => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
@@ -192,9 +193,9 @@ export function dhcpOptions(b: Uint8Array): Map<number, number[]> {
 
 export const dhcpYiaddr = (b: Uint8Array): string => ipStr(rd32(b, 16));
 
-// ───────────────────────────── fake board port ─────────────────────────────
+// ───────────────────────────── scripted board port ─────────────────────────────
 
-export class FakePort implements EthernetPort {
+export class ScriptedPort implements EthernetPort {
   onTransmit: ((frame: Uint8Array) => void) | null = null;
   onLinkChange: ((up: boolean) => void) | null = null;
   linkUp = true;

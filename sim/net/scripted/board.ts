@@ -1,11 +1,12 @@
 /**
- * A tiny "board side" for network tests: a fake Ethernet port with an ARP responder, UDP/ICMP
- * inboxes and a minimal TCP (go-back-N sender and in-order receiver with a settable window),
- * all speaking through crafted frames. Independent of sim/net's own TCP.
+ * A scripted board side for the network tests and the NAT benchmark (`bench/net.ts`): an
+ * Ethernet port with an ARP responder, UDP/ICMP inboxes and a minimal TCP (go-back-N sender and
+ * in-order receiver with a settable window), all speaking through the frames of `frames.ts`.
+ * Independent of sim/net's own TCP, so it can be the other side of it in tests.
  */
-import type { ManualClock } from '../../sim/time.ts';
-import type { HostIo, HostIoToken } from '../../sim/time.ts';
-import { arp, BCAST, decode, eth, FakePort, ip, ipv4, mac, tcp, udp, type Decoded } from './net-packets.ts';
+import type { ManualClock } from '../../time.ts';
+import type { HostIo, HostIoToken } from '../../time.ts';
+import { arp, BCAST, decode, eth, ScriptedPort, ip, ipv4, mac, tcp, udp, type Decoded } from './frames.ts';
 
 export const GW_MAC = mac('52:55:0a:00:02:02');
 const MSS = 1460;
@@ -35,8 +36,8 @@ export async function until(cond: () => boolean, clock: ManualClock, what: strin
   }
 }
 
-export class FakeBoard {
-  readonly port: FakePort;
+export class ScriptedBoard {
+  readonly port: ScriptedPort;
   readonly ipNum: number;
   readonly inbox: Decoded[] = [];
   readonly conns: BoardTcp[] = [];
@@ -51,7 +52,7 @@ export class FakeBoard {
     macText: string,
     readonly ipText = '10.0.2.15',
   ) {
-    this.port = new FakePort(mac(macText));
+    this.port = new ScriptedPort(mac(macText));
     this.ipNum = ip(ipText);
     this.port.onDeliver = (f) => this.onFrame(decode(f));
   }
@@ -139,7 +140,7 @@ export class BoardTcp {
   private rtxAt = -1;
 
   constructor(
-    readonly board: FakeBoard,
+    readonly board: ScriptedBoard,
     readonly lport: number,
     readonly rip: number,
     readonly rport: number,
@@ -279,7 +280,7 @@ export class BoardTcp {
 }
 
 /** Drive retransmission timers of every board connection while waiting. */
-export async function pumpUntil(boards: FakeBoard[], cond: () => boolean, clock: ManualClock, what: string, timeoutMs = 20_000, stepMs = 1): Promise<void> {
+export async function pumpUntil(boards: ScriptedBoard[], cond: () => boolean, clock: ManualClock, what: string, timeoutMs = 20_000, stepMs = 1): Promise<void> {
   await until(
     () => {
       for (const b of boards) for (const c of b.conns) c.pump();
