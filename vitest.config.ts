@@ -1,6 +1,14 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // The package's own name resolves to the sources here (its exports point at the compiled dist/).
+  resolve: {
+    alias: [
+      { find: /^picow-sim$/, replacement: fileURLToPath(new URL('./sim/index.ts', import.meta.url)) },
+      { find: /^picow-sim\/server$/, replacement: fileURLToPath(new URL('./server/index.ts', import.meta.url)) },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,

@@ -14,6 +14,7 @@ import { benchBoards } from './boards.ts';
 import { benchCpu } from './cpu.ts';
 import { benchCyw43 } from './cyw43.ts';
 import { benchNet } from './net.ts';
+import { benchPackage } from './package.ts';
 import { benchScenario } from './scenario.ts';
 
 type Section = { name: string; run: (firmware: string) => Promise<string[]> };
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
     { name: 'cyw43', run: benchCyw43 },
     { name: 'net', run: benchNet },
     { name: 'scenario', run: benchScenario },
+    { name: 'package', run: benchPackage },
   ];
   // `npm run bench -- cpu net` runs only those sections.
   const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -83,11 +83,20 @@ export class BoardsExpect {
       .join(', ');
   }
 
+  /** The texts not shown yet, as `missing()` names them. */
+  get unseen(): string[] {
+    return this.entries.filter((e) => !this.isMet(e)).map((e) => (e.board ? `${e.board}:${e.text}` : e.text));
+  }
+
   view(board: string): ConsoleExpect {
     const met = (): boolean => this.met;
+    const unseen = (): string[] => this.unseen;
     return {
       get met() {
         return met();
+      },
+      get unseen() {
+        return unseen();
       },
       feed: (text) => this.feed(board, text),
       missing: () => this.missing(),

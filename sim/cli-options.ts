@@ -90,6 +90,8 @@ export interface CliOptions {
   repl: boolean;
   help: boolean;
   version: boolean;
+  /** Newline-delimited JSON events on stdout instead of text (sim/events.ts). */
+  json: boolean;
 }
 
 export function defaultOptions(): CliOptions {
@@ -134,6 +136,7 @@ export function defaultOptions(): CliOptions {
     repl: false,
     help: false,
     version: false,
+    json: false,
   };
 }
 
@@ -634,6 +637,13 @@ export const OPTIONS: OptionSpec[] = [
     apply: (o, v) => void (o.junit = v),
   },
   {
+    name: '--json',
+    group: 'Output',
+    help: 'write newline-delimited JSON events to stdout instead of text (console, LED, pins, Wi-Fi, connections, results; README "JSON events")',
+    example: '--json',
+    apply: (o) => void (o.json = true),
+  },
+  {
     name: '--help',
     short: '-h',
     group: 'Output',
@@ -748,6 +758,7 @@ export function helpText(version: string): string {
     'Usage:',
     '  npm run sim -- [script.py] [options]      (same as: npx picow-sim [script.py] [options])',
     '  npm run sim -- wokwi [DIR] [options]      a Wokwi project (wokwi.toml, diagram.json, scenario); see: wokwi --help',
+    '  npx picow-sim test [PATHS…] [options]     many scenario files in parallel (see: picow-sim test --help)',
     '',
     '  no arguments    the demo: the echo server, the board joins Wi-Fi and runs the HTTP client example',
     '  no script       an interactive MicroPython REPL (Ctrl-X exits; Ctrl-C, Ctrl-D, Ctrl-E go to MicroPython);',

@@ -12,6 +12,7 @@ import type { CliIo } from './cli.ts';
 import type { CliOptions } from './cli-options.ts';
 import { cliWorldOptions } from './cli-world.ts';
 import { PicowSimError, RunFailure } from './errors.ts';
+import { networkSources, type EventStream } from './events.ts';
 import type { Logger } from './log.ts';
 import type { GdbServer } from './ports/gdb-server.ts';
 import type { SerialPortServer } from './ports/rfc2217.ts';
@@ -40,6 +41,8 @@ export interface ConsoleExpect {
   feed(text: string): boolean;
   /** What has not shown yet, for a message. */
   missing(): string;
+  /** The texts not shown yet (`--json` reports them as failed expectations). */
+  readonly unseen: readonly string[];
 }
 
 export interface BoardRunContext {
@@ -50,6 +53,8 @@ export interface BoardRunContext {
   demo: boolean;
   logger: Logger;
   status: (line: string) => void;
+  /** `--json`: the stream the run reports to instead of text. */
+  events: EventStream | null;
 }
 
 /** Build the world, run the mode the flags ask for, and return the exit code. */
@@ -57,7 +62,10 @@ export async function runOnBoard(opts: CliOptions, io: CliIo, c: BoardRunContext
   const { logger, status } = c;
   const image = loadUf2File(c.firmware); // a bad UF2 ends the run here, before anything starts
   const world = await buildWorld(cliWorldOptions(opts, { image, logger, demo: c.demo, status }));
-  const run = new ConsoleRun(opts, io, world.board, logger);
+  const events = c.events;
+  events?.attach({ board: world.board, ...networkSources(world.boards[0]!.chip, world.network) });
+  const wallStart = performance.now();
+  const run = new ConsoleRun(opts, io, world.board, logger, undefined, events);
   try {
     if (opts.gdb !== null) await startGdb(run, opts.gdb, opts.gdbWait, status);
     await openUartPorts(run, status);
@@ -67,6 +75,11 @@ export async function runOnBoard(opts: CliOptions, io: CliIo, c: BoardRunContext
     } else if (opts.pty || opts.serialPort !== null) await toolPortsMode(run, status);
     else terminalMode(run, status);
     const end = await run.ended;
+    if (events) {
+      for (const p of run.expect.unseen) events.emit({ type: 'expect', name: '--expect', status: 'fail', summary: `printed ${JSON.stringify(p)}` });
+      events.emit({ type: 'result', exitCode: end.code, message: end.message, simSeconds: events.time(), wallSeconds: (performance.now() - wallStart) / 1000 });
+      events.close();
+    }
     if (c.demo && end.code === 0) {
       status("next: 'npm run sim -- my_script.py' runs your script, 'npm run sim -- --repl' opens the REPL");
     }
@@ -114,9 +127,14 @@ export class ConsoleRun {
     readonly board: Board,
     readonly logger: Logger,
     expect?: ConsoleExpect,
+    readonly events: EventStream | null = null,
   ) {
     this.ended = new Promise<Ending>((r) => (this.finishRun = r));
-    this.expect = expect ?? new ExpectSet(opts.expect);
+    this.expect =
+      expect ??
+      new ExpectSet(opts.expect, (text) =>
+        events?.emit({ type: 'expect', name: '--expect', status: 'pass', summary: `printed ${JSON.stringify(text)}` }),
+      );
     // The board sends only its console on 'console' (USB CDC when presented, else UART0, or the
     // one --console names); the other UARTs are shown beside it, marked, and on their own ports.
     board.consoleChoice = opts.console;
@@ -131,7 +149,9 @@ export class ConsoleRun {
       io.stdin.isTTY && !opts.script && !opts.pty ? '\r\n' : '\n',
     );
     board.on('uart', (bytes: Uint8Array, s: ConsoleSource) => {
-      if (s !== board.consoleSource) this.uarts.push(bytes, s);
+      if (s === board.consoleSource) return;
+      if (events) this.toTerminal(bytes, s); // --json: each UART's events carry its name
+      else this.uarts.push(bytes, s);
     });
     board.on('event', (e: BoardEvent) => this.onBoardEvent(e));
     if (opts.timeout !== null) {
@@ -158,8 +178,17 @@ export class ConsoleRun {
   }
 
   toTerminal(bytes: Uint8Array, s: ConsoleSource): void {
-    this.io.stdout.write(bytes);
-    this.check(this.decoder.decode(bytes, s));
+    const text = this.decoder.decode(bytes, s);
+    if (this.events) this.events.console(text, s);
+    else this.io.stdout.write(bytes);
+    this.check(text);
+  }
+
+  /** Console text shown (the script's output through the end-of-run monitor). */
+  show(text: string, s: ConsoleSource): void {
+    if (this.events) this.events.console(text, s);
+    else this.io.stdout.write(text);
+    this.check(text);
   }
 
   decode(bytes: Uint8Array, s: ConsoleSource): string {
@@ -202,8 +231,7 @@ export function runScriptMode(run: ConsoleRun, script: string, uploads: UploadIt
   };
   const out = (text: string): void => {
     if (run.board.consoleSource !== 'usb') return;
-    run.io.stdout.write(text);
-    run.check(text);
+    run.show(text, 'usb');
   };
   const onEnd = (end: MainEnd): void => {
     if (end.kind === 'exception') run.finish(1, `${script} raised an uncaught exception: ${end.summary}`);
@@ -304,7 +332,9 @@ export async function toolPortsMode(run: ConsoleRun, status: (m: string) => void
   }
   run.sink = (bytes, s) => {
     for (const out of outputs) out(bytes);
-    run.check(run.decode(bytes, s));
+    const text = run.decode(bytes, s);
+    run.events?.console(text, s);
+    run.check(text);
   };
 }
 

@@ -3,23 +3,14 @@
  * or a pseudo-terminal for host tools. Exit codes: 0 done, 1 run failed (timeout, exception,
  * expectation not met), 2 unusable input (arguments, files, firmware).
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { helpText, parseArgs, type CliOptions } from './cli-options.ts';
 import { PicowSimError, UsageError } from './errors.ts';
+import { EventStream } from './events.ts';
 import { resolveFirmware } from './firmware.ts';
 import { Logger } from './log.ts';
+import { packageRoot, packageVersion } from './package-info.ts';
 import { folderItems, readLocalFile, type UploadItem } from './repl/board-link.ts';
-
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-}
 
 export interface CliIo {
   stdin: NodeJS.ReadStream;
@@ -29,7 +20,7 @@ export interface CliIo {
 }
 
 /** The examples shipped with the package (the demo's script and its Wi-Fi helper). */
-const EXAMPLES = fileURLToPath(new URL('../firmware/examples/', import.meta.url));
+const EXAMPLES = join(packageRoot(), 'firmware', 'examples');
 
 /** `npm run sim` with no arguments: the article's HTTP client against the embedded echo server. */
 function demoArgs(): string[] {
@@ -47,6 +38,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const { runWokwi } = await import('./wokwi/command.ts');
     return runWokwi(argv.slice(1), io);
   }
+  if (argv[0] === 'test') return (await import('./cli-test.ts')).testCommand(argv.slice(1), io);
   const demo = argv.length === 0;
   const opts = parseArgs(demo ? demoArgs() : argv);
   const version = packageVersion();
@@ -63,12 +55,15 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     trace: opts.trace,
     sink: (line) => io.stderr.write(line + '\n'),
   });
+  // --json: events on stdout instead of text (sim/events.ts).
+  const events = opts.json ? new EventStream((line) => io.stdout.write(line)) : null;
   const status = (msg: string): void => {
-    if (!opts.quiet) io.stderr.write(`picow-sim: ${msg}\n`);
+    if (events) events.emit({ type: 'status', message: msg });
+    else if (!opts.quiet) io.stderr.write(`picow-sim: ${msg}\n`);
   };
   if (opts.junit && !opts.scenario) throw new UsageError('--junit FILE goes with --scenario FILE');
   if (opts.offline && opts.allowInternet) throw new UsageError('--offline and --allow-internet cannot be used together');
-  if (opts.scenario) return runScenarioMode(opts, opts.scenario, io, logger);
+  if (opts.scenario) return runScenarioMode(opts, opts.scenario, io, logger, events, version);
   if (opts.boards.length) return runBoardsMode(opts, io, logger, status);
   if (opts.script && opts.pty) throw new UsageError('--pty is for interactive tools; it cannot be combined with a script');
   if (opts.gdbWait && opts.gdb === null) throw new UsageError('--gdb-wait goes with --gdb PORT');
@@ -85,15 +80,24 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     progress: opts.quiet ? null : io.stderr,
   });
   logger.info('cli', `firmware ${fw.path} (from ${fw.source})`);
+  events?.emit({ type: 'start', mode: opts.script ? 'script' : opts.pty || opts.serialPort !== null ? 'pty' : 'repl', version, firmware: fw.path });
   if (demo) status('demo: the HTTP client example against the embedded echo server (npm run sim -- --help for more)');
   // Loaded only now, so that --help and argument errors never depend on the simulator core.
   const { runOnBoard } = await import('./cli-run.ts');
-  return runOnBoard(opts, io, { firmware: fw.path, uploads, demo, logger, status });
+  return runOnBoard(opts, io, { firmware: fw.path, uploads, demo, logger, status, events });
 }
 
 /** `--scenario FILE`: the scenario runner, on the same session layer. */
-async function runScenarioMode(opts: CliOptions, file: string, io: CliIo, logger: Logger): Promise<number> {
+async function runScenarioMode(
+  opts: CliOptions,
+  file: string,
+  io: CliIo,
+  logger: Logger,
+  events: EventStream | null,
+  version: string,
+): Promise<number> {
   const { runScenarioFile } = await import('./scenario/index.ts');
+  events?.emit({ type: 'start', mode: 'scenario', version });
   const result = await runScenarioFile(file, {
     firmware: opts.firmware ?? undefined,
     env: io.env,
@@ -101,8 +105,9 @@ async function runScenarioMode(opts: CliOptions, file: string, io: CliIo, logger
     junitFile: opts.junit ?? undefined,
     wallTimeoutMs: opts.timeout !== null ? opts.timeout * 1000 : undefined,
     logger,
-    onSerial: (text) => io.stdout.write(text),
-    print: (text) => io.stderr.write(text + '\n'),
+    onSerial: (text) => (events ? events.console(text, 'usb') : io.stdout.write(text)),
+    print: (text) => (events ? undefined : io.stderr.write(text + '\n')),
+    events: events ?? undefined,
   });
   return result.exitCode;
 }
@@ -167,6 +172,12 @@ main(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stde
   (e: unknown) => {
     if (e instanceof PicowSimError) {
       process.stderr.write(`picow-sim: ${e.message}\n`);
+      // --json: the stream still ends with its result.
+      if (process.argv.includes('--json')) {
+        const result = { type: 'result', t: 0, exitCode: e.exitCode, message: e.message, simSeconds: 0, wallSeconds: performance.now() / 1000 };
+        process.stdout.write(JSON.stringify(result) + '\n', () => process.exit(e.exitCode));
+        return;
+      }
       process.exit(e.exitCode);
     }
     const err = e instanceof Error ? e : new Error(String(e));

@@ -61,6 +61,8 @@ export class TcpNat {
   /** Live connections and half-open ones (SYN seen, handshake not finished) per board address. */
   private readonly perBoard = new Map<number, { conns: number; halfOpen: number }>();
   readonly stats = { opened: 0, refused: 0, resetsSent: 0, inbound: 0, limited: 0 };
+  /** Told when a board's connection to a host opens, is refused, or ends (`--json` events). */
+  onConnection: ((c: { state: 'open' | 'refused' | 'closed'; board: string; host: string }) => void) | null = null;
 
   constructor(private readonly o: TcpNatOptions) {
     this.rng = new Rng(o.seed ?? 0x5eed);
@@ -207,10 +209,12 @@ export class TcpNat {
     if (!d.allowed) {
       this.stats.refused++;
       this.o.logger.debug('tcp', `${key} refused: ${d.reason}`);
+      this.onConnection?.({ state: 'refused', board: `${ipToString(boardIp)}:${syn.srcPort}`, host: `${ipToString(remoteIp)}:${syn.dstPort}` });
       this.resetFor(boardIp, remoteIp, syn);
       return;
     }
     if (!this.admit(boardIp, key)) {
+      this.onConnection?.({ state: 'refused', board: `${ipToString(boardIp)}:${syn.srcPort}`, host: `${d.host}:${d.port}` });
       this.resetFor(boardIp, remoteIp, syn);
       return;
     }
@@ -219,8 +223,17 @@ export class TcpNat {
     c.synSeq = syn.seq;
     c.token = this.o.hostIo.begin(`tcp ${key} -> ${d.host}:${d.port}`);
     this.o.logger.debug('tcp', `${key} -> ${d.host}:${d.port} (${d.via})`);
+    const note = (state: 'open' | 'refused' | 'closed'): void =>
+      this.onConnection?.({ state, board: `${ipToString(boardIp)}:${syn.srcPort}`, host: `${d.host}:${d.port}` });
+    let opened = false;
+    let noted = false;
+    const ended = (): void => {
+      if (opened && !noted) note('closed');
+      noted = opened;
+    };
     const socket = netConnect({ host: d.host, port: d.port, allowHalfOpen: true });
     c.socket = socket;
+    socket.once('close', ended);
     socket.setNoDelay(true);
     socket.once('connect', () => {
       if (this.conns.get(key) !== c) {
@@ -229,7 +242,22 @@ export class TcpNat {
       }
       c.connecting = false;
       this.stats.opened++;
+      opened = true;
+      note('open');
       this.couple(c, socket);
+      // Ended once both sides have sent FIN (the board's endpoint may still wait out TIME-WAIT).
+      let boardFin = false;
+      let hostFin = false;
+      const boardEnd = c.ep.events.onEnd;
+      c.ep.events.onEnd = () => {
+        boardEnd?.();
+        boardFin = true;
+        if (hostFin) ended();
+      };
+      socket.once('end', () => {
+        hostFin = true;
+        if (boardFin) ended();
+      });
       c.ep.accept(syn);
       this.o.hostIo.notify();
     });
@@ -237,6 +265,7 @@ export class TcpNat {
       if (c.connecting) {
         c.connecting = false;
         this.stats.refused++;
+        note('refused');
         this.o.logger.debug('tcp', `${key}: host connect failed (${err.code ?? err.message}); resetting the board's SYN`);
         if (this.conns.get(key) === c) {
           this.forget(c);

@@ -3,6 +3,7 @@
  * runs. Exit codes: 0 every expectation held, 1 one failed (or the run stopped on an error),
  * 2 the scenario is malformed (a `ScenarioError` naming the key and its line).
  */
+import type { EventStream } from '../events.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { loadScenario } from './parse.ts';
 import { runScenario, type RunResult, type WorldFactory } from './runner.ts';
@@ -41,5 +42,30 @@ export async function runScenarioFile(file: string, o: ScenarioFileOptions = {})
     wallTimeoutMs: o.wallTimeoutMs,
   });
   (o.print ?? ((t) => process.stderr.write(t + '\n')))(result.report);
+  if (o.events) emitResult(o.events, result);
   return result;
+}
+
+/** `--json`: each expectation's verdict, then the run's result. */
+export function emitResult(events: EventStream, r: RunResult): void {
+  for (const x of r.results) {
+    events.emit({
+      type: 'expect',
+      name: x.expectation.name,
+      status: x.status === 'pass' ? 'pass' : 'fail',
+      summary: x.summary,
+      ...(x.status !== 'pass' && x.detail ? { detail: x.detail } : {}),
+      line: x.expectation.where.line,
+    });
+  }
+  const failed = r.results.filter((x) => x.status !== 'pass').length;
+  events.emit({
+    type: 'result',
+    exitCode: r.exitCode,
+    message: r.error ?? null,
+    simSeconds: r.simSeconds,
+    wallSeconds: r.wallSeconds,
+    passed: r.results.length - failed,
+    failed,
+  });
 }

@@ -11,8 +11,10 @@ import type { BoardEvent } from '../board/device.ts';
 import { describeHalt, type ConsoleSource, type PicoWBoard } from '../board/picow.ts';
 import type { ApConfig } from '../cyw43/radio.ts';
 import { UsageError } from '../errors.ts';
+import { networkSources, type EventStream } from '../events.ts';
 import { resolveFirmware } from '../firmware.ts';
 import type { Logger } from '../log.ts';
+import { GATEWAY_IP } from '../net/addressing.ts';
 import type { MapRule } from '../net/policy.ts';
 import { folderItems, type UploadItem } from '../repl/board-link.ts';
 import type { Timeline } from '../sensors/index.ts';
@@ -32,6 +34,13 @@ export interface BoardWorldOptions {
   onSerial?: (text: string) => void;
   /** Wall-clock limit for boot and upload (default 120 s). */
   setupTimeoutMs?: number;
+  /** `--json`: the stream that reports what the board and its network do. */
+  events?: EventStream;
+  /**
+   * Servers on free host ports, each reached by the board at 10.0.2.2 and its scenario port
+   * (`picow-sim test` runs many scenarios at once).
+   */
+  isolatePorts?: boolean;
 }
 
 const NANOS = 1e9;
@@ -74,12 +83,14 @@ class ScenarioServers {
     /** The scenario's `hosts:` names: the board may name a server by them (its Host header). */
     private readonly allowedHosts: string[],
     private readonly onReading: (reading: StoredReading, server: string) => void,
+    /** Each server on a free port, mapped from 10.0.2.2 and its scenario port (`isolatePorts`). */
+    private readonly isolate = false,
   ) {}
 
   async startAll(specs: ServerSpec[]): Promise<void> {
     try {
       for (const spec of specs) {
-        const r: RunningServer = { spec, port: spec.port, server: null };
+        const r: RunningServer = { spec, port: this.isolate ? 0 : spec.port, server: null };
         this.servers.set(spec.name, r);
         await this.start(r);
         this.logger.info('scenario', `server ${spec.name} on 127.0.0.1:${r.port}${spec.collector ? ' (with the collector)' : ''}`);
@@ -100,6 +111,7 @@ class ScenarioServers {
     const out: MapRule[] = [];
     for (const r of this.servers.values()) {
       if (r.spec.address) out.push({ addr: r.spec.address.addr, port: r.spec.address.port, host: '127.0.0.1', hostPort: r.port });
+      if (this.isolate && r.spec.port !== 0) out.push({ addr: GATEWAY_IP, port: r.spec.port, host: '127.0.0.1', hostPort: r.port });
     }
     return out;
   }
@@ -221,6 +233,7 @@ export function boardWorld(opts: BoardWorldOptions = {}): WorldFactory {
     const clock = new ScenarioClock(specs.some((b) => b.script));
     const servers = new ScenarioServers(logger, s.hosts.map((h) => h.name), (reading, server) =>
       obs.addReading({ t: clock.now(), celsius: reading.celsius, sensor: reading.sensor, server }),
+      opts.isolatePorts ?? false,
     );
     await servers.startAll(s.servers);
     const lan = new Lan({
@@ -251,6 +264,9 @@ export function boardWorld(opts: BoardWorldOptions = {}): WorldFactory {
       throw e;
     }
     clock.attach(units[0]!.board);
+    // --json reports the first board (events carry no board name yet) and the shared network.
+    const first = units[0]!.world;
+    opts.events?.attach({ board: first.board, ...networkSources(first.boards[0]!.chip, first.network) });
     return new BoardScenarioWorld(s, units, lan, servers, clock, hooks, opts);
   };
 }

@@ -27,7 +27,11 @@ export class ExpectSet {
   private readonly keep: number;
   private seen = '';
 
-  constructor(texts: readonly string[]) {
+  /** `onSeen`: told each text as it shows (`--json` expectation events). */
+  constructor(
+    texts: readonly string[],
+    private readonly onSeen?: (text: string) => void,
+  ) {
     this.pending = [...texts];
     this.keep = Math.max(1, Math.max(0, ...texts.map((t) => t.length)) - 1);
   }
@@ -41,9 +45,18 @@ export class ExpectSet {
   feed(text: string): boolean {
     if (!this.pending.length) return true;
     this.seen += text;
-    for (let i = this.pending.length - 1; i >= 0; i--) if (this.seen.includes(this.pending[i]!)) this.pending.splice(i, 1);
+    for (let i = this.pending.length - 1; i >= 0; i--) {
+      if (!this.seen.includes(this.pending[i]!)) continue;
+      this.onSeen?.(this.pending[i]!);
+      this.pending.splice(i, 1);
+    }
     this.seen = this.seen.slice(-this.keep);
     return this.pending.length === 0;
+  }
+
+  /** The texts not seen yet. */
+  get unseen(): readonly string[] {
+    return this.pending;
   }
 
   /** The texts not seen yet, quoted, for a message. */

@@ -9,6 +9,7 @@ import type { Uf2Image } from '../board/uf2.ts';
 import type { CliOptions } from '../cli-options.ts';
 import { cliWorldOptions } from '../cli-world.ts';
 import { RunFailure } from '../errors.ts';
+import { networkSources, type EventSources } from '../events.ts';
 import type { Logger } from '../log.ts';
 import type { UploadItem } from '../repl/board-link.ts';
 import { bootToPrompt, startMain } from '../session/program.ts';
@@ -71,6 +72,11 @@ export class WokwiWorld {
 
   get clock(): SimClock {
     return this.world.board.simClock;
+  }
+
+  /** What `--json` events listen to: the board, its Wi-Fi chip and its network. */
+  eventSources(): EventSources {
+    return { board: this.world.board, ...networkSources(this.world.boards[0]!.chip, this.world.network) };
   }
 
   get adc(): AdcSensors | null {

@@ -8,8 +8,10 @@ import { createWriteStream, existsSync, statSync, writeFileSync, type WriteStrea
 import { basename, join, resolve } from 'node:path';
 import { parseArgs, type CliOptions } from '../cli-options.ts';
 import { PicowSimError, UsageError } from '../errors.ts';
+import { EventStream } from '../events.ts';
 import { resolveFirmware } from '../firmware.ts';
 import { Logger } from '../log.ts';
+import { packageVersion } from '../package-info.ts';
 import type { UploadItem } from '../repl/board-link.ts';
 import { WokwiWorld } from './board-adapter.ts';
 import { Circuit } from './circuit.ts';
@@ -146,6 +148,8 @@ export interface WokwiIo {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   env: Record<string, string | undefined>;
+  /** Events instead of serial text on stdout (`picow-sim test`'s workers): the board's console, pins, LED, network. */
+  events?: EventStream;
 }
 
 interface Ending {
@@ -191,9 +195,36 @@ export async function runWokwi(argv: string[], io: WokwiIo): Promise<number> {
     trace: a.cli.trace,
     sink: (line) => io.stderr.write(line + '\n'),
   });
+  // --json: events on stdout instead of text (sim/events.ts); under `picow-sim test` the worker's.
+  const json = a.cli.json && !io.events ? new EventStream((line) => io.stdout.write(line)) : null;
+  const events = io.events ?? json;
+  const wallStart = performance.now();
   const status = (m: string): void => {
-    if (!a.cli.quiet) io.stderr.write(`picow-sim: ${m}\n`);
+    if (json) json.emit({ type: 'status', message: m });
+    else if (!a.cli.quiet) io.stderr.write(`picow-sim: ${m}\n`);
   };
+  json?.emit({ type: 'start', mode: 'wokwi', version: packageVersion() });
+  try {
+    return await runProject(a, io, logger, status, events, json);
+  } catch (e) {
+    if (!json || !(e instanceof PicowSimError)) throw e;
+    json.emit({ type: 'result', exitCode: e.exitCode, message: e.message, simSeconds: json.time(), wallSeconds: (performance.now() - wallStart) / 1000 });
+    json.close();
+    io.stderr.write(`picow-sim: ${e.message}\n`);
+    return e.exitCode;
+  }
+}
+
+/** The project's run, from its files to the verdict; `json`: the result as an event. */
+async function runProject(
+  a: WokwiArgs,
+  io: WokwiIo,
+  logger: Logger,
+  status: (m: string) => void,
+  events: EventStream | null,
+  json: EventStream | null,
+): Promise<number> {
+  const wallStart = performance.now();
   const project = loadProject(a);
   const diagram = readDiagram(resolve(project.dir, a.diagramFile ?? 'diagram.json'));
   const vcdFile = a.vcdFile ? resolve(a.vcdFile) : (project.config?.vcdFile ?? null);
@@ -230,6 +261,7 @@ export async function runWokwi(argv: string[], io: WokwiIo): Promise<number> {
     for (const w of [...pinWaiters]) w();
   };
   world.attach(circuit);
+  events?.attach(world.eventSources());
   world.onLed((on) => circuit.setBoardLed(on));
 
   const monitor = new SerialMonitor();
@@ -244,11 +276,13 @@ export async function runWokwi(argv: string[], io: WokwiIo): Promise<number> {
     if (skipNewline && (shown[0] === 10 || (shown[0] === 13 && shown[1] === 10))) shown = shown.subarray(shown[0] === 13 ? 2 : 1);
     skipNewline = false;
     if (shown.length) atLineStart = shown[shown.length - 1] === 10;
-    io.stdout.write(shown);
+    if (events) events.console(shown, world.board.consoleSource);
+    else io.stdout.write(shown);
     serialLog?.write(bytes);
     monitor.feed(bytes);
   });
   const scenarioLog = (line: string): void => {
+    if (json) return json.emit({ type: 'status', message: line });
     if (!atLineStart) {
       io.stdout.write('\n');
       skipNewline = true;
@@ -337,8 +371,13 @@ export async function runWokwi(argv: string[], io: WokwiIo): Promise<number> {
   }
 
   async function report(e: Ending): Promise<number> {
+    if (json) {
+      json.emit({ type: 'result', exitCode: e.code, message: e.message, simSeconds: json.time(), wallSeconds: (performance.now() - wallStart) / 1000 });
+      json.close();
+    }
     if (e.message) {
       if (e.toStdout) {
+        if (json) return e.code;
         if (!a.cli.quiet) io.stdout.write(`\n\n${e.message}\n`);
       } else io.stderr.write(`\n${e.message.startsWith('Error') || e.message.startsWith('Timeout') ? '' : 'picow-sim: '}${e.message}\n`);
     }

@@ -1,0 +1,90 @@
+/**
+ * Package benchmark: what a user of the published package feels at start-up, and `picow-sim test`
+ * running many scenarios at once. The package is built into a temporary folder laid out as
+ * installed (bin/, dist/, package.json; dependencies from this checkout), and compared with the
+ * way the command started before it was compiled (tsx loading the TypeScript sources).
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '..');
+
+/** Wall milliseconds of one run of `node ARGS` (stdin from `input`); throws when it fails. */
+function timed(args: string[], input: string | undefined, env: Record<string, string>, mustPass = false): number {
+  const t = performance.now();
+  const r = spawnSync(process.execPath, args, { input, encoding: 'utf8', env: { ...process.env, PICOW_OFFLINE: '1', ...env }, timeout: 300_000 });
+  const ms = performance.now() - t;
+  if (r.status !== 0 && (mustPass || r.status !== 1)) throw new Error(`node ${args.join(' ')} failed (exit ${r.status ?? r.signal}): ${r.stdout.slice(-3000)}${r.stderr.slice(-2000)}`);
+  return ms;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+const SCENARIO_CLIENT = `import network, time, urequests
+w = network.WLAN(network.STA_IF)
+w.active(True)
+w.connect('PicoW-Sim', 'picowsim')
+while w.status() != 3:
+    time.sleep(0.1)
+for i in range(5):
+    r = urequests.post('http://10.0.2.2:8080/', data=str(i))
+    print(r.content.decode())
+    r.close()
+x = 0
+for i in range(100000):
+    x += i * i
+print('sum', x)
+`;
+
+export async function benchPackage(firmware: string): Promise<string[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'picow-bench-pkg-'));
+  try {
+    // The installed layout: built like `npm pack` builds it.
+    const pkg = join(dir, 'picow-sim');
+    mkdirSync(pkg);
+    const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), join(pkg, 'dist')], { stdio: 'inherit' });
+    if (build.status !== 0) throw new Error('build failed');
+    for (const p of ['bin', 'package.json', 'firmware']) cpSync(join(ROOT, p), join(pkg, p), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'), 'dir');
+    const compiled = [join(pkg, 'bin', 'picow-sim.js')];
+    const sources = ['--import', 'tsx', join(ROOT, 'sim', 'cli.ts')];
+    const env = { PICOW_FIRMWARE: firmware };
+
+    const version = { before: [] as number[], after: [] as number[] };
+    for (let i = 0; i < 7; i++) {
+      version.before.push(timed([...sources, '--version'], undefined, env));
+      version.after.push(timed([...compiled, '--version'], undefined, env));
+    }
+    const repl = { before: [] as number[], after: [] as number[] };
+    const replArgs = ['--repl', '--expect', '42', '--quiet', '--no-server'];
+    for (let i = 0; i < 5; i++) {
+      repl.before.push(timed([...sources, ...replArgs], 'print(6*7)\r', env));
+      repl.after.push(timed([...compiled, ...replArgs], 'print(6*7)\r', env));
+    }
+    const lines = [
+      `package: npx picow-sim --version: ${median(version.before).toFixed(0)} ms before (tsx, sources) → ${median(version.after).toFixed(0)} ms compiled (target ≤ 100 ms; median of 7)`,
+      `package: start to the first REPL answer (printf 'print(6*7)\\r' | picow-sim --repl --expect 42): ${median(repl.before).toFixed(0)} ms before → ${median(repl.after).toFixed(0)} ms compiled (target ≤ 250 ms; median of 5)`,
+    ];
+
+    // picow-sim test: 8 copies of one scenario, 2 workers vs 1.
+    const suite = join(dir, 'suite');
+    mkdirSync(suite);
+    writeFileSync(join(suite, 'client.py'), SCENARIO_CLIENT);
+    for (let i = 1; i <= 8; i++) {
+      writeFileSync(join(suite, `copy${i}.yaml`), `name: copy ${i}\nscript: client.py\ntimeout: 60s\nexpect:\n  - serial: "sum "\n`);
+    }
+    const one = timed([...compiled, 'test', suite, '--jobs', '1', '--quiet'], undefined, env, true);
+    const two = timed([...compiled, 'test', suite, '--jobs', '2', '--quiet'], undefined, env, true);
+    lines.push(
+      `package: picow-sim test, 8 copies of one scenario: --jobs 1 ${(one / 1000).toFixed(1)} s, --jobs 2 ${(two / 1000).toFixed(1)} s = ${(two / one).toFixed(2)}× (target ≤ 0.6×)`,
+    );
+    return lines;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,142 @@
+// `--json`: a whole run as newline-delimited JSON events, parsed line by line.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SimEvent } from '../../sim/events.ts';
+import { runCli } from '../helpers/cli.ts';
+import { e2eFirmware } from '../helpers/firmware.ts';
+
+/** Every stdout line must be one JSON event. */
+function parseAll(stdout: string): SimEvent[] {
+  const lines = stdout.split('\n');
+  expect(lines.pop()).toBe('');
+  return lines.map((l) => {
+    const e = JSON.parse(l) as SimEvent;
+    expect(typeof e.type).toBe('string');
+    expect(typeof e.t).toBe('number');
+    return e;
+  });
+}
+
+function of<T extends SimEvent['type']>(events: SimEvent[], type: T): Extract<SimEvent, { type: T }>[] {
+  return events.filter((e): e is Extract<SimEvent, { type: T }> => e.type === type);
+}
+
+describe('--json before any board', () => {
+  it('a bad argument ends the stream with a result, exit 2', async () => {
+    const r = await runCli(['--json', '--latency', 'soon'], 30_000);
+    expect(r.code).toBe(2);
+    const events = parseAll(r.stdout);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: 'result', exitCode: 2 });
+    expect((events[0] as { message: string }).message).toContain('--latency');
+  });
+});
+
+const fw = e2eFirmware();
+
+describe.skipIf(!fw)('--json with the firmware', () => {
+  let dir = '';
+  let server: Server;
+  let port = 0;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'picow-json-'));
+    server = createServer((s) => s.end('hello from the host\n'));
+    await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await new Promise<void>((res) => server.close(() => res()));
+  });
+
+  it('reports console, pins, LED, Wi-Fi, DHCP, a host connection, the expectation and the result, in simulated time', async () => {
+    const script = join(dir, 'main.py');
+    writeFileSync(
+      script,
+      [
+        'import network, socket, time',
+        'from machine import Pin',
+        'p = Pin(15, Pin.OUT)',
+        'p.on()',
+        'time.sleep_ms(20)',
+        'p.off()',
+        "w = network.WLAN(network.STA_IF); w.active(True); w.connect('PicoW-Sim', 'picowsim')",
+        'while w.status() != 3: time.sleep(0.1)',
+        's = socket.socket()',
+        `s.connect(('10.0.2.2', ${port}))`,
+        'print(s.recv(100).decode().strip())',
+        's.close()',
+        // The board's FIN leaves through the Wi-Fi chip in simulated time: let it reach the host.
+        'time.sleep_ms(100)',
+        "Pin('LED', Pin.OUT).on()",
+        "print('all done')",
+        '',
+      ].join('\n'),
+    );
+    const r = await runCli([script, '--json', '--server-port', '0', '--expect', 'all done', '--timeout', '120'], 150_000, { env: { PICOW_FIRMWARE: fw! } });
+    expect(r.code, r.stderr).toBe(0);
+    const events = parseAll(r.stdout);
+    expect(events[0]).toMatchObject({ type: 'start', mode: 'script' });
+    const last = events.at(-1)!;
+    expect(last).toMatchObject({ type: 'result', exitCode: 0, message: null });
+    // Simulated time never runs backwards.
+    for (let i = 1; i < events.length; i++) expect(events[i]!.t).toBeGreaterThanOrEqual(events[i - 1]!.t);
+
+    const text = of(events, 'console').map((e) => e.text).join('');
+    expect(text).toContain('hello from the host');
+    expect(text).toContain('all done');
+    const pins = of(events, 'pin').filter((e) => e.pin === 15);
+    expect(pins.map((e) => e.value).slice(-2)).toEqual([1, 0]);
+    const up = pins.findIndex((e) => e.value === 1);
+    // The sleep between on and off is 20 ms of simulated time.
+    expect(pins[up + 1]!.t - pins[up]!.t).toBeGreaterThanOrEqual(0.02);
+    expect(pins[up + 1]!.t - pins[up]!.t).toBeLessThan(0.03);
+    expect(of(events, 'wifi')).toContainEqual(expect.objectContaining({ state: 'up', ssid: 'PicoW-Sim' }));
+    expect(of(events, 'dhcp')).toContainEqual(expect.objectContaining({ state: 'bound', ip: '10.0.2.15' }));
+    const tcp = of(events, 'tcp');
+    expect(tcp[0]).toMatchObject({ state: 'open', host: `127.0.0.1:${port}` });
+    expect(tcp.map((e) => e.state)).toContain('closed');
+    expect(of(events, 'led').at(-1)).toMatchObject({ on: true });
+    expect(of(events, 'expect')).toEqual([expect.objectContaining({ status: 'pass', summary: 'printed "all done"' })]);
+    // The Wi-Fi link came up before the connection, which came before the LED.
+    const at = (pred: (e: SimEvent) => boolean): number => events.findIndex(pred);
+    expect(at((e) => e.type === 'wifi')).toBeLessThan(at((e) => e.type === 'tcp'));
+    expect(at((e) => e.type === 'tcp')).toBeLessThan(at((e) => e.type === 'led' && e.on));
+  }, 160_000);
+
+  it('a scenario: every expectation as an event, then the result', async () => {
+    const file = join(dir, 'scenario.yaml');
+    writeFileSync(join(dir, 'hello.py'), "import time\nprint('tick')\ntime.sleep(2)\nprint('tock')\n");
+    writeFileSync(
+      file,
+      ['name: json scenario', 'script: hello.py', 'timeout: 10s', 'servers:', '  - port: 0', 'expect:', '  - serial: tick', '  - name: never', '    serial: nope', '    before: 5s', ''].join('\n'),
+    );
+    const r = await runCli(['--scenario', file, '--json', '--timeout', '120'], 150_000, { env: { PICOW_FIRMWARE: fw! } });
+    expect(r.code, r.stderr).toBe(1);
+    const events = parseAll(r.stdout);
+    expect(events[0]).toMatchObject({ type: 'start', mode: 'scenario' });
+    expect(of(events, 'console').map((e) => e.text).join('')).toContain('tick');
+    const verdicts = of(events, 'expect');
+    expect(verdicts.map((e) => e.status)).toEqual(['pass', 'fail']);
+    expect(verdicts[1]).toMatchObject({ name: 'never', line: 8 });
+    expect(events.at(-1)).toMatchObject({ type: 'result', exitCode: 1, passed: 1, failed: 1 });
+  }, 160_000);
+
+  it('picow-sim wokwi: the project run as events (scenario steps as status), then the result', async () => {
+    const project = join(import.meta.dirname, 'wokwi-fixtures/micropython');
+    const r = await runCli(['wokwi', project, '--scenario', 'scenario.yaml', '--json', '--timeout', '120000'], 240_000, {
+      env: { PICOW_FIRMWARE: fw! },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const events = parseAll(r.stdout);
+    expect(events[0]).toMatchObject({ type: 'start', mode: 'wokwi' });
+    expect(events.at(-1)).toMatchObject({ type: 'result', exitCode: 0, message: null });
+    expect(of(events, 'console').map((e) => e.text).join('')).toContain('pot 2048 ntc 2048');
+    expect(of(events, 'status').map((e) => e.message)).toContain('[every step kind] Scenario completed successfully');
+    expect(of(events, 'led').at(-1)).toMatchObject({ on: true });
+    expect(of(events, 'wifi')).toContainEqual(expect.objectContaining({ state: 'up' }));
+  }, 250_000);
+});
