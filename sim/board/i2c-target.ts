@@ -275,6 +275,37 @@ export class I2cTarget {
   }
 }
 
+/** The target-mode interfaces of each chip, for the pins' output enable. */
+const TARGETS = new WeakMap<RP2040, I2cTarget[]>();
+const PATCHED = Symbol('i2c-target-pins');
+
+/**
+ * rp2040js's GPIOPin drives nothing for function 3 (its rawOutputEnable / rawOutputValue cover SIO,
+ * PWM and PIO): here function 3 enables the output, low, while the I2C block pulls that line low.
+ * Patched once on the class (one getter for every pin keeps pin accesses monomorphic); a chip
+ * with no target installed reads false, as before.
+ */
+function driveI2cPins(proto: object): void {
+  const p = proto as Record<symbol, boolean>;
+  if (p[PATCHED]) return;
+  p[PATCHED] = true;
+  const oe = Object.getOwnPropertyDescriptor(proto, 'rawOutputEnable')!.get!;
+  const out = Object.getOwnPropertyDescriptor(proto, 'rawOutputValue')!.get!;
+  Object.defineProperty(proto, 'rawOutputEnable', {
+    configurable: true,
+    get(this: GPIOPin & { rp2040: RP2040 }): boolean {
+      if (this.functionSelect !== FUNCSEL_I2C) return oe.call(this) as boolean;
+      return TARGETS.get(this.rp2040)?.[(this.index >> 1) & 1]?.holding[this.index & 1] ?? false;
+    },
+  });
+  Object.defineProperty(proto, 'rawOutputValue', {
+    configurable: true,
+    get(this: GPIOPin): boolean {
+      return this.functionSelect === FUNCSEL_I2C ? false : (out.call(this) as boolean);
+    },
+  });
+}
+
 /**
  * Install target mode on both I2C blocks of a fresh rp2040js `RP2040`: the register accesses and
  * the pins' output enable (function 3 drives a pin only to pull it low) and input.
@@ -328,25 +359,11 @@ export function installI2cTargets(mcu: RP2040): I2cTarget[] {
       writeUint32.call(this, offset, value);
     };
   });
+  TARGETS.set(mcu, targets);
+  driveI2cPins(Object.getPrototypeOf(mcu.gpio[0]) as object);
   for (const pin of mcu.gpio) {
-    const proto = Object.getPrototypeOf(pin) as object;
-    const oe = Object.getOwnPropertyDescriptor(proto, 'rawOutputEnable')!.get!;
-    const out = Object.getOwnPropertyDescriptor(proto, 'rawOutputValue')!.get!;
-    const block = (pin.index >> 1) & 1;
+    const target = targets[(pin.index >> 1) & 1]!;
     const role = pin.index & 1;
-    const target = targets[block]!;
-    Object.defineProperty(pin, 'rawOutputEnable', {
-      configurable: true,
-      get(this: GPIOPin): boolean {
-        return this.functionSelect === FUNCSEL_I2C ? target.holding[role]! : oe.call(this);
-      },
-    });
-    Object.defineProperty(pin, 'rawOutputValue', {
-      configurable: true,
-      get(this: GPIOPin): boolean {
-        return this.functionSelect === FUNCSEL_I2C ? false : out.call(this);
-      },
-    });
     const set = pin.setInputValue;
     pin.setInputValue = function (this: GPIOPin, value: boolean): void {
       set.call(this, value);
