@@ -10,7 +10,8 @@
  * - An address byte equal to IC_SAR is ACKed (SDA held low through the ninth clock). A read request
  *   that finds stale bytes in the TX FIFO flushes them (TX_ABRT, ABRT_SLVFLUSH_TXFIFO).
  * - Written bytes go to the RX FIFO (IC_DATA_CMD bit 11 FIRST_DATA_BYTE on the first after an
- *   address) and are ACKed; RX_FULL when the level exceeds IC_RX_TL.
+ *   address) and are ACKed; RX_FULL when the level exceeds IC_RX_TL. With the FIFO full and
+ *   IC_CON.RX_FIFO_FULL_HLD_CTRL the block holds SCL low before the ACK until a byte is read.
  * - On a read, each byte comes from the TX FIFO; when it is empty the block raises RD_REQ and holds
  *   SCL low (clock stretching) until the firmware writes IC_DATA_CMD. A NACK from the controller
  *   ends the read (RX_DONE).
@@ -40,6 +41,7 @@ const MASTER_MODE = 1 << 0;
 const IC_10BITADDR_SLAVE = 1 << 3;
 const IC_SLAVE_DISABLE = 1 << 6;
 const STOP_DET_IFADDRESSED = 1 << 7;
+const RX_FIFO_FULL_HLD_CTRL = 1 << 9;
 // IC_STATUS bits.
 const SLV_ACTIVITY = 1 << 6;
 const ACTIVITY = 1 << 0;
@@ -103,6 +105,8 @@ export class I2cTarget {
   private txByte = 0;
   /** Stretching: SCL held low until IC_DATA_CMD is written (RD_REQ). */
   private waiting = false;
+  /** A received byte held (SCL low, not yet ACKed) while the RX FIFO is full (RX_FIFO_FULL_HLD_CTRL). */
+  private heldRx: number | null = null;
   /** Whether the block pulls SDA / SCL low. */
   readonly holding = [false, false];
   /** The last level seen on SDA / SCL. */
@@ -164,6 +168,7 @@ export class I2cTarget {
     this.bits = 0;
     this.shift = 0;
     this.waiting = false;
+    this.heldRx = null;
     this.drive(SDA, false);
   }
 
@@ -178,6 +183,7 @@ export class I2cTarget {
     this.phase = 'idle';
     this.addressed = false;
     this.waiting = false;
+    this.heldRx = null;
     this.bits = 0;
     this.drive(SDA, false);
     this.drive(SCL, false);
@@ -233,17 +239,39 @@ export class I2cTarget {
       return;
     }
     if (this.phase === 'rx') {
-      if (i2c.rxFIFO.full) {
-        i2c.setInterrupts(R_RX_OVER);
-      } else {
-        i2c.rxFIFO.push(this.shift | (this.firstByte ? FIRST_DATA_BYTE : 0));
-        if (i2c.rxFIFO.itemCount > i2c.rxThreshold) i2c.setInterrupts(R_RX_FULL);
-      }
+      const byte = this.shift | (this.firstByte ? FIRST_DATA_BYTE : 0);
       this.firstByte = false;
-      this.drive(SDA, true);
+      if (i2c.rxFIFO.full && i2c.control & RX_FIFO_FULL_HLD_CTRL) {
+        // Hold the bus (SCL low, before the ACK) until the firmware makes room (§4.3.17 IC_CON).
+        this.heldRx = byte;
+        this.drive(SCL, true);
+        return;
+      }
+      this.receive(byte);
       return;
     }
     this.drive(SDA, false); // tx: the controller's ACK bit
+  }
+
+  /** A byte into the RX FIFO (RX_OVER, dropped, when it is full), ACKed. */
+  private receive(byte: number): void {
+    const i2c = this.i2c;
+    if (i2c.rxFIFO.full) {
+      i2c.setInterrupts(R_RX_OVER);
+    } else {
+      i2c.rxFIFO.push(byte);
+      if (i2c.rxFIFO.itemCount > i2c.rxThreshold) i2c.setInterrupts(R_RX_FULL);
+    }
+    this.drive(SDA, true);
+  }
+
+  /** IC_DATA_CMD was read: a byte held for want of room goes in, and the bus moves on. */
+  rxRead(): void {
+    if (this.heldRx === null || this.i2c.rxFIFO.full) return;
+    const byte = this.heldRx;
+    this.heldRx = null;
+    this.receive(byte);
+    this.drive(SCL, false);
   }
 
   /** SCL is low after an ACK: put the next byte's MSB on SDA, or ask for one and stretch. */
@@ -333,6 +361,7 @@ export function installI2cTargets(mcu: RP2040): I2cTarget[] {
           const v = readUint32.call(this, offset);
           // RX_FULL stays while the level is above IC_RX_TL (rp2040js clears it on every read).
           if (i2c.rxFIFO.itemCount > i2c.rxThreshold) i2c.setInterrupts(R_RX_FULL);
+          t.rxRead();
           return v;
         }
       }

@@ -237,6 +237,24 @@ describe('I2C target mode (DW_apb_i2c, RP2040 datasheet §4.3.5)', () => {
     expect(r(I2C1 + IC_DATA_CMD)).toBe(FIRST_DATA_BYTE | 0x02);
   });
 
+  it('with the RX FIFO full (RX_FIFO_FULL_HLD_CTRL) holds SCL low before the ACK until a byte is read', () => {
+    const { r, start, stop, writeByte, level, firmware } = rig();
+    start();
+    expect(writeByte(ADDR << 1)).toBe(true);
+    for (let i = 0; i < 16; i++) expect(writeByte(0x40 + i)).toBe(true);
+    expect(r(I2C1 + IC_RXFLR)).toBe(16);
+    firmware.serve = () => {
+      expect(level(5)).toBe(false); // held through the ninth clock
+      expect(r(I2C1 + IC_DATA_CMD)).toBe(FIRST_DATA_BYTE | 0x40);
+    };
+    expect(writeByte(0x50)).toBe(true); // ACKed once there was room
+    expect(firmware.stretches).toBe(1);
+    expect(r(I2C1 + IC_RAW_INTR_STAT) & (1 << 1)).toBe(0); // no RX_OVER: nothing lost
+    stop();
+    const got = Array.from({ length: 16 }, () => r(I2C1 + IC_DATA_CMD));
+    expect(got).toEqual(Array.from({ length: 16 }, (_, i) => 0x41 + i));
+  });
+
   it('disabling the block releases both lines', () => {
     const { w, start, writeByte, level, scl } = rig();
     start();
