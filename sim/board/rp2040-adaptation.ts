@@ -10,6 +10,7 @@ import type { RP2040 } from 'rp2040js';
 import { noteDefaultHooks } from '../cpu/index.ts';
 import { TimedDma } from './dma-timing.ts';
 import { timeI2c } from './i2c-timing.ts';
+import { installI2cTargets } from './i2c-target.ts';
 import {
   DMA_BASE,
   I2C0_BASE,
@@ -77,6 +78,13 @@ export const RP2040_ADAPTATIONS: readonly Rp2040Adaptation[] = [
   { part: 'DMA', base: DMA_BASE, how: 'wrapped', model: 'dma-timing.ts', why: 'memory-to-memory transfers paced by the bus (one per clk_sys); CHAN_ABORT leaves TRANS_COUNT 0' },
   { part: 'SPI0, SPI1', base: SPI0_BASE, how: 'wrapped', model: 'spi-timing.ts', why: 'frames take their bit time at clk_peri / (CPSDVSR × (1 + SCR))' },
   { part: 'I2C0, I2C1', base: I2C0_BASE, how: 'wrapped', model: 'i2c-timing.ts', why: 'transfers at the SCL rate; TX_EMPTY after an abort and when a byte has left (TX_EMPTY_CTRL)' },
+  {
+    part: 'I2C0, I2C1 target mode',
+    base: I2C0_BASE,
+    how: 'wrapped',
+    model: 'i2c-target.ts',
+    why: 'rp2040js models the controller only: target mode decodes the SCL/SDA pins (address ACK, RX/TX FIFOs, RD_REQ with clock stretching, START/STOP_DET) and pulls them low, open drain',
+  },
   { part: 'GPIO pads (IO_BANK0 / PADS_BANK0)', base: PADS_BANK0_BASE, how: 'wrapped', model: 'pads.ts', why: 'a driven pin reads back its level, an undriven one its pull (rp2040js leaves inputs to devices)' },
   {
     part: 'SIO, PSM, IO_BANK0 PROC1, NVIC routing, SEV',
@@ -156,6 +164,7 @@ export function adaptRp2040(mcu: RP2040, opts: AdaptOptions): AdaptedRp2040 {
   new TimedDma(mcu);
   timeSpi(mcu);
   timeI2c(mcu);
+  installI2cTargets(mcu);
   return {
     pio,
     pads,
