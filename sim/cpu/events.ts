@@ -6,7 +6,7 @@
  * (`board/multicore.ts`) gives each core a hook with `onSendEvent`, and every path that executes
  * SEV calls it after the instruction —
  *
- *  - the table interpreter (`table-interp.ts`) has a handler for SEV;
+ *  - the table interpreter (`table-interp.ts`) hands SEV to rp2040js through `interpretInstruction`;
  *  - the translator leaves SEV to the interpreter (`translatable` declines it: the block ends
  *    before it), so translated code never executes it;
  *  - wherever rp2040js's own `executeInstruction()` runs (the `interp` engine, `check` mode,

@@ -20,7 +20,7 @@ import { Op, classify, isWide } from './thumb.ts';
 import { ROM_SIZE, SRAM_BASE, staticCycles, type BlockEnv } from './translate.ts';
 import { SIO_BASE, isSioWord, type SioOwner } from './cache.ts';
 import type { BranchProfile } from './branch-profile.ts';
-import { sendEventHook } from './events.ts';
+import { interpretInstruction, sendEventHook } from './events.ts';
 
 type CortexM0Core = RP2040['core'];
 
@@ -120,6 +120,7 @@ export class TableInterpreter {
   ): StretchEnd {
     const core = coreIn as unknown as CoreState;
     this.core = core;
+    const sev = sendEventHook(coreIn);
     const r = (this.r = core.registers);
     const { s16, f16, b32, s8 } = this.env;
     const table = this.table;
@@ -155,7 +156,8 @@ export class TableInterpreter {
         if (c < 0) {
           d++;
           core.cycles = cyc;
-          core.executeInstruction();
+          // rp2040js runs it (SEV among them: reported to the core's send-event hook, events.ts).
+          interpretInstruction(coreIn, sev);
           cyc = core.cycles;
         } else {
           // Through the chip: a peripheral (or a ROM routine) may have added cycles, made the
@@ -588,16 +590,6 @@ on(Op.NEGS, (m, op) => {
   return 1;
 });
 on(Op.NOP, () => 1);
-// SEV: a NOP in rp2040js; the event goes to the chip's other cores through the core's hook
-// (events.ts), after which the engine asks whether the run goes on (a core it woke may need it).
-on(Op.SEV, (m) => {
-  const send = sendEventHook(m.core as unknown as CortexM0Core);
-  if (send === null) return 1;
-  m.core.cycles = m.cyc;
-  send();
-  m.io = true;
-  return 1;
-});
 on(Op.ORRS, (m, op) => {
   const t = m.r[op & 7] | m.r[(op >> 3) & 7];
   m.r[op & 7] = t;
