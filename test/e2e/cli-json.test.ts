@@ -126,7 +126,7 @@ describe.skipIf(!fw)('--json with the firmware', () => {
   }, 160_000);
 
   it('picow-sim wokwi: the project run as events (scenario steps as status), then the result', async () => {
-    const project = join(import.meta.dirname, 'wokwi-fixtures/micropython');
+    const project = join(import.meta.dirname, 'wokwi-fixtures/mpy-project');
     const r = await runCli(['wokwi', project, '--scenario', 'scenario.yaml', '--json', '--timeout', '120000'], 240_000, {
       env: { PICOW_FIRMWARE: fw! },
     });

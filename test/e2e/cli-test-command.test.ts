@@ -10,7 +10,7 @@ import { e2eFirmware } from '../helpers/firmware.ts';
 
 const fw = e2eFirmware();
 /** A MicroPython project in Wokwi's formats (diagram.json, main.py, scenario.yaml). */
-const WOKWI_PROJECT = join(import.meta.dirname, 'wokwi-fixtures/micropython');
+const WOKWI_PROJECT = join(import.meta.dirname, 'wokwi-fixtures/mpy-project');
 
 const CLIENT = `import network, time, urequests
 w = network.WLAN(network.STA_IF)

@@ -1,6 +1,6 @@
 /**
  * `picow-sim wokwi` on a MicroPython project written in Wokwi's formats (test/e2e/wokwi-fixtures/
- * micropython: diagram.json with an LED, buttons, a potentiometer, an NTC, a DHT22, a DS18B20, a
+ * mpy-project: diagram.json with an LED, buttons, a potentiometer, an NTC, a DHT22, a DS18B20, a
  * slide switch and a part we do not model; main.py; a scenario with every step kind). No
  * wokwi.toml: the firmware is PICOW_FIRMWARE, the .py files are copied to the board.
  */
@@ -14,7 +14,7 @@ import { e2eFirmware } from '../helpers/firmware.ts';
 import { parseVcd } from '../helpers/vcd.ts';
 
 const firmware = e2eFirmware();
-const PROJECT = join(import.meta.dirname, 'wokwi-fixtures/micropython');
+const PROJECT = join(import.meta.dirname, 'wokwi-fixtures/mpy-project');
 const out = mkdtempSync(join(tmpdir(), 'wokwi-mp-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
