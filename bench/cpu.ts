@@ -159,7 +159,7 @@ export async function benchCpu(firmware?: string): Promise<string[]> {
   lines.push(issueRow('a CPU-bound loop run once in a fresh process, float', x(j.flt), '4.2–4.5×', '≥ 4×', j.flt >= 4));
   lines.push(issueRow('steady state of the integer loop (translated)', x(j.int2), '4.43×', '≥ 8×', j.int2 >= 8));
   lines.push(issueRow('boot to >>>, first board of a process (jit)', `${j.boot.toFixed(0)} ms`, '143 ms', '≤ 100 ms', j.boot <= 100));
-  lines.push(issueRow('memory, one board running a script (max RSS)', `${j.rss.toFixed(0)} MB`, '160 MB', '≤ 120 MB', j.rss <= 120));
+  lines.push(`memory of these bench processes (sources through tsx, both loops run twice): ${j.rss.toFixed(0)} MB max RSS — issue #26's memory row is measured on the compiled CLI: see the package section`);
   for (const s of j.stats) lines.push(formatCpuStats(s));
   return lines;
 }

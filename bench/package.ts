@@ -20,6 +20,18 @@ function timed(args: string[], input: string | undefined, env: Record<string, st
   return ms;
 }
 
+/**
+ * Peak resident memory (MB) of one run of `node ARGS`: a preloaded module reports the process's
+ * own `maxRSS` as it exits (on stderr, the last line).
+ */
+function maxRssMb(args: string[], env: Record<string, string>): number {
+  const report = `data:text/javascript,process.on('exit',()=>process.stderr.write('\\nmaxrss '+process.resourceUsage().maxRSS+'\\n'))`;
+  const r = spawnSync(process.execPath, ['--import', report, ...args], { encoding: 'utf8', env: { ...process.env, PICOW_OFFLINE: '1', ...env }, timeout: 300_000 });
+  const m = /maxrss (\d+)\n?$/.exec(r.stderr);
+  if (r.status !== 0 || !m) throw new Error(`node ${args.join(' ')} failed (exit ${r.status ?? r.signal}): ${r.stderr.slice(-2000)}`);
+  return Number(m[1]) / 1024;
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
@@ -37,6 +49,13 @@ for i in range(5):
     r.close()
 x = 0
 for i in range(100000):
+    x += i * i
+print('sum', x)
+`;
+
+/** The script of the memory figure: the integer loop of bench/board.ts, then the board ends. */
+const LOOP_SCRIPT = `x = 0
+for i in range(300000):
     x += i * i
 print('sum', x)
 `;
@@ -66,7 +85,18 @@ export async function benchPackage(firmware: string): Promise<string[]> {
       repl.before.push(timed([...sources, ...replArgs], 'print(6*7)\r', env));
       repl.after.push(timed([...compiled, ...replArgs], 'print(6*7)\r', env));
     }
+    // Memory: one board running a script, as `npx picow-sim script.py` runs it (compiled), and
+    // as `npm run sim script.py` in a checkout (tsx's loader thread and its compiler on top).
+    writeFileSync(join(dir, 'loop.py'), LOOP_SCRIPT);
+    const scriptArgs = [join(dir, 'loop.py'), '--no-server', '--quiet'];
+    const rss = { before: [] as number[], after: [] as number[] };
+    for (let i = 0; i < 3; i++) {
+      rss.before.push(maxRssMb([...sources, ...scriptArgs], env));
+      rss.after.push(maxRssMb([...compiled, ...scriptArgs], env));
+    }
+    const rssNow = median(rss.after);
     const lines = [
+      `package: memory, one board running a script (max RSS): ${rssNow.toFixed(0)} MB compiled (npx picow-sim script.py), ${median(rss.before).toFixed(0)} MB from the sources through tsx (npm run sim) (issue #26: before 160 MB; target ≤ 120 MB${rssNow <= 120 ? '' : ', MISSED'}; median of 3)`,
       `package: npx picow-sim --version: ${median(version.before).toFixed(0)} ms before (tsx, sources) → ${median(version.after).toFixed(0)} ms compiled (target ≤ 100 ms; median of 7)`,
       `package: start to the first REPL answer (printf 'print(6*7)\\r' | picow-sim --repl --expect 42): ${median(repl.before).toFixed(0)} ms before → ${median(repl.after).toFixed(0)} ms compiled (target ≤ 250 ms; median of 5)`,
     ];

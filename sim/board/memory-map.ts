@@ -13,6 +13,11 @@ export const FLASH_BASE = XIP_BASE;
 export const XIP_WINDOW_END = 0x1400_0000;
 /** The Pico W's flash: 2 MB (W25Q16JV). */
 export const FLASH_SIZE = 0x20_0000;
+/**
+ * The flash chip decodes only the address bits of its own size (W25Q16JV: A20–A0), so the 16 MB
+ * XIP window (and each of its aliases) sees the 2 MB chip repeated: offset = address & FLASH_MASK.
+ */
+export const FLASH_MASK = FLASH_SIZE - 1;
 /** XIP SSI, the flash interface (§2.6.5 / §4.10). */
 export const XIP_SSI_BASE = 0x1800_0000;
 /** SRAM: 264 KB at 0x2000_0000 (§2.2.1). */

@@ -17,6 +17,7 @@ import { SpiFlash } from './spi-flash.ts';
 import { adaptRp2040, type AdaptedRp2040 } from './rp2040-adaptation.ts';
 import { Pl011Uart } from './uart.ts';
 import { FLASH_BASE, FLASH_SIZE, loadUf2File, parseUf2, type Uf2Image } from './uf2.ts';
+import { PicoWRp2040 } from './rp2040-chip.ts';
 import { UsbCdcHost } from './usb-cdc-host.ts';
 
 export type ConsoleSource = 'usb' | 'uart0' | 'uart1';
@@ -294,15 +295,15 @@ export class PicoWBoard extends EventEmitter {
     const watchdog = old && this.adapted && reason !== 'power-on' ? this.adapted.watchdogState() : null;
     if (old) this.flash.set(old.flash.subarray(0, FLASH_SIZE));
     this.clock.newChip();
-    const mcu = new RP2040(this.clock as unknown as ConstructorParameters<typeof RP2040>[0]);
+    const mcu = new PicoWRp2040(this.clock as unknown as ConstructorParameters<typeof RP2040>[0]);
     mcu.logger = {
       debug: () => undefined,
       info: () => undefined,
       warn: (name: string, msg: string) => this.logger.debug('board', `${name}: ${msg}`),
       error: (name: string, msg: string) => this.logger.warn('board', `${name}: ${msg}`),
     } as unknown as RP2040['logger'];
-    // rp2040js's loadBootrom() would reset again and refill all 16 MB of its flash array with
-    // 0xFF (the constructor just did): set the ROM and reset the core only.
+    // rp2040js's loadBootrom() would reset again and refill the flash array with 0xFF (the
+    // constructor just did): set the ROM and reset the core only.
     mcu.bootrom.set(this.bootrom.image);
     mcu.core.reset();
     mcu.flash.set(this.flash);

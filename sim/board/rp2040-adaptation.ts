@@ -23,6 +23,7 @@ import {
   SYSINFO_BASE,
   UART0_BASE,
   WATCHDOG_BASE,
+  XIP_BASE,
   XIP_SSI_BASE,
   peripheralKey,
 } from './memory-map.ts';
@@ -48,6 +49,14 @@ export interface Rp2040Adaptation {
 }
 
 export const RP2040_ADAPTATIONS: readonly Rp2040Adaptation[] = [
+  {
+    part: 'XIP flash array',
+    base: XIP_BASE,
+    how: 'replaced',
+    model: 'rp2040-chip.ts',
+    installedBy: 'picow.ts (buildChip: PicoWRp2040)',
+    why: 'the 2 MB W25Q16JV instead of a 16 MB array filled at each reset; the XIP window and its aliases see the chip repeated, as the CPU engines do',
+  },
   {
     part: 'XIP_SSI',
     base: XIP_SSI_BASE,

@@ -11,7 +11,7 @@
  *    `invalidateTranslations(mcu, addr, len)` (or `engine.invalidate`).
  */
 import type { RP2040 } from 'rp2040js';
-import { SIO_BASE } from '../board/memory-map.ts';
+import { FLASH_MASK, SIO_BASE } from '../board/memory-map.ts';
 import { BranchProfile } from './branch-profile.ts';
 import {
   FLASH_BASE,
@@ -124,7 +124,7 @@ function overlaps(b: Block, start: number, end: number): boolean {
 
 function physAddr(addr: number): number {
   addr = addr >>> 0;
-  if (addr >>> 26 === 4) return (FLASH_BASE | (addr & 0xffffff)) >>> 0;
+  if (addr >>> 26 === 4) return (FLASH_BASE | (addr & FLASH_MASK)) >>> 0;
   return addr;
 }
 

@@ -17,7 +17,8 @@
  */
 import type { RP2040 } from 'rp2040js';
 import { Op, classify, isWide } from './thumb.ts';
-import { ROM_SIZE, SRAM_BASE, staticCycles, type BlockEnv } from './translate.ts';
+import { FLASH_MASK, ROM_SIZE, SRAM_BASE, staticCycles, type BlockEnv } from './translate.ts';
+import { FLASH_SIZE } from '../board/memory-map.ts';
 import { SIO_BASE, isSioWord, type SioOwner } from './cache.ts';
 import type { BranchProfile } from './branch-profile.ts';
 import { interpretInstruction, sendEventHook } from './events.ts';
@@ -139,7 +140,7 @@ export class TableInterpreter {
         let op = -1;
         const so = fa - SRAM_BASE;
         if (so >= 0 && so < sramSize) op = s16[so >>> 1];
-        else if (fa >>> 26 === 4) op = f16[(fa & 0xffffff) >>> 1];
+        else if (fa >>> 26 === 4) op = f16[(fa & FLASH_MASK) >>> 1];
         else if (fa < ROM_SIZE) op = fa & 2 ? b32[fa >>> 2] >>> 16 : b32[fa >>> 2] & 0xffff;
         if (op >= 0) {
           let k = table[op];
@@ -248,7 +249,7 @@ function loadWord(m: TableInterpreter, addr: number, rt: number): number {
   const o = a - SRAM_BASE;
   if (a & 3) return ioLoad(m, addr, rt, 4, false);
   if (o >>> 0 < m.env.s8.length) m.r[rt] = m.env.s32[o >> 2];
-  else if (a >>> 26 === 4) m.r[rt] = m.env.f32[(a & 0xffffff) >> 2];
+  else if (a >>> 26 === 4) m.r[rt] = m.env.f32[(a & FLASH_MASK) >> 2];
   else if (a < ROM_SIZE) m.r[rt] = m.env.b32[a >> 2];
   else return ioLoad(m, addr, rt, 4, false);
   return 2;
@@ -259,7 +260,7 @@ function loadHalf(m: TableInterpreter, addr: number, rt: number, signed: boolean
   let v: number;
   if (a & 1) return ioLoad(m, addr, rt, 2, signed);
   if (o >>> 0 < m.env.s8.length) v = m.env.s16[o >> 1];
-  else if (a >>> 26 === 4) v = m.env.f16[(a & 0xffffff) >> 1];
+  else if (a >>> 26 === 4) v = m.env.f16[(a & FLASH_MASK) >> 1];
   else return ioLoad(m, addr, rt, 2, signed);
   m.r[rt] = signed ? (v << 16) >> 16 : v;
   return 2;
@@ -269,7 +270,7 @@ function loadByte(m: TableInterpreter, addr: number, rt: number, signed: boolean
   const o = a - SRAM_BASE;
   let v: number;
   if (o >>> 0 < m.env.s8.length) v = m.env.s8[o];
-  else if (a >>> 26 === 4) v = m.env.f8[a & 0xffffff];
+  else if (a >>> 26 === 4) v = m.env.f8[a & FLASH_MASK];
   else return ioLoad(m, addr, rt, 1, signed);
   m.r[rt] = signed ? (v << 24) >> 24 : v;
   return 2;
@@ -495,9 +496,9 @@ on(Op.LDMIA, (m, op) => {
     let mem = m.env.s32;
     let o = a - SRAM_BASE;
     if (o >>> 0 <= m.env.s8.length - 4 * cnt) o >>= 2;
-    else if (a >>> 26 === 4 && (a & 0xffffff) <= 0x1000000 - 4 * cnt) {
+    else if (a >>> 26 === 4 && (a & FLASH_MASK) <= FLASH_SIZE - 4 * cnt) {
       mem = m.env.f32;
-      o = (a & 0xffffff) >> 2;
+      o = (a & FLASH_MASK) >> 2;
     } else return -1;
     for (let i = 0; i < 8; i++) if (list & (1 << i)) r[i] = mem[o++];
   }
@@ -742,7 +743,7 @@ on(WIDE, (m, op, pc) => {
   const so = a - SRAM_BASE;
   let op2: number;
   if (so >= 0 && so < m.env.s8.length) op2 = m.env.s16[so >>> 1];
-  else if (a >>> 26 === 4) op2 = m.env.f16[(a & 0xffffff) >>> 1];
+  else if (a >>> 26 === 4) op2 = m.env.f16[(a & FLASH_MASK) >>> 1];
   else return -1;
   // (the BL test is classify's: no test before it there matches a first halfword 0xf000-0xf7ff)
   if (op >> 11 !== 0x1e || op2 >> 14 !== 3 || ((op2 >> 12) & 1) !== 1) {

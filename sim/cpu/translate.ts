@@ -25,10 +25,10 @@
  * branches back to its own entry loops inside the function while the cycles of the next pass
  * (up to its last instruction) stay below `budget`.
  */
-import { FLASH_BASE, ROM_SIZE, SRAM_BASE } from '../board/memory-map.ts';
+import { FLASH_BASE, FLASH_MASK, FLASH_SIZE, ROM_SIZE, SRAM_BASE } from '../board/memory-map.ts';
 import { Op, classify, disassemble, isWide, opSize, blOffset } from './thumb.ts';
 
-export { FLASH_BASE, ROM_SIZE, SRAM_BASE };
+export { FLASH_BASE, FLASH_MASK, ROM_SIZE, SRAM_BASE };
 
 /** Memory views a translated block works on. Rebuilt when the chip's arrays are replaced. */
 export interface MemoryViews {
@@ -159,8 +159,8 @@ export function fetch16(v: MemoryViews, addr: number): number {
   const so = addr - SRAM_BASE;
   if (so >= 0 && so < v.s8.length - 1) return v.s8[so] | (v.s8[so + 1] << 8);
   if (addr >>> 26 === 4) {
-    const fo = addr & 0xffffff;
-    return v.f8[fo] | (v.f8[(fo + 1) & 0xffffff] << 8);
+    const fo = addr & FLASH_MASK;
+    return v.f8[fo] | (v.f8[(fo + 1) & FLASH_MASK] << 8);
   }
   if (addr < ROM_SIZE) {
     const w = v.b32[addr >>> 2];
@@ -674,16 +674,16 @@ class Gen {
       // One copy of the peripheral path per instruction (generated code size matters).
       if (size === 4) {
         this.out(`if ((a & 3) === 0 && (o = a - ${SRAM_BASE}) >>> 0 < ${Z}) v = s32[o >> 2];`);
-        this.out(`else if ((a & 3) === 0 && (a >>> 26) === 4) v = f32[(a & 16777215) >> 2];`);
+        this.out(`else if ((a & 3) === 0 && (a >>> 26) === 4) v = f32[(a & ${FLASH_MASK}) >> 2];`);
         this.out(`else if ((a & 3) === 0 && a < ${ROM_SIZE}) v = b32[a >> 2] | 0;`);
         this.out(`else ${io}`);
       } else if (size === 2) {
         this.out(`if ((a & 1) === 0 && (o = a - ${SRAM_BASE}) >>> 0 < ${Z}) v = s16[o >> 1];`);
-        this.out(`else if ((a & 1) === 0 && (a >>> 26) === 4) v = f16[(a & 16777215) >> 1];`);
+        this.out(`else if ((a & 1) === 0 && (a >>> 26) === 4) v = f16[(a & ${FLASH_MASK}) >> 1];`);
         this.out(`else ${io}`);
       } else {
         this.out(`if ((o = a - ${SRAM_BASE}) >>> 0 < ${Z}) v = s8[o];`);
-        this.out(`else if ((a >>> 26) === 4) v = f8[a & 16777215];`);
+        this.out(`else if ((a >>> 26) === 4) v = f8[a & ${FLASH_MASK}];`);
         this.out(`else ${io}`);
       }
       return;
@@ -691,17 +691,17 @@ class Gen {
     if (size === 4) {
       this.out(`if (a & 3) ${this.bail(pcv)}`);
       this.out(`if ((o = a - ${SRAM_BASE}) >>> 0 < ${Z}) v = s32[o >> 2];`);
-      this.out(`else if ((a >>> 26) === 4) v = f32[(a & 16777215) >> 2];`);
+      this.out(`else if ((a >>> 26) === 4) v = f32[(a & ${FLASH_MASK}) >> 2];`);
       this.out(`else if (a < ${ROM_SIZE}) v = b32[a >> 2] | 0;`);
       this.out(`else ${this.bail(pcv)}`);
     } else if (size === 2) {
       this.out(`if (a & 1) ${this.bail(pcv)}`);
       this.out(`if ((o = a - ${SRAM_BASE}) >>> 0 < ${Z}) v = s16[o >> 1];`);
-      this.out(`else if ((a >>> 26) === 4) v = f16[(a & 16777215) >> 1];`);
+      this.out(`else if ((a >>> 26) === 4) v = f16[(a & ${FLASH_MASK}) >> 1];`);
       this.out(`else ${this.bail(pcv)}`);
     } else {
       this.out(`if ((o = a - ${SRAM_BASE}) >>> 0 < ${Z}) v = s8[o];`);
-      this.out(`else if ((a >>> 26) === 4) v = f8[a & 16777215];`);
+      this.out(`else if ((a >>> 26) === 4) v = f8[a & ${FLASH_MASK}];`);
       this.out(`else ${this.bail(pcv)}`);
     }
   }
@@ -992,7 +992,7 @@ class Gen {
           this.out(`if (a & 3) ${this.bail(pcv)}`);
           this.out(`m = s32;`);
           this.out(`if ((o = a - ${SRAM_BASE}) >>> 0 <= ${this.sramSize - 4 * cnt}) o >>= 2;`);
-          this.out(`else if ((a >>> 26) === 4 && (a & 16777215) <= ${0x1000000 - 4 * cnt}) { m = f32; o = (a & 16777215) >> 2; }`);
+          this.out(`else if ((a >>> 26) === 4 && (a & ${FLASH_MASK}) <= ${FLASH_SIZE - 4 * cnt}) { m = f32; o = (a & ${FLASH_MASK}) >> 2; }`);
           this.out(`else ${this.bail(pcv)}`);
           let j = 0;
           for (let i = 0; i < 8; i++) if (list & (1 << i)) this.out(`${this.W(i)} = m[o + ${j++}];`);

@@ -3,13 +3,15 @@
  * random source, and state copy/compare between a chip run by the interpreter and one run by
  * translated code.
  */
-import { RP2040 } from 'rp2040js';
+import type { RP2040 } from 'rp2040js';
+import { PicoWRp2040 } from '../../sim/board/rp2040-chip.ts';
 import { noteDefaultHooks } from '../../sim/cpu/engine.ts';
 
 export const QUIET = { debug() {}, info() {}, warn() {}, error() {} };
 
+/** The chip as the board builds it (2 MB flash, repeated across the XIP window). */
 export function quietChip(): RP2040 {
-  const m = new RP2040();
+  const m = new PicoWRp2040();
   noteDefaultHooks(m.core);
   (m as unknown as { logger: typeof QUIET }).logger = QUIET;
   return m;
