@@ -18,6 +18,8 @@ import { clkSysHz, dmaBlock, pioBlocks, type DmaChannel, type PioBlock, type Sta
 
 /** PIO register offsets (RP2040 datasheet §3.7). */
 const CTRL = 0x000;
+const RXF0 = 0x020;
+const FIFO_STRIDE = 4;
 const SM0_SHIFTCTRL = 0x0d0;
 const SM_STRIDE = 0x18;
 const SHIFTCTRL_FJOIN = 0xc0000000;
@@ -258,15 +260,18 @@ export class TimedPio {
     pio.readUint32 = function (offset: number): number {
       self.sync();
       const v = read.call(pio, offset);
-      self.afterAccess();
+      // Only a read of an RX FIFO changes anything (it pops a word, which may end a stall);
+      // the other registers read as they are, and the machines are already up to date.
+      if (offset - RXF0 >>> 0 < 4 * FIFO_STRIDE) self.afterAccess();
       return v;
     };
+    const wasEnabled = runners.map(() => false);
     pio.writeUint32 = function (offset: number, value: number): void {
       self.sync();
-      const smIdx = (offset - SM0_SHIFTCTRL) / SM_STRIDE;
-      const sm = Number.isInteger(smIdx) && smIdx >= 0 && smIdx < 4 ? pio.machines[smIdx]! : null;
+      const rel = offset - SM0_SHIFTCTRL;
+      const sm = rel >= 0 && rel < 4 * SM_STRIDE && rel % SM_STRIDE === 0 ? pio.machines[rel / SM_STRIDE]! : null;
       const oldShift = sm ? sm.shiftCtrl : 0;
-      const wasEnabled = runners.map((r) => r.sm.enabled);
+      if (offset === CTRL) for (let i = 0; i < runners.length; i++) wasEnabled[i] = runners[i]!.sm.enabled;
       write.call(pio, offset, value);
       if (sm && (oldShift ^ sm.shiftCtrl) & SHIFTCTRL_FJOIN) {
         // Changing FJOIN clears both FIFOs (datasheet SHIFTCTRL.FJOIN_*); pio_sm_clear_fifos relies on it.
