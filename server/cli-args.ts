@@ -2,6 +2,7 @@
  * `npm run server -- [options]`: the command line as a pure parser, so it is testable alone.
  */
 import { ServerOptionError } from './errors.ts';
+import { parseByteSize } from './byte-size.ts';
 import { parseOrigin } from './request-guard.ts';
 import { parseMethodList } from './http-method.ts';
 import { DEFAULT_HOST, DEFAULT_MAX_BODY, DEFAULT_PORT } from './host-server.ts';
@@ -48,27 +49,6 @@ Options:
                        addresses and localhost, against DNS rebinding)
   -h, --help           this text
 `;
-
-const UNITS: Record<string, number> = {
-  '': 1,
-  b: 1,
-  k: 1024,
-  kb: 1000,
-  kib: 1024,
-  m: 1024 * 1024,
-  mb: 1000 * 1000,
-  mib: 1024 * 1024,
-};
-
-/** `1048576`, `512k`, `1MiB`, `2MB` → bytes. */
-export function parseByteSize(option: string, text: string): number {
-  const m = /^(\d+)\s*([A-Za-z]*)$/.exec(text.trim());
-  const unit = m ? UNITS[(m[2] ?? '').toLowerCase()] : undefined;
-  if (!m || unit === undefined) throw new ServerOptionError(option, text, 'expected bytes, e.g. 1048576, 512k or 1MiB');
-  const n = Number(m[1]) * unit;
-  if (!Number.isSafeInteger(n)) throw new ServerOptionError(option, text, 'too large');
-  return n;
-}
 
 function parsePort(text: string): number {
   if (!/^\d+$/.test(text) || Number(text) > 65535) throw new ServerOptionError('--port', text, 'expected 0..65535');

@@ -10,7 +10,7 @@ import { parseTraceAreas, TRACE_AREAS } from './log.ts';
 import { parseWireSpec, type Wire } from './board/wires.ts';
 import { parseUartPortSpec, type UartPortSpec } from './ports/uart-port.ts';
 import { parseApSpec as parseAp, parseForwardSpec, parseHostSpec, parseMapSpec } from './session/specs.ts';
-import { parseByteSize } from '../server/cli-args.ts';
+import { parseByteSize } from '../server/byte-size.ts';
 
 export type ConsoleChoice = 'auto' | 'usb' | 'uart0' | 'uart1';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseByteSize, parseServerArgs } from '../../server/cli-args.ts';
+import { parseByteSize } from '../../server/byte-size.ts';
+import { parseServerArgs } from '../../server/cli-args.ts';
 import { defaultDbPath, userDataDir } from '../../server/data-dir.ts';
 import { isMethodToken, parseMethodList, replaceMethod, scanRequestMethod } from '../../server/http-method.ts';
 import { parseCelsius, parseSensorId } from '../../server/temperature-reading.ts';
