@@ -2,13 +2,14 @@
  * CYW43439 benchmarks: wall (and simulated) time of `WLAN.active(True)` — the whole bring-up:
  * power-on, FEEDBEAD, firmware/NVRAM/CLM download, ioctls — and of `connect()` until the link is
  * up (status 2 or 3), measured with the reference firmware at the REPL. Targets: 300 ms and 500 ms
- * of wall time.
+ * of wall time (issue #26 lowered the first to 200 ms).
  */
 import { Cyw43439 } from '../sim/cyw43/chip.ts';
 import { pasteRun as runPy } from '../sim/repl/board-link.ts';
 import { bootBoard } from '../sim/session/program.ts';
 
-const ACTIVE_TARGET_MS = 300;
+/** Issue #26: 329 ms when filed, target ≤ 200 ms. */
+const ACTIVE_TARGET_MS = 200;
 const CONNECT_TARGET_MS = 500;
 
 async function timed(fn: () => Promise<string>, clock: () => number): Promise<{ wallMs: number; simMs: number; out: string }> {

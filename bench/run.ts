@@ -16,6 +16,7 @@ import { benchCyw43 } from './cyw43.ts';
 import { benchNet } from './net.ts';
 import { benchPackage } from './package.ts';
 import { benchScenario } from './scenario.ts';
+import { benchTool } from './tool.ts';
 
 type Section = { name: string; run: (firmware: string) => Promise<string[]> };
 
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
     { name: 'cyw43', run: benchCyw43 },
     { name: 'net', run: benchNet },
     { name: 'scenario', run: benchScenario },
+    { name: 'tool', run: benchTool },
     { name: 'package', run: benchPackage },
   ];
   // `npm run bench -- cpu net` runs only those sections.
