@@ -125,6 +125,87 @@ describe.skipIf(!fw)('--json with the firmware', () => {
     expect(events.at(-1)).toMatchObject({ type: 'result', exitCode: 1, passed: 1, failed: 1 });
   }, 160_000);
 
+  it('two boards: every board event carries its board, for both boards', async () => {
+    const script = (name: string, pin: number): string => {
+      const f = join(dir, `${name}.py`);
+      writeFileSync(
+        f,
+        [
+          'import network, socket, time',
+          'from machine import Pin',
+          `Pin(${pin}, Pin.OUT).on()`,
+          "w = network.WLAN(network.STA_IF); w.active(True); w.connect('PicoW-Sim', 'picowsim')",
+          'while w.status() != 3: time.sleep(0.1)',
+          's = socket.socket()',
+          `s.connect(('10.0.2.2', ${port}))`,
+          'print(s.recv(100).decode().strip())',
+          's.close()',
+          'time.sleep_ms(100)',
+          "Pin('LED', Pin.OUT).on()",
+          `print('board ${name} done')`,
+          '',
+        ].join('\n'),
+      );
+      return f;
+    };
+    const r = await runCli(
+      ['--board', `a=${script('a', 14)}`, '--board', `b=${script('b', 15)}`, '--json', '--no-server', '--timeout', '150',
+        '--expect', 'a:board a done', '--expect', 'b:board b done'],
+      180_000,
+      { env: { PICOW_FIRMWARE: fw! } },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const events = parseAll(r.stdout);
+    expect(events[0]).toMatchObject({ type: 'start', mode: 'script' });
+    expect(events[0]!.board).toBeUndefined();
+    expect(events.at(-1)).toMatchObject({ type: 'result', exitCode: 0, message: null });
+    expect(events.at(-1)!.board).toBeUndefined();
+    const ips = { a: '10.0.2.15', b: '10.0.2.16' };
+    for (const [name, pin] of [['a', 14], ['b', 15]] as const) {
+      const own = events.filter((e) => e.board === name);
+      // Each board's own simulated time never runs backwards.
+      for (let i = 1; i < own.length; i++) expect(own[i]!.t).toBeGreaterThanOrEqual(own[i - 1]!.t);
+      const text = of(own, 'console').map((e) => e.text).join('');
+      expect(text).toContain('hello from the host');
+      expect(text).toContain(`board ${name} done`);
+      expect(text).not.toContain(`board ${name === 'a' ? 'b' : 'a'} done`);
+      expect(of(own, 'pin')).toContainEqual(expect.objectContaining({ pin, value: 1 }));
+      expect(of(own, 'pin').map((e) => e.pin)).not.toContain(name === 'a' ? 15 : 14);
+      expect(of(own, 'led').at(-1)).toMatchObject({ on: true });
+      expect(of(own, 'wifi')).toContainEqual(expect.objectContaining({ state: 'up', ssid: 'PicoW-Sim' }));
+      expect(of(own, 'dhcp')).toContainEqual(expect.objectContaining({ state: 'bound', ip: ips[name] }));
+      const tcp = of(own, 'tcp');
+      expect(tcp[0]).toMatchObject({ state: 'open', host: `127.0.0.1:${port}` });
+      expect(tcp.every((e) => e.local.startsWith(`${ips[name]}:`))).toBe(true);
+      expect(of(own, 'expect')).toEqual([expect.objectContaining({ status: 'pass', summary: `printed "board ${name} done"` })]);
+    }
+    // Nothing that concerns a board is left without its name.
+    const unnamed = events.filter((e) => e.board === undefined).map((e) => e.type);
+    expect([...new Set(unnamed)].sort()).toEqual(['result', 'start']);
+  }, 200_000);
+
+  it('a scenario with boards: the events of both boards by name, each expectation with its board', async () => {
+    const fix = join(import.meta.dirname, 'multi-fixtures');
+    const r = await runCli(['--scenario', join(fix, 'two-boards.yaml'), '--json', '--timeout', '150'], 180_000, { env: { PICOW_FIRMWARE: fw! } });
+    expect(r.code, r.stderr).toBe(0);
+    const events = parseAll(r.stdout);
+    const consoleOf = (name: string): string => of(events.filter((e) => e.board === name), 'console').map((e) => e.text).join('');
+    expect(consoleOf('hub')).toContain('hub ready');
+    expect(consoleOf('node')).toContain("b'pong ping'");
+    expect(consoleOf('node')).not.toContain('hub ready');
+    expect(of(events, 'console').every((e) => e.board === 'hub' || e.board === 'node')).toBe(true);
+    // (The node joins the hub's access point, not the LAN's: no LAN Wi-Fi or lease events here;
+    // the command-line test above has those.)
+    // A plain expectation (any board's output) has no board.
+    expect(of(events, 'expect').map((e) => [e.board, e.status])).toEqual([
+      ['hub', 'pass'],
+      ['node', 'pass'],
+      [undefined, 'pass'],
+      ['node', 'pass'],
+    ]);
+    expect(events.at(-1)).toMatchObject({ type: 'result', exitCode: 0, passed: 4, failed: 0 });
+  }, 200_000);
+
   it('picow-sim wokwi: the project run as events (scenario steps as status), then the result', async () => {
     const project = join(import.meta.dirname, 'wokwi-fixtures/mpy-project');
     const r = await runCli(['wokwi', project, '--scenario', 'scenario.yaml', '--json', '--timeout', '120000'], 240_000, {
