@@ -68,8 +68,11 @@ function workerCommand(jobs: number): string[] {
 
 /** The worker processes still running (ended by `stopAll` on Ctrl-C). */
 const running = new Set<ChildProcess>();
+/** Set by `stopAll`: no more items are started. */
+let stopping = false;
 
 export function stopAll(): void {
+  stopping = true;
   for (const c of running) if (c.pid) c.kill('SIGTERM');
 }
 
@@ -154,6 +157,7 @@ class Worker {
 
 export async function runAll(o: RunAllOptions): Promise<ItemResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'picow-test-'));
+  stopping = false;
   const lanes = Math.max(1, Math.min(o.jobs, o.items.length));
   const cmd = workerCommand(lanes);
   const results: ItemResult[] = new Array(o.items.length);
@@ -205,7 +209,7 @@ export async function runAll(o: RunAllOptions): Promise<ItemResult[]> {
   const lane = async (): Promise<void> => {
     let worker: Worker | null = null;
     try {
-      while (next < o.items.length) {
+      while (!stopping && next < o.items.length) {
         if (!worker?.alive) {
           await worker?.stop();
           worker = new Worker(cmd, o.env ?? process.env);
@@ -218,6 +222,21 @@ export async function runAll(o: RunAllOptions): Promise<ItemResult[]> {
   };
   try {
     await Promise.all(Array.from({ length: lanes }, lane));
+    // Items never started (the run was stopped) fail, so the summary and exit code say so.
+    for (const [index, item] of o.items.entries()) {
+      results[index] ??= {
+        item,
+        name: o.name(item),
+        status: 'fail',
+        exitCode: 1,
+        simSeconds: 0,
+        wallSeconds: 0,
+        message: 'not run: the run was interrupted',
+        report: '',
+        junit: null,
+        workerPid: 0,
+      };
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
