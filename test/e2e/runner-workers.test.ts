@@ -8,25 +8,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimEvent } from '../../sim/events.ts';
 import { runAll } from '../../sim/runner/run-all.ts';
 import { e2eFirmware } from '../helpers/firmware.ts';
+import { postClient } from '../helpers/post-client.ts';
 
 const fw = e2eFirmware();
-
-const CLIENT = `import network, time, urequests
-w = network.WLAN(network.STA_IF)
-w.active(True)
-w.connect('PicoW-Sim', 'picowsim')
-while w.status() != 3:
-    time.sleep(0.1)
-r = urequests.post('http://10.0.2.2:8080/', data=NAME)
-print(r.content.decode())
-`;
 
 describe.skipIf(!fw)('worker processes of picow-sim test', () => {
   let dir = '';
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'picow-workers-'));
     for (const n of ['alpha', 'beta', 'gamma', 'delta']) {
-      writeFileSync(join(dir, `${n}.py`), CLIENT.replace('NAME', `'${n}'`));
+      writeFileSync(join(dir, `${n}.py`), postClient(n));
       // delta waits for what another item's board sent: it must not see it.
       const want = n === 'delta' ? 'Received: gamma' : `Received: ${n}`;
       writeFileSync(join(dir, `${n}.yaml`), `name: ${n}\nscript: ${n}.py\ntimeout: 30s\nexpect:\n  - serial: "${want}"\n`);
