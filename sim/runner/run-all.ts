@@ -76,6 +76,9 @@ export function stopAll(): void {
   for (const c of running) if (c.pid) c.kill('SIGTERM');
 }
 
+/** The most of an item's report kept (a chatty item cannot fill the runner's memory). */
+const MAX_REPORT = 1 << 20;
+
 /** How an item ended in its worker: its exit code, or the worker's end without one. */
 type Outcome = { done: number } | { crashed: string };
 
@@ -84,6 +87,10 @@ interface Current {
   onLine(line: string): void;
   report: string;
   end(o: Outcome): void;
+}
+
+function addReport(c: Current, text: string): void {
+  if (c.report.length < MAX_REPORT) c.report += text.slice(0, MAX_REPORT - c.report.length);
 }
 
 /**
@@ -103,7 +110,7 @@ class Worker {
       const c = this.current;
       if (!c) return;
       if ('line' in m) c.onLine(m.line);
-      else if ('report' in m) c.report += m.report;
+      else if ('report' in m) addReport(c, m.report);
       else {
         this.current = null;
         if (m.retire) this.alive = false;
@@ -114,13 +121,16 @@ class Worker {
     for (const stream of [this.child.stdout!, this.child.stderr!]) {
       stream.setEncoding('utf8');
       stream.on('data', (chunk: string) => {
-        if (this.current) this.current.report += chunk;
+        if (this.current) addReport(this.current, chunk);
       });
     }
     // Ended: exited, and its output read to the end ('close' does not come once the runner
     // disconnected the channel).
     const ended = (stream: NodeJS.ReadableStream): Promise<void> => new Promise((r) => stream.once('close', () => r()));
-    const exited = new Promise<[number | null, NodeJS.Signals | null]>((r) => this.child.once('exit', (code, signal) => r([code, signal])));
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((r) => {
+      this.child.once('exit', (code, signal) => r([code, signal]));
+      this.child.once('error', () => r([null, null])); // could not be started
+    });
     this.closed = Promise.all([exited, ended(this.child.stdout!), ended(this.child.stderr!)]).then(([[code, signal]]) => {
       running.delete(this.child);
       this.alive = false;
@@ -198,7 +208,7 @@ export async function runAll(o: RunAllOptions): Promise<ItemResult[]> {
       simSeconds: r?.simSeconds ?? 0,
       wallSeconds: (performance.now() - start) / 1000,
       message: r?.message ?? crashed,
-      report: report.slice(0, 1 << 20).trimEnd(),
+      report: report.trimEnd(),
       junit,
       workerPid: worker.child.pid ?? 0,
     };
