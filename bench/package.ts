@@ -5,7 +5,7 @@
  * way the command started before it was compiled (tsx loading the TypeScript sources).
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -30,6 +30,18 @@ function maxRssMb(args: string[], env: Record<string, string>): number {
   const m = /maxrss (\d+)\n?$/.exec(r.stderr);
   if (r.status !== 0 || !m) throw new Error(`node ${args.join(' ')} failed (exit ${r.status ?? r.signal}): ${r.stderr.slice(-2000)}`);
   return Number(m[1]) / 1024;
+}
+
+/**
+ * CPU seconds (user + system) of this process's finished children and their descendants, from
+ * /proc (Linux; null elsewhere): a spawned command's CPU across all its processes and threads.
+ */
+function childrenCpuSeconds(): number | null {
+  if (!existsSync('/proc/self/stat')) return null;
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 16 and 17 (cutime, cstime), in clock ticks (100 a second on Linux).
+  return (Number(f[13]) + Number(f[14])) / 100;
 }
 
 function median(xs: number[]): number {
@@ -108,10 +120,24 @@ export async function benchPackage(firmware: string): Promise<string[]> {
     for (let i = 1; i <= 8; i++) {
       writeFileSync(join(suite, `copy${i}.yaml`), `name: copy ${i}\nscript: client.py\ntimeout: 60s\nexpect:\n  - serial: "sum "\n`);
     }
-    const one = timed([...compiled, 'test', suite, '--jobs', '1', '--quiet'], undefined, env, true);
-    const two = timed([...compiled, 'test', suite, '--jobs', '2', '--quiet'], undefined, env, true);
+    // Two rounds, alternating; the wall ratio of the faster run of each (a shared machine makes
+    // wall times noisy; the CPU time of all the processes is the steadier figure).
+    const runs = { 1: [] as { ms: number; cpu: number | null }[], 2: [] as { ms: number; cpu: number | null }[] };
+    for (let round = 0; round < 2; round++) {
+      for (const jobs of [1, 2] as const) {
+        const cpu0 = childrenCpuSeconds();
+        const ms = timed([...compiled, 'test', suite, '--jobs', String(jobs), '--quiet'], undefined, env, true);
+        const cpu1 = childrenCpuSeconds();
+        runs[jobs].push({ ms, cpu: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0 });
+      }
+    }
+    const best = (jobs: 1 | 2): { ms: number; cpu: number | null } => runs[jobs].reduce((a, b) => (b.ms < a.ms ? b : a));
+    const one = best(1);
+    const two = best(2);
+    const perItem = (r: { cpu: number | null }): string => (r.cpu === null ? '' : `, ${(r.cpu / 8).toFixed(2)} s CPU a file`);
     lines.push(
-      `package: picow-sim test, 8 copies of one scenario: --jobs 1 ${(one / 1000).toFixed(1)} s, --jobs 2 ${(two / 1000).toFixed(1)} s = ${(two / one).toFixed(2)}× (target ≤ 0.6×)`,
+      `package: picow-sim test, 8 copies of one scenario: --jobs 1 ${(one.ms / 1000).toFixed(1)} s${perItem(one)}, ` +
+        `--jobs 2 ${(two.ms / 1000).toFixed(1)} s${perItem(two)} = ${(two.ms / one.ms).toFixed(2)}× (target ≤ 0.6×; best of 2 each)`,
     );
     return lines;
   } finally {

@@ -4,7 +4,7 @@
 // time. Usage: node scripts/build.mjs [OUTDIR] (default dist); `--clean` only removes dist/ (after
 // `npm pack`, so that a checkout keeps running its sources).
 import { spawnSync } from 'node:child_process';
-import { cpSync, rmSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 
@@ -18,6 +18,16 @@ const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.jso
 if (r.status !== 0) {
   console.error(`build: tsc failed (exit ${r.status ?? r.signal})`);
   process.exit(1);
+}
+// tsc's rewriteRelativeImportExtensions rewrites `./x.ts` to `./x.js` in the JavaScript only: the
+// declarations keep `./x.ts`, which a consumer's TypeScript resolves (it strips `.ts` and finds
+// x.d.ts) but older compilers and other tools do not. Point them at the `.js` files they describe.
+for (const f of readdirSync(out, { recursive: true, encoding: 'utf8' })) {
+  if (!f.endsWith('.d.ts')) continue;
+  const path = join(out, f);
+  const text = readFileSync(path, 'utf8');
+  const fixed = text.replace(/((?:from|import)\s*\(?\s*['"])(\.\.?\/[^'"]*?)\.ts(['"])/g, '$1$2.js$3');
+  if (fixed !== text) writeFileSync(path, fixed);
 }
 // The chart page's files, read next to server/chart-assets.js.
 cpSync(join(root, 'server', 'assets'), join(out, 'server', 'assets'), { recursive: true });

@@ -13,6 +13,7 @@ import { ConsoleRun, runScriptMode, toolPortsMode, type ConsoleExpect, type Endi
 import { cliLanOptions } from './cli-world.ts';
 import { loadUf2File } from './board/uf2.ts';
 import { PicowSimError, UsageError } from './errors.ts';
+import { networkSources, type EventStream } from './events.ts';
 import type { Logger } from './log.ts';
 import { POOL_SIZE } from './net/network.ts';
 import { ipToString } from './net/wire/ipv4.ts';
@@ -28,6 +29,8 @@ export interface BoardsRunContext {
   uploads: Map<string, UploadItem[]>;
   logger: Logger;
   status: (line: string) => void;
+  /** `--json`: the stream the run reports to; each board's events carry its name. */
+  events: EventStream | null;
 }
 
 /** `--expect NAME:TEXT` on board NAME when NAME is one of the boards; anything else waits on any board. */
@@ -46,10 +49,11 @@ export function splitExpectations(texts: readonly string[], names: readonly stri
 export class BoardsExpect {
   private readonly entries: { board: string | null; text: string; sets: Map<string, ExpectSet> }[];
 
-  constructor(texts: readonly string[], names: readonly string[]) {
+  /** `onSeen`: told each text as it shows, with the board that showed it (`--json`). */
+  constructor(texts: readonly string[], names: readonly string[], onSeen?: (board: string, text: string) => void) {
     this.entries = splitExpectations(texts, names).map((e) => ({
       ...e,
-      sets: new Map((e.board ? [e.board] : names).map((n) => [n, new ExpectSet([e.text])])),
+      sets: new Map((e.board ? [e.board] : names).map((n) => [n, new ExpectSet([e.text], onSeen && ((text) => onSeen(n, text)))])),
     }));
   }
 
@@ -85,7 +89,12 @@ export class BoardsExpect {
 
   /** The texts not shown yet, as `missing()` names them. */
   get unseen(): string[] {
-    return this.entries.filter((e) => !this.isMet(e)).map((e) => (e.board ? `${e.board}:${e.text}` : e.text));
+    return this.unseenTexts.map((e) => (e.board ? `${e.board}:${e.text}` : e.text));
+  }
+
+  /** The texts not shown yet, each with the board it was named for (null: any board). */
+  get unseenTexts(): { board: string | null; text: string }[] {
+    return this.entries.filter((e) => !this.isMet(e)).map(({ board, text }) => ({ board, text }));
   }
 
   view(board: string): ConsoleExpect {
@@ -122,15 +131,21 @@ interface BoardRun {
   world: World;
   run: ConsoleRun;
   out: LinePrefixer;
+  /** Its status lines (`[NAME] …`, or a status event of its own with `--json`). */
+  status: (line: string) => void;
 }
 
 /** Build the LAN and the boards, run each one's mode, and return the exit code. */
 export async function runBoards(opts: CliOptions, io: CliIo, c: BoardsRunContext): Promise<number> {
-  const { logger, status } = c;
+  const { logger, status, events } = c;
   const names = opts.boards.map((b) => b.name);
   // Every board's UF2 is read before anything starts: a bad one ends the run here.
   const images = opts.boards.map((b) => loadUf2File(b.firmware ?? c.firmware!));
-  const expect = new BoardsExpect(opts.expect, names);
+  const views = new Map(events ? names.map((n) => [n, events.forBoard(n)]) : []);
+  const expect = new BoardsExpect(opts.expect, names, (board, text) =>
+    views.get(board)?.emit({ type: 'expect', name: '--expect', status: 'pass', summary: `printed ${JSON.stringify(text)}` }),
+  );
+  const wallStart = performance.now();
   const lan = new Lan({ ...cliLanOptions(opts), logger });
   const boards: BoardRun[] = [];
   let finishAll!: (e: Ending) => void;
@@ -138,7 +153,8 @@ export async function runBoards(opts: CliOptions, io: CliIo, c: BoardsRunContext
   let timer: NodeJS.Timeout | null = null;
   try {
     for (const [i, spec] of opts.boards.entries()) {
-      const bstatus = (line: string): void => status(`[${spec.name}] ${line}`);
+      const view = views.get(spec.name);
+      const bstatus = (line: string): void => (view ? view.emit({ type: 'status', message: line }) : status(`[${spec.name}] ${line}`));
       const world = await buildWorld({
         logger,
         board: { name: spec.name, firmware: images[i]!, cpu: opts.cpu ?? undefined, wires: opts.wire },
@@ -157,18 +173,27 @@ export async function runBoards(opts: CliOptions, io: CliIo, c: BoardsRunContext
         serialPort: opts.serialPort === null || opts.serialPort === 0 ? opts.serialPort : opts.serialPort + i,
       };
       const bio: CliIo = { ...io, stdout: out as unknown as NodeJS.WriteStream };
-      const run = new ConsoleRun(bopts, bio, world.board, logger, expect.view(spec.name));
-      boards.push({ spec, world, run, out });
+      view?.attach({ board: world.board, wifi: networkSources(world.boards[0]!.chip, world.network).wifi });
+      const run = new ConsoleRun(bopts, bio, world.board, logger, expect.view(spec.name), view);
+      boards.push({ spec, world, run, out, status: bstatus });
       bstatus(`${ipToString(world.boards[0]!.member.ip)} on the LAN${spec.script ? `, running ${spec.script}` : ''}`);
     }
+    if (events && boards.length) {
+      // The run's own events (status, result) on the first board's clock, the LAN's; leases and
+      // host connections reported by the board at their address.
+      const first = boards[0]!.world;
+      events.followClock(first.board);
+      const byIp = new Map(boards.map((b) => [ipToString(b.world.boards[0]!.member.ip), views.get(b.spec.name)!]));
+      events.attachLan(networkSources(first.boards[0]!.chip, first.network), (ip) => byIp.get(ip));
+    }
     const done = new Set<string>();
-    for (const { spec, run } of boards) {
+    for (const { spec, run, status: bstatus } of boards) {
       void run.ended.then((end) => {
         const tagged = end.message ? `[${spec.name}] ${end.message}` : null;
         if (expect.any && expect.met) finishAll({ code: 0, message: null });
         else if (end.scriptDone && (end.code === 0 || !expect.pendingFor(spec.name))) {
           done.add(spec.name);
-          if (tagged && end.code === 0) status(tagged);
+          if (end.message && end.code === 0) bstatus(end.message);
           if (boards.every((b) => b.spec.script && done.has(b.spec.name))) {
             finishAll(expect.met ? { code: 0, message: null } : { code: 1, message: `the scripts finished without printing ${expect.missing()}` });
           }
@@ -182,9 +207,16 @@ export async function runBoards(opts: CliOptions, io: CliIo, c: BoardsRunContext
         secs * 1000,
       );
     }
-    for (const { spec, run } of boards) startBoard(run, spec, c.uploads.get(spec.name) ?? [], (l) => status(`[${spec.name}] ${l}`));
+    for (const b of boards) startBoard(b.run, b.spec, c.uploads.get(b.spec.name) ?? [], b.status);
     const end = await ended;
     for (const b of boards) b.out.flush();
+    if (events) {
+      for (const u of expect.unseenTexts) {
+        (u.board ? views.get(u.board)! : events).emit({ type: 'expect', name: '--expect', status: 'fail', summary: `printed ${JSON.stringify(u.text)}` });
+      }
+      events.emit({ type: 'result', exitCode: end.code, message: end.message, simSeconds: events.time(), wallSeconds: (performance.now() - wallStart) / 1000 });
+      events.close();
+    }
     if (end.message) {
       if (end.code === 0) status(end.message);
       else io.stderr.write(`\npicow-sim: ${end.message}\n`);

@@ -34,7 +34,7 @@ export interface TestOptions {
 
 const USAGE = `Usage: picow-sim test [PATHS…] [options]
 
-  Runs scenario files in parallel, each in a worker process with its own board, LAN and servers
+  Runs scenario files in parallel worker processes, each file with its own board, LAN and servers
   (on free host ports; the board still reaches each at 10.0.2.2 and its scenario port).
   PATHS: scenario files, folders (their YAML files with a top-level expect: key, searched
   recursively, skipping hidden folders and node_modules) and globs ('ci/**/*.yaml'); default: .
@@ -43,7 +43,7 @@ const USAGE = `Usage: picow-sim test [PATHS…] [options]
   Exit 0 when every file passed, 1 when any failed, 2 when any is malformed.
 
 Options:
-  --jobs N          worker processes at a time (default: the number of cores, here ${availableParallelism()})
+  --jobs N          worker processes, each running files in turn (default: the number of cores, here ${availableParallelism()})
   --shard I/N       run only the I-th of N deterministic slices (for a CI matrix), e.g. --shard 2/4
   --junit FILE      write one JUnit XML report for all files
   --json            newline-delimited JSON events on stdout (each with "file"), then a "summary"

@@ -64,7 +64,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   if (opts.junit && !opts.scenario) throw new UsageError('--junit FILE goes with --scenario FILE');
   if (opts.offline && opts.allowInternet) throw new UsageError('--offline and --allow-internet cannot be used together');
   if (opts.scenario) return runScenarioMode(opts, opts.scenario, io, logger, events, version);
-  if (opts.boards.length) return runBoardsMode(opts, io, logger, status);
+  if (opts.boards.length) return runBoardsMode(opts, io, logger, status, events, version);
   if (opts.script && opts.pty) throw new UsageError('--pty is for interactive tools; it cannot be combined with a script');
   if (opts.gdbWait && opts.gdb === null) throw new UsageError('--gdb-wait goes with --gdb PORT');
   if (opts.script && opts.serialPort !== null) {
@@ -113,7 +113,14 @@ async function runScenarioMode(
 }
 
 /** `--board NAME[=SCRIPT]`: several boards on one LAN (cli-boards.ts). */
-async function runBoardsMode(opts: CliOptions, io: CliIo, logger: Logger, status: (m: string) => void): Promise<number> {
+async function runBoardsMode(
+  opts: CliOptions,
+  io: CliIo,
+  logger: Logger,
+  status: (m: string) => void,
+  events: EventStream | null,
+  version: string,
+): Promise<number> {
   const { checkBoards, runBoards } = await import('./cli-boards.ts');
   checkBoards(opts);
   const uploads = new Map<string, UploadItem[]>();
@@ -128,7 +135,9 @@ async function runBoardsMode(opts: CliOptions, io: CliIo, logger: Logger, status
     ? null
     : await resolveFirmware({ option: opts.firmware ?? undefined, env: io.env, offline: opts.offline, logger, progress: opts.quiet ? null : io.stderr });
   if (fw) logger.info('cli', `firmware ${fw.path} (from ${fw.source})`);
-  return runBoards(opts, io, { firmware: fw?.path ?? null, uploads, logger, status });
+  const mode = opts.boards.some((b) => b.script) ? 'script' : opts.pty || opts.serialPort !== null ? 'pty' : 'repl';
+  events?.emit({ type: 'start', mode, version, ...(fw ? { firmware: fw.path } : {}) });
+  return runBoards(opts, io, { firmware: fw?.path ?? null, uploads, logger, status, events });
 }
 
 /** Check every local file before booting anything; the files to copy besides the script. */

@@ -1,8 +1,9 @@
 /**
  * `--json`: what a run does, as newline-delimited JSON events on stdout (one object a line), for
  * CI systems and tools. Every event has `type` and `t`, the board's simulated time in seconds since
- * power-on (0 before the board exists). The schema is in the README ("JSON events"); the types
- * below are it.
+ * power-on (0 before the board exists). In a run of named boards (`--board`, a scenario's
+ * `boards:`) each event that concerns one board carries its name as `board` and its clock as `t`
+ * (`EventStream.forBoard`). The schema is in the README ("JSON events"); the types below are it.
  */
 import type { PicoWBoard, ConsoleSource } from './board/picow.ts';
 import type { BoardEvent } from './board/device.ts';
@@ -18,14 +19,14 @@ const WL_PINS = new Set([23, 24, 25, 29]);
 const PIN_LOW = 0;
 const PIN_HIGH = 1;
 
-export type SimEvent = { t: number; file?: string } & (
+export type SimEvent = { t: number; file?: string; board?: string } & (
   | { type: 'start'; mode: 'script' | 'repl' | 'pty' | 'scenario' | 'test' | 'wokwi'; version: string; firmware?: string }
   | { type: 'console'; source: ConsoleSource; text: string }
   | { type: 'led'; on: boolean }
   | { type: 'pin'; pin: number; value: 0 | 1 }
   | { type: 'wifi'; state: 'up' | 'down'; ssid: string | null }
   | { type: 'dhcp'; state: 'bound' | 'released'; ip: string; mac: string }
-  | { type: 'tcp'; state: 'open' | 'refused' | 'closed'; board: string; host: string }
+  | { type: 'tcp'; state: 'open' | 'refused' | 'closed'; local: string; host: string }
   | { type: 'status'; message: string }
   | { type: 'expect'; name: string; status: 'pass' | 'fail'; summary: string; detail?: string; line?: number }
   | {
@@ -65,12 +66,29 @@ export class EventStream {
   private now: () => number = () => 0;
   private readonly decoder = new ConsoleDecoder();
   private closed = false;
+  /** The stream the board views write to (itself for the stream of the run). */
+  private readonly root: EventStream;
 
-  constructor(private readonly write: (line: string) => void) {}
+  /** `boardName`: the named board this view reports (see `forBoard`). */
+  constructor(
+    private readonly write: (line: string) => void,
+    readonly boardName?: string,
+    root?: EventStream,
+  ) {
+    this.root = root ?? this;
+  }
+
+  /**
+   * One named board's view of the stream: its events carry `board: name` and its own simulated
+   * time; it shares the output and the end (`close`) with the stream of the run.
+   */
+  forBoard(name: string): EventStream {
+    return new EventStream(this.write, name, this.root);
+  }
 
   emit(e: SimEventBody): void {
-    if (this.closed) return;
-    const body: Record<string, unknown> = { t: round(this.now()), ...e };
+    if (this.root.closed) return;
+    const body: Record<string, unknown> = { t: round(this.now()), ...(this.boardName !== undefined ? { board: this.boardName } : {}), ...e };
     if (e.type === 'result') body['simSeconds'] = round(e.simSeconds);
     if (e.type === 'result' || e.type === 'summary') body['wallSeconds'] = round(e.wallSeconds);
     this.write(JSON.stringify(body) + '\n');
@@ -91,20 +109,34 @@ export class EventStream {
   attach(s: EventSources): void {
     const board = s.board;
     if (board) {
-      this.now = () => board.simClock.nanos / 1e9;
+      this.followClock(board);
       board.on('event', (e: BoardEvent) => {
         if (e.type === 'led') this.emit({ type: 'led', on: e.on });
       });
       this.watchPins(board);
     }
     s.wifi?.onLink((up) => this.emit({ type: 'wifi', state: up ? 'up' : 'down', ssid: s.wifi!.ssid() }));
-    s.dhcp?.onLease((ip, mac, state) => this.emit({ type: 'dhcp', state, ip, mac }));
-    s.tcp?.onConnection((c) => this.emit({ type: 'tcp', ...c }));
+    this.attachLan(s, () => this);
+  }
+
+  /** `t` from this board's clock (a run of several boards: the first one's, the LAN's). */
+  followClock(board: PicoWBoard): void {
+    this.now = () => board.simClock.nanos / 1e9;
+  }
+
+  /**
+   * A LAN's DHCP leases and host connections, each reported by the view of the board at its
+   * address (`byIp` gives it; the stream of the run when none).
+   */
+  attachLan(s: Pick<EventSources, 'dhcp' | 'tcp'>, byIp: (ip: string) => EventStream | undefined): void {
+    const to = (ip: string): EventStream => byIp(ip) ?? this;
+    s.dhcp?.onLease((ip, mac, state) => to(ip).emit({ type: 'dhcp', state, ip, mac }));
+    s.tcp?.onConnection((c) => to(c.board.slice(0, c.board.lastIndexOf(':'))).emit({ type: 'tcp', state: c.state, local: c.board, host: c.host }));
   }
 
   /** No more events (the run is over). */
   close(): void {
-    this.closed = true;
+    this.root.closed = true;
   }
 
   /** GPIO outputs the program drives (the CYW43439's bus pins excluded), again after each reset. */

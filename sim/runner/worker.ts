@@ -1,9 +1,12 @@
 /**
- * One item of `picow-sim test`, in a process of its own: `node worker.js JOB` where JOB is the
- * JSON of a `WorkerJob`. The board, its LAN and its servers (on free host ports) are this
- * process's alone. Events go to stdout as `--json` lines (sim/events.ts), ending with the
- * `result`; the readable report goes to stderr; the JUnit suite to `job.junitFile`.
- * Exit code: the item's (0 passed, 1 failed, 2 malformed).
+ * A worker process of `picow-sim test`: `node worker.js`, started by the runner (run-all.ts) with
+ * an IPC channel. It runs the items the runner sends (`WorkerJob`), one after another, keeping
+ * its loaded modules and V8's compiled code between them; each item builds its own board, LAN
+ * and servers (on free host ports) and closes them before the next. For each item it sends, in
+ * order: the `--json` event lines (sim/events.ts, ending with the `result`), the readable report
+ * (everything written to stderr meanwhile), then `done` with the item's exit code (0 passed, 1
+ * failed, 2 malformed); the JUnit suite goes to `job.junitFile`. It exits when the runner
+ * disconnects.
  */
 import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -12,6 +15,7 @@ import { EventStream } from '../events.ts';
 import { PicowSimError } from '../errors.ts';
 import { Logger } from '../log.ts';
 import { wokwiProjectArgs, type RunItem } from './kinds.ts';
+import { leftovers } from './leftovers.ts';
 
 export interface WorkerJob {
   item: RunItem;
@@ -22,6 +26,13 @@ export interface WorkerJob {
   wallTimeoutMs?: number;
   verbose?: boolean;
 }
+
+/**
+ * What a worker sends its runner, in order, for each item. `retire`: the item left something
+ * running (a timer, a socket, a board past its wall-clock limit); the worker exits instead of
+ * taking another item.
+ */
+export type WorkerMessage = { line: string } | { report: string } | { done: number; retire?: boolean };
 
 async function runItem(job: WorkerJob, events: EventStream, logger: Logger): Promise<number> {
   switch (job.item.kind) {
@@ -82,9 +93,8 @@ async function runWokwiItem(job: WorkerJob, dir: string, events: EventStream): P
   return exitCode;
 }
 
-async function main(): Promise<number> {
-  const job = JSON.parse(process.argv[2] ?? '{}') as WorkerJob;
-  const events = new EventStream((line) => process.stdout.write(line));
+async function serve(job: WorkerJob): Promise<number> {
+  const events = new EventStream((line) => send({ line }));
   const logger = new Logger({ level: job.verbose ? 'info' : 'warn', sink: (line) => process.stderr.write(line + '\n') });
   const start = performance.now();
   try {
@@ -98,10 +108,40 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.stdout.write('', () => process.exit(code)),
-  (e: unknown) => {
-    process.stderr.write(`picow-sim: internal error: ${(e as Error).message}\n`);
-    process.exit(1);
-  },
-);
+function send(m: WorkerMessage): void {
+  process.send?.(m);
+}
+
+/** The item's readable report: what it writes to stderr goes to the runner with its events, in order. */
+function reportStderr(): void {
+  const write = (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
+    send({ report: typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8') });
+    const cb = rest.find((x) => typeof x === 'function') as (() => void) | undefined;
+    if (cb) process.nextTick(cb);
+    return true;
+  };
+  process.stderr.write = write as typeof process.stderr.write;
+}
+
+if (!process.send) {
+  process.stderr.write('picow-sim: the test worker is started by `picow-sim test`\n');
+  process.exit(2);
+}
+reportStderr();
+process.on('disconnect', () => process.exit(0));
+const baseline = process.getActiveResourcesInfo();
+let queue = Promise.resolve();
+process.on('message', (job: WorkerJob) => {
+  queue = queue.then(async () => {
+    const code = await serve(job).catch((e: unknown) => {
+      process.stderr.write(`picow-sim: internal error: ${(e as Error).message}\n`);
+      return 1;
+    });
+    // The next item starts from a quiet process, or in a new one.
+    const left = await leftovers(baseline);
+    if (left.length) {
+      if (job.verbose) process.stderr.write(`picow-sim: [worker] the item left ${left.join(', ')} running: next item in a new worker\n`);
+      process.send!({ done: code, retire: true } satisfies WorkerMessage, undefined, {}, () => process.exit(0));
+    } else send({ done: code });
+  });
+});

@@ -49,7 +49,9 @@ export async function runScenarioFile(file: string, o: ScenarioFileOptions = {})
 /** `--json`: each expectation's verdict, then the run's result. */
 export function emitResult(events: EventStream, r: RunResult): void {
   for (const x of r.results) {
+    const board = x.expectation.kind !== 'collector' ? x.expectation.board : undefined;
     events.emit({
+      ...(board !== undefined ? { board } : {}),
       type: 'expect',
       name: x.expectation.name,
       status: x.status === 'pass' ? 'pass' : 'fail',

@@ -15,6 +15,7 @@ import { networkSources, type EventStream } from '../events.ts';
 import { resolveFirmware } from '../firmware.ts';
 import type { Logger } from '../log.ts';
 import { GATEWAY_IP } from '../net/addressing.ts';
+import { ipToString } from '../net/wire/ipv4.ts';
 import type { MapRule } from '../net/policy.ts';
 import { folderItems, type UploadItem } from '../repl/board-link.ts';
 import type { Timeline } from '../sensors/index.ts';
@@ -264,9 +265,18 @@ export function boardWorld(opts: BoardWorldOptions = {}): WorldFactory {
       throw e;
     }
     clock.attach(units[0]!.board);
-    // --json reports the first board (events carry no board name yet) and the shared network.
     const first = units[0]!.world;
-    opts.events?.attach({ board: first.board, ...networkSources(first.boards[0]!.chip, first.network) });
+    const events = opts.events;
+    if (events && s.boards) {
+      // --json with `boards:`: each board's events carry its name; the run's, the first board's clock.
+      for (const u of units) {
+        u.events = events.forBoard(u.spec.name);
+        u.events.attach({ board: u.board, wifi: networkSources(u.world.boards[0]!.chip, u.world.network).wifi });
+      }
+      events.followClock(first.board);
+      const byIp = new Map(units.map((u) => [ipToString(u.world.boards[0]!.member.ip), u.events!]));
+      events.attachLan(networkSources(first.boards[0]!.chip, first.network), (ip) => byIp.get(ip));
+    } else events?.attach({ board: first.board, ...networkSources(first.boards[0]!.chip, first.network) });
     return new BoardScenarioWorld(s, units, lan, servers, clock, hooks, opts);
   };
 }
@@ -279,6 +289,8 @@ interface BoardUnit {
   /** With a script, USB is raw-REPL traffic until main.py starts. */
   recordUsb: boolean;
   decoder: ConsoleDecoder;
+  /** `--json` with `boards:`: this board's view of the stream (its console goes there). */
+  events?: EventStream;
 }
 
 /** A scenario's run on the session's worlds: what it records, when the programs start, the faults. */
@@ -402,7 +414,8 @@ class BoardScenarioWorld implements ScenarioWorld {
   private record(u: BoardUnit, bytes: Uint8Array, source: ConsoleSource): void {
     const text = u.decoder.decode(bytes, source);
     this.hooks.obs.addSerial(this.clock.now(), text, this.multi ? u.spec.name : undefined);
-    if (this.multi) this.echo.get(u.spec.name)?.write(text);
+    if (u.events) u.events.console(text, source);
+    else if (this.multi) this.echo.get(u.spec.name)?.write(text);
     else this.opts.onSerial?.(text);
   }
 }

@@ -7,20 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimEvent } from '../../sim/events.ts';
 import { runCli } from '../helpers/cli.ts';
 import { e2eFirmware } from '../helpers/firmware.ts';
+import { postClient } from '../helpers/post-client.ts';
 
 const fw = e2eFirmware();
 /** A MicroPython project in Wokwi's formats (diagram.json, main.py, scenario.yaml). */
 const WOKWI_PROJECT = join(import.meta.dirname, 'wokwi-fixtures/mpy-project');
-
-const CLIENT = `import network, time, urequests
-w = network.WLAN(network.STA_IF)
-w.active(True)
-w.connect('PicoW-Sim', 'picowsim')
-while w.status() != 3:
-    time.sleep(0.1)
-r = urequests.post('http://10.0.2.2:8080/', data=NAME)
-print(r.content.decode())
-`;
 
 function scenario(name: string, expectText: string): string {
   return `name: ${name}\nscript: ${name}.py\ntimeout: 30s\nexpect:\n  - serial: "${expectText}"\n`;
@@ -33,10 +24,10 @@ describe.skipIf(!fw)('picow-sim test', () => {
     dir = mkdtempSync(join(tmpdir(), 'picow-testcmd-'));
     mkdirSync(join(dir, 'suite'));
     for (const n of ['alpha', 'beta', 'gamma']) {
-      writeFileSync(join(dir, 'suite', `${n}.py`), CLIENT.replace('NAME', `'${n}'`));
+      writeFileSync(join(dir, 'suite', `${n}.py`), postClient(n));
       writeFileSync(join(dir, 'suite', `${n}.yaml`), scenario(n, `This is a POST request. Received: ${n}`));
     }
-    writeFileSync(join(dir, 'suite', 'delta.py'), CLIENT.replace('NAME', "'delta'"));
+    writeFileSync(join(dir, 'suite', 'delta.py'), postClient('delta'));
     writeFileSync(join(dir, 'suite', 'delta.yaml'), scenario('delta', 'Received: somebody else'));
     writeFileSync(join(dir, 'bad.yaml'), 'name: bad\nexpect: 3\n');
   });

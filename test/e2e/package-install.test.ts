@@ -13,6 +13,36 @@ import { e2eFirmware } from '../helpers/firmware.ts';
 /** The runners' versions, pinned like the project's own dependencies. */
 const RUNNERS = { vitest: '4.1.12', jest: '30.5.2', mocha: '12.0.3' };
 
+/** A TypeScript consumer's compiler and Node types: the versions this project pins. */
+const OWN_DEV = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).devDependencies as Record<string, string>;
+const TYPESCRIPT = { typescript: OWN_DEV['typescript']!, '@types/node': OWN_DEV['@types/node']! };
+
+/** A consumer's typed use of both entry points: the test API and `picow-sim/server`. */
+const TYPED_USE = `import { MicroPythonError, PicoW, type BootOptions } from 'picow-sim';
+import { HostServer, type HostServerOptions } from 'picow-sim/server';
+
+const serverOptions: HostServerOptions = { port: 0, db: ':memory:', corsOrigins: ['*'] };
+const server = new HostServer(serverOptions);
+const { port }: { port: number } = await server.start();
+const options: BootOptions = { server: 0, files: { '/lib/cfg.py': \`PORT = \${port}\` } };
+const pico: PicoW = await PicoW.boot(options);
+const printed: string = await pico.exec('print(1)');
+const failure: unknown = await pico.exec('1/0').catch((e: unknown) => e);
+if (failure instanceof MicroPythonError) console.log(failure.type.toUpperCase(), printed.trim());
+await pico.dispose();
+await server.stop();
+`;
+
+/** The same uses, wrong: each line must fail to typecheck (so the check above cannot pass vacuously). */
+const TYPED_MISUSE = `import { PicoW } from 'picow-sim';
+import { HostServer } from 'picow-sim/server';
+const pico = await PicoW.boot();
+const printed: number = await pico.exec('print(1)');
+const server = new HostServer({ port: '8080' });
+await pico.waitForOutput(42);
+export { printed, server };
+`;
+
 function run(cmd: string, args: string[], cwd: string, timeoutMs: number, env: Record<string, string> = {}): SpawnSyncReturns<string> {
   return spawnSync(cmd, args, {
     cwd,
@@ -62,6 +92,12 @@ const expect = (actual) => ({
 });
 `;
 
+/** The two ways a TypeScript consumer resolves packages. */
+const TSCONFIGS = {
+  nodenext: { module: 'nodenext' },
+  bundler: { module: 'esnext', moduleResolution: 'bundler' },
+};
+
 describe.skipIf(!reachable)('the packed package in a fresh project', () => {
   let dir = '';
   let project = '';
@@ -82,7 +118,7 @@ describe.skipIf(!reachable)('the packed package in a fresh project', () => {
           name: 'picow-user-project',
           private: true,
           type: 'module',
-          devDependencies: { 'picow-sim': `file:../${tarball}`, ...RUNNERS },
+          devDependencies: { 'picow-sim': `file:../${tarball}`, ...RUNNERS, ...TYPESCRIPT },
         },
         null,
         2,
@@ -106,6 +142,15 @@ describe.skipIf(!reachable)('the packed package in a fresh project', () => {
     writeFileSync(join(project, 'mocha.test.mjs'), asJs(example, EXPECT_SHIM, 'before', 'after').replace(/\}, 120_000\);/, '});'));
     writeFileSync(join(project, 'jest.test.mjs'), asJs(example, `import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';\n`, 'beforeAll', 'afterAll'));
     writeFileSync(join(project, 'script.py'), 'print("sum", sum(range(10)))\n');
+    writeFileSync(join(project, 'typed-use.ts'), TYPED_USE);
+    writeFileSync(join(project, 'typed-misuse.ts'), TYPED_MISUSE);
+    // Strict, and the package's own declarations checked too (skipLibCheck off).
+    const strict = { target: 'ES2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] };
+    for (const [name, resolution] of Object.entries(TSCONFIGS)) {
+      const compilerOptions = { ...strict, ...resolution };
+      writeFileSync(join(project, `tsconfig.${name}.json`), JSON.stringify({ compilerOptions, files: ['vitest.test.ts', 'typed-use.ts'] }));
+      writeFileSync(join(project, `tsconfig.${name}.misuse.json`), JSON.stringify({ compilerOptions, files: ['typed-misuse.ts'] }));
+    }
     writeFileSync(join(project, 'cjs.cjs'), "const { PicoW } = require('picow-sim');\nconsole.log(typeof PicoW.boot);\n");
   }, 600_000);
 
@@ -129,6 +174,33 @@ describe.skipIf(!reachable)('the packed package in a fresh project', () => {
     expect(existsSync(join(pkg, 'node_modules', 'tsx'))).toBe(false);
     expect(JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')).dependencies.tsx).toBeUndefined();
   });
+
+  it('declarations point at the .js files they describe, never at .ts sources', () => {
+    const dist = join(project, 'node_modules', 'picow-sim', 'dist');
+    const dts = (readdirSync(dist, { recursive: true }) as string[]).filter((f) => f.endsWith('.d.ts'));
+    expect(dts.length).toBeGreaterThan(50);
+    const toTs = dts.filter((f) => /(?:from|import)\s*\(?\s*['"]\.\.?\/[^'"]*\.ts['"]/.test(readFileSync(join(dist, f), 'utf8')));
+    expect(toTs).toEqual([]);
+    expect(readFileSync(join(dist, 'server', 'host-server.d.ts'), 'utf8')).toContain('Accepted reading range');
+  });
+
+  for (const name of Object.keys(TSCONFIGS)) {
+    it(`types the README example and picow-sim/server for tsc (${name} resolution, strict)`, () => {
+      const tsc = join('node_modules', 'typescript', 'bin', 'tsc');
+      const good = run(process.execPath, [tsc, '-p', `tsconfig.${name}.json`], project, 120_000);
+      expect(good.stdout + good.stderr).toBe('');
+      expect(good.status).toBe(0);
+      // The misuses fail, each at its line: the types are real, not `any`.
+      const bad = run(process.execPath, [tsc, '-p', `tsconfig.${name}.misuse.json`], project, 120_000);
+      expect(bad.status).not.toBe(0);
+      const errors = bad.stdout.split('\n').filter((l) => /error TS\d+/.test(l));
+      expect(errors.map((l) => /^([^(]+)\((\d+),/.exec(l)?.slice(1, 3).join(':'))).toEqual([
+        'typed-misuse.ts:4',
+        'typed-misuse.ts:5',
+        'typed-misuse.ts:6',
+      ]);
+    });
+  }
 
   it('npx picow-sim --version', () => {
     const r = run('npx', ['--no-install', 'picow-sim', '--version'], project, 60_000);

@@ -73,6 +73,50 @@ describe('EventStream', () => {
     ]);
   });
 
+  it("a board's view: its name as `board`, its own clock; the run's events without a name", () => {
+    const { stream, events } = collect();
+    const a = fakeBoard();
+    const b = fakeBoard();
+    const va = stream.forBoard('a');
+    const vb = stream.forBoard('b');
+    va.attach({ board: a.board as unknown as PicoWBoard });
+    vb.attach({ board: b.board as unknown as PicoWBoard });
+    stream.followClock(a.board as unknown as PicoWBoard);
+    a.board.simClock.nanos = 1e9;
+    b.board.simClock.nanos = 2e9;
+    a.drive(15, 1);
+    b.board.emit('event', { type: 'led', on: true, nanos: 0 });
+    vb.console('hi\n', 'usb');
+    stream.emit({ type: 'status', message: 'run' });
+    expect(events).toEqual([
+      { t: 1, board: 'a', type: 'pin', pin: 15, value: 1 },
+      { t: 2, board: 'b', type: 'led', on: true },
+      { t: 2, board: 'b', type: 'console', source: 'usb', text: 'hi\n' },
+      { t: 1, type: 'status', message: 'run' },
+    ]);
+    // One end for all: a view closes the stream and the others.
+    va.close();
+    vb.emit({ type: 'status', message: 'late' });
+    stream.emit({ type: 'status', message: 'late' });
+    expect(events).toHaveLength(4);
+  });
+
+  it("a LAN's leases and host connections go to the board at their address", () => {
+    const { stream, events } = collect();
+    const views = new Map([['10.0.2.15', stream.forBoard('a')], ['10.0.2.16', stream.forBoard('b')]]);
+    let lease: ((ip: string, mac: string, state: 'bound' | 'released') => void) | undefined;
+    let conn: ((c: { state: 'open' | 'refused' | 'closed'; board: string; host: string }) => void) | undefined;
+    stream.attachLan({ dhcp: { onLease: (cb) => (lease = cb) }, tcp: { onConnection: (cb) => (conn = cb) } }, (ip) => views.get(ip));
+    lease!('10.0.2.16', '02:00:00:00:00:02', 'bound');
+    conn!({ state: 'open', board: '10.0.2.15:49152', host: '127.0.0.1:8080' });
+    conn!({ state: 'refused', board: '10.0.2.99:4000', host: '127.0.0.1:1' });
+    expect(events).toEqual([
+      { t: 0, board: 'b', type: 'dhcp', state: 'bound', ip: '10.0.2.16', mac: '02:00:00:00:00:02' },
+      { t: 0, board: 'a', type: 'tcp', state: 'open', local: '10.0.2.15:49152', host: '127.0.0.1:8080' },
+      { t: 0, type: 'tcp', state: 'refused', local: '10.0.2.99:4000', host: '127.0.0.1:1' },
+    ]);
+  });
+
   it('nothing after close; parseEvent refuses what is not an event', () => {
     const { stream, events } = collect();
     stream.close();

@@ -103,6 +103,7 @@ describe('results', () => {
     message: status === 'malformed' ? 'x.yaml:2: expect: expected a list' : null,
     report: '',
     junit,
+    workerPid: 1,
   });
   const suite = (name: string, fail: boolean): string =>
     junitXml([
