@@ -4,17 +4,22 @@
  * installed (bin/, dist/, package.json; dependencies from this checkout), and compared with the
  * way the command started before it was compiled (tsx loading the TypeScript sources).
  */
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
-/** Wall milliseconds of one run of `node ARGS` (stdin from `input`); throws when it fails. */
+/** One run of `node ARGS` (stdin from `input`), offline, with `env` added. */
+function node(args: string[], input: string | undefined, env: Record<string, string>): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, args, { input, encoding: 'utf8', env: { ...process.env, PICOW_OFFLINE: '1', ...env }, timeout: 300_000 });
+}
+
+/** Wall milliseconds of one run of `node ARGS`; throws when it fails. */
 function timed(args: string[], input: string | undefined, env: Record<string, string>, mustPass = false): number {
   const t = performance.now();
-  const r = spawnSync(process.execPath, args, { input, encoding: 'utf8', env: { ...process.env, PICOW_OFFLINE: '1', ...env }, timeout: 300_000 });
+  const r = node(args, input, env);
   const ms = performance.now() - t;
   if (r.status !== 0 && (mustPass || r.status !== 1)) throw new Error(`node ${args.join(' ')} failed (exit ${r.status ?? r.signal}): ${r.stdout.slice(-3000)}${r.stderr.slice(-2000)}`);
   return ms;
@@ -26,7 +31,7 @@ function timed(args: string[], input: string | undefined, env: Record<string, st
  */
 function maxRssMb(args: string[], env: Record<string, string>): number {
   const report = `data:text/javascript,process.on('exit',()=>process.stderr.write('\\nmaxrss '+process.resourceUsage().maxRSS+'\\n'))`;
-  const r = spawnSync(process.execPath, ['--import', report, ...args], { encoding: 'utf8', env: { ...process.env, PICOW_OFFLINE: '1', ...env }, timeout: 300_000 });
+  const r = node(['--import', report, ...args], undefined, env);
   const m = /maxrss (\d+)\n?$/.exec(r.stderr);
   if (r.status !== 0 || !m) throw new Error(`node ${args.join(' ')} failed (exit ${r.status ?? r.signal}): ${r.stderr.slice(-2000)}`);
   return Number(m[1]) / 1024;

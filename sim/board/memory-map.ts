@@ -45,6 +45,13 @@ export const DMA_BASE = 0x5000_0000;
 export const USBCTRL_DPRAM_BASE = 0x5010_0000;
 export const PIO0_BASE = 0x5020_0000;
 export const PIO1_BASE = 0x5030_0000;
+/** PIO RXF0..RXF3 (§3.7): the only PIO registers whose reads change state (they pop a FIFO). */
+const PIO_RXF0 = 0x020;
+const PIO_RXF3 = 0x02c;
+/** Whether `offset` within a PIO block is one of its RX FIFO registers. */
+export function isPioRxFifo(offset: number): boolean {
+  return offset >= PIO_RXF0 && offset <= PIO_RXF3;
+}
 
 /** IOPORT: SIO (§2.3.1). */
 export const SIO_BASE = 0xd000_0000;

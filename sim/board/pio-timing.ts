@@ -15,11 +15,10 @@
  */
 import type { RP2040 } from 'rp2040js';
 import { clkSysHz, dmaBlock, pioBlocks, type DmaChannel, type PioBlock, type StateMachine } from './pio-shapes.ts';
+import { isPioRxFifo } from './memory-map.ts';
 
 /** PIO register offsets (RP2040 datasheet §3.7). */
 const CTRL = 0x000;
-const RXF0 = 0x020;
-const FIFO_STRIDE = 4;
 const SM0_SHIFTCTRL = 0x0d0;
 const SM_STRIDE = 0x18;
 const SHIFTCTRL_FJOIN = 0xc0000000;
@@ -262,7 +261,7 @@ export class TimedPio {
       const v = read.call(pio, offset);
       // Only a read of an RX FIFO changes anything (it pops a word, which may end a stall);
       // the other registers read as they are, and the machines are already up to date.
-      if (offset - RXF0 >>> 0 < 4 * FIFO_STRIDE) self.afterAccess();
+      if (isPioRxFifo(offset)) self.afterAccess();
       return v;
     };
     const wasEnabled = runners.map(() => false);

@@ -1,5 +1,5 @@
 import type { RP2040 } from 'rp2040js';
-import { DMA_BASE, IO_BANK0_BASE, PIO0_BASE, PIO1_BASE } from './memory-map.ts';
+import { DMA_BASE, IO_BANK0_BASE, PIO0_BASE, PIO1_BASE, isPioRxFifo } from './memory-map.ts';
 import type { Core } from './multicore.ts';
 
 /** RP2040 datasheet §4.6.5: TIMER registers that read the free-running microsecond counter. */
@@ -20,14 +20,11 @@ const SAME_STATE_BEFORE_SKIP = 3;
  * them again on the waiting core's behalf: the DMA block (§2.5.7), IO_BANK0 (§2.19.6) and PIO
  * (§3.7) except the RX FIFO registers RXF0..RXF3, whose reads pop the FIFO.
  */
-const PIO_RXF0 = 0x020;
-const PIO_RXF3 = 0x02c;
 function rereadable(addr: number): boolean {
   const block = addr & ~0x3fff;
   if (block === DMA_BASE || block === IO_BANK0_BASE) return true;
   if (block === PIO0_BASE || block === PIO1_BASE) {
-    const off = addr & 0xfff;
-    return off < PIO_RXF0 || off > PIO_RXF3;
+    return !isPioRxFifo(addr & 0xfff);
   }
   return false;
 }
