@@ -34,13 +34,14 @@ export interface TcpPort {
 }
 
 export const LOOPBACK = '127.0.0.1';
+/** How long a client connecting while another is connected waits for that one to leave. */
+const HANDOVER_MS = 250;
 
 export async function listenTcpPort(o: TcpPortOptions): Promise<TcpPort> {
   let current: Socket | null = null;
   const area = o.flag.replace(/^--/, '');
-  const server: Server = createServer({ noDelay: true }, (socket) => {
+  const admit = (socket: Socket): void => {
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
-    socket.on('error', () => undefined); // a vanished client: 'close' follows
     if (current) {
       o.logger.info(area, `refused ${peer}: another client is connected`);
       socket.end(`picow-sim: ${o.what} already has a client; one at a time (disconnect the other first)\r\n`);
@@ -54,6 +55,21 @@ export async function listenTcpPort(o: TcpPortOptions): Promise<TcpPort> {
       o.logger.info(area, `client ${peer} left`);
       leave();
     });
+  };
+  const server: Server = createServer({ noDelay: true }, (socket) => {
+    socket.on('error', () => undefined); // a vanished client: 'close' follows
+    const old = current;
+    if (!old) return admit(socket);
+    // A tool that closes and reconnects at once (a restart) may be seen connecting before its old
+    // connection's end is read: the newcomer is decided when the old client leaves, or refused
+    // after HANDOVER_MS.
+    const decide = (): void => {
+      clearTimeout(timer);
+      old.off('close', decide);
+      if (!socket.destroyed) admit(socket);
+    };
+    const timer = setTimeout(decide, HANDOVER_MS);
+    old.once('close', decide);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => {
