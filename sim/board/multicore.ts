@@ -1,5 +1,6 @@
 import type { RP2040 } from 'rp2040js';
 import { Core1Pen } from '../bootrom/core1-pen.ts';
+import { core1View } from './core1-view.ts';
 import { noteDefaultHooks, onSendEvent } from '../cpu/index.ts';
 import type { Logger } from '../log.ts';
 
@@ -37,6 +38,27 @@ const IRQ_IO_BANK0 = 13;
 /** Shared SIO state that core 1's SIO view must alias to core 0's. */
 const SHARED_SIO_FIELDS = ['gpioValue', 'gpioOutputEnable', 'qspiGpioValue', 'qspiGpioOutputEnable', 'spinLock'] as const;
 
+/** Accessors for the SIO state core 1's SIO shares with core 0's, one pair per field for all boards. */
+const SIO_PEER = Symbol('core 0 SIO');
+const sioAccessors = new Map(
+  SHARED_SIO_FIELDS.map((f) => [
+    f,
+    {
+      get(this: Record<symbol, Record<string, unknown>>) {
+        return this[SIO_PEER][f];
+      },
+      set(this: Record<symbol, Record<string, unknown>>, v: unknown) {
+        this[SIO_PEER][f] = v;
+      },
+    },
+  ]),
+);
+
+function shareSioFields(sio1: SioLike, sio0: SioLike): void {
+  (sio1 as unknown as Record<symbol, SioLike>)[SIO_PEER] = sio0;
+  for (const f of SHARED_SIO_FIELDS) Object.defineProperty(sio1, f, sioAccessors.get(f)!);
+}
+
 type SioLike = {
   readUint32(offset: number): number;
   writeUint32(offset: number, value: number): void;
@@ -46,7 +68,7 @@ type SioLike = {
  * The RP2040's second Cortex-M0+ and the SIO plumbing between the two cores, added around one
  * rp2040js `RP2040` (which models one core) without changing rp2040js itself:
  *
- * - core 1 is a second rp2040js core whose bus view is an object inheriting from the RP2040
+ * - core 1 is a second rp2040js core whose bus view (core1-view.ts) stands for the RP2040
  *   instance with its own `core`, `ppb` (NVIC, SysTick, SCB/VTOR) and `sio` (CPUID, divider,
  *   interpolators) — so everything core 1 executes sees core-1 registers, while shared state
  *   (memory, peripherals, GPIO, spinlocks) is the same objects;
@@ -81,7 +103,7 @@ export class MultiCore {
     const CoreClass = core0.constructor as new (rp: RP2040) => Core;
     const PpbClass = mcu.ppb.constructor as new (rp: RP2040, name: string) => RP2040['ppb'];
     const SioClass = mcu.sio.constructor as new (rp: RP2040) => RP2040['sio'];
-    const view1 = Object.create(mcu) as RP2040;
+    const view1 = core1View(mcu);
     const w = view1 as unknown as Record<string, unknown>;
     const core1 = new CoreClass(view1);
     noteDefaultHooks(core1);
@@ -89,9 +111,7 @@ export class MultiCore {
     w.ppb = new PpbClass(view1, 'PPB1');
     const sio1 = new SioClass(view1) as unknown as SioLike;
     const sio0 = mcu.sio as unknown as SioLike;
-    for (const f of SHARED_SIO_FIELDS) {
-      Object.defineProperty(sio1, f, { get: () => sio0[f], set: (v) => (sio0[f] = v) });
-    }
+    shareSioFields(sio1, sio0);
     w.sio = sio1;
     this.cores = [core0, core1];
     this.views = [mcu, view1];

@@ -12,12 +12,13 @@
  */
 import type { RP2040 } from 'rp2040js';
 import { FLASH_MASK, SIO_BASE } from '../board/memory-map.ts';
+import { chipOf } from '../board/core1-view.ts';
 import { BranchProfile } from './branch-profile.ts';
+import { compile, hasKept, recall } from './block-library.ts';
 import {
   FLASH_BASE,
   ROM_SIZE,
   SRAM_BASE,
-  compileBlock,
   translateBlock,
   type BlockCode,
   type BlockEnv,
@@ -74,6 +75,12 @@ export interface CacheOptions {
  * thousand times (driver code during WLAN bring-up, most of boot) is better left interpreted.
  */
 export const DEFAULT_HOT_THRESHOLD = 1024;
+/**
+ * Arrivals (within one counting window) after which an entry takes a translation the process
+ * keeps from another chip (block-library.ts): it costs no compile, so code need only be seen to
+ * run repeatedly.
+ */
+export const RECALL_ARRIVALS = 8;
 /** Check mode translates sooner, so that more of the code run is compared. */
 export const CHECK_HOT_THRESHOLD = 64;
 
@@ -144,6 +151,8 @@ export interface CacheCounters {
   invalidations: number;
   evictions: number;
   flushes: number;
+  /** Blocks taken from the process's kept translations instead of translated (block-library.ts). */
+  recalled: number;
 }
 
 export class TranslationCache {
@@ -163,7 +172,11 @@ export class TranslationCache {
   private readonly freeIds: number[] = [];
   private readonly pages = new Map<number, Set<Block>>();
   bytes = 0;
-  readonly counters: CacheCounters = { translations: 0, invalidations: 0, evictions: 0, flushes: 0 };
+  readonly counters: CacheCounters = { translations: 0, invalidations: 0, evictions: 0, flushes: 0, recalled: 0 };
+  /** Only take kept translations (block-library.ts), translate nothing (the engine's warm-up). */
+  recallOnly = false;
+  /** The translator options, as block-library.ts tells translations made with other ones apart. */
+  private readonly key: string;
   readonly env: BlockEnv;
   private sramRef: Uint8Array;
   private flashRef: Uint8Array;
@@ -174,6 +187,7 @@ export class TranslationCache {
     readonly opts: CacheOptions,
     private readonly shared: SharedCodeState,
   ) {
+    this.key = `${opts.maxBlockInstructions}/${opts.journal}/${opts.inlineIO && !opts.journal}/${mcu.sram.length}`;
     this.sramRef = mcu.sram;
     this.flashRef = mcu.flash;
     this.romRef = mcu.bootrom;
@@ -248,10 +262,11 @@ export class TranslationCache {
     if (v + 1 < this.opts.hotThreshold) {
       if (v === 0) this.counted.push(i);
       this.slots[i] = v + 1;
+      if (v + 1 === RECALL_ARRIVALS && hasKept(pc)) return this.recall(pc);
       return undefined;
     }
     // Hot: translated when the budget allows (the count stays at the threshold meanwhile).
-    if (!this.mayTranslate(cycles)) return undefined;
+    if (this.recallOnly || !this.mayTranslate(cycles)) return undefined;
     const b = this.translate(pc);
     if (b === undefined) this.lastDeclined = this.slots[i] === DECLINED;
     return b;
@@ -291,9 +306,10 @@ export class TranslationCache {
       return undefined;
     } else if (h + 1 < this.opts.hotThreshold) {
       this.hot.set(pc, h + 1);
+      if (h + 1 === RECALL_ARRIVALS && hasKept(pc)) return this.recall(pc);
       return undefined;
     }
-    if (!this.mayTranslate(cycles)) return undefined;
+    if (this.recallOnly || !this.mayTranslate(cycles)) return undefined;
     const b = this.translate(pc);
     if (b === undefined) this.lastDeclined = this.hot.get(pc) === DECLINED;
     return b;
@@ -321,8 +337,26 @@ export class TranslationCache {
       else this.slots[slot] = DECLINED;
       return undefined;
     }
+    this.counters.translations++;
+    return this.install(code, compile(code, this.shared.views, this.key));
+  }
+
+  /**
+   * The translation of `pc` this process keeps from another chip (or from this one before an
+   * invalidation), if this chip's memory holds the bytes it was made from: installed without
+   * translating or compiling (see block-library.ts).
+   */
+  private recall(pc: number): Block | undefined {
+    const kept = recall(pc, this.shared.views, this.key);
+    if (kept === undefined) return undefined;
+    this.counters.recalled++;
+    return this.install(kept.code, kept.fn);
+  }
+
+  private install(code: BlockCode, fn: BlockFn): Block {
+    const pc = code.pc;
+    const slot = this.slotOf(pc);
     if (slot < 0) this.hot.delete(pc);
-    const fn = compileBlock(code, this.env);
     const block: Block = {
       pc: pc >>> 0,
       fn,
@@ -334,7 +368,6 @@ export class TranslationCache {
       succ: new Array<Block | null>(SUCC_SIZE).fill(null),
       id: -1,
     };
-    this.counters.translations++;
     if (this.blocks.size >= this.opts.maxBlocks || this.bytes + block.bytes > this.opts.maxBytes) this.evict();
     this.blocks.set(block.pc, block);
     block.id = this.freeIds.pop() ?? this.list.length;
@@ -604,7 +637,7 @@ export class SharedCodeState {
     const w16 = mcu.writeUint16;
     const w8 = mcu.writeUint8;
     // Plain functions, called with the view that stores: a second core's view (an object that
-    // inherits from this RP2040) must reach its own SIO and PPB, not core 0's. A store to SRAM
+    // stands for this RP2040, board/core1-view.ts) must reach its own SIO and PPB, not core 0's. A store to SRAM
     // (most of them) is done here as rp2040js does it (no peripheral lives there), without the
     // chain of wrappers below; anything else goes down the chain.
     const state = this;
@@ -677,26 +710,15 @@ function makeViews(mcu: RP2040, cw: Uint8Array): MemoryViews {
 const SMALL_RANGE = 4096;
 
 /**
- * Keyed by the SRAM array: a second core's view of the chip (an object inheriting from the
- * RP2040 with its own `core`) shares the memory, so it shares the translations too.
+ * Keyed by the SRAM array: a second core's view of the chip (board/multicore.ts: an object
+ * standing for the RP2040 with its own `core`) shares the memory, so it shares the translations too.
  */
 const sharedByMemory = new WeakMap<Uint8Array, SharedCodeState>();
-
-/** The object in `mcu`'s prototype chain that owns the memory (the RP2040 itself for a view). */
-function memoryOwner(mcu: RP2040): RP2040 {
-  let o: RP2040 = mcu;
-  while (!Object.prototype.hasOwnProperty.call(o, 'sram')) {
-    const p = Object.getPrototypeOf(o) as RP2040 | null;
-    if (!p) return mcu;
-    o = p;
-  }
-  return o;
-}
 
 export function sharedCodeState(mcu: RP2040): SharedCodeState {
   let s = sharedByMemory.get(mcu.sram);
   if (!s) {
-    s = new SharedCodeState(memoryOwner(mcu));
+    s = new SharedCodeState(chipOf(mcu));
     sharedByMemory.set(mcu.sram, s);
   }
   return s;

@@ -56,6 +56,7 @@ type CortexM0Core = RP2040['core'];
 import { Logger, silentLogger } from '../log.ts';
 import { UsageError } from '../errors.ts';
 import { CHECK_HOT_THRESHOLD, DEFAULT_CACHE_OPTIONS, SUCC_SIZE, TranslationCache, sharedCodeState, type Block, type CacheOptions } from './cache.ts';
+import { anyKept } from './block-library.ts';
 import { BlockChecker } from './check.ts';
 import { interpretInstruction, sendEventHook } from './events.ts';
 import { LeaderAction, StretchEnd, TableInterpreter } from './table-interp.ts';
@@ -121,6 +122,8 @@ export interface CpuEngineStats {
   cacheBytes: number;
   cacheCapBytes: number;
   translations: number;
+  /** Blocks taken from translations this process made for other chips (block-library.ts). */
+  recalled: number;
   invalidations: number;
   evictions: number;
   /** Check mode: blocks compared against the interpreter. */
@@ -246,6 +249,7 @@ class InterpEngine extends EngineBase implements CpuEngine {
       cacheBytes: 0,
       cacheCapBytes: 0,
       translations: 0,
+      recalled: 0,
       invalidations: 0,
       evictions: 0,
       checkedBlocks: 0,
@@ -335,7 +339,15 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
 
   run(maxCycles: number): number {
     if (this.tickClock) return this.runTicking(maxCycles);
-    if (this.cycles < this.warmupCycles) return this.warmUp(Math.min(maxCycles, this.warmupCycles - this.cycles));
+    if (this.cycles < this.warmupCycles) {
+      // Translations this process keeps from other chips cost no compile: taken during the
+      // warm-up too (nothing new is translated until it ends).
+      if (!anyKept()) return this.warmUp(Math.min(maxCycles, this.warmupCycles - this.cycles));
+      this.cache.recallOnly = true;
+      const n = this.runUntimed(Math.min(maxCycles, this.warmupCycles - this.cycles));
+      this.cache.recallOnly = false;
+      return n;
+    }
     return this.runUntimed(maxCycles);
   }
 
@@ -421,7 +433,7 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
               }
             } else {
               core.cycles = cyc;
-              const c = blk.fn(core, budget);
+              const c = blk.fn(core, budget, env);
               if (c !== 0) {
                 translated += env.n;
                 runs++;
@@ -445,7 +457,7 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
                   const left = end - cyc;
                   if (s.cbl >= left) break;
                   core.cycles = cyc;
-                  const c2 = s.fn(core, left);
+                  const c2 = s.fn(core, left, env);
                   if (c2 === 0) break;
                   translated += env.n;
                   runs++;
@@ -565,7 +577,7 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
                 continue;
               }
             } else {
-              const c = blk.fn(core, budget);
+              const c = blk.fn(core, budget, env);
               if (c !== 0) {
                 core.cycles += c;
                 executed += c;
@@ -610,6 +622,7 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
       cacheBytes: c.bytes,
       cacheCapBytes: c.opts.maxBytes,
       translations: c.counters.translations,
+      recalled: c.counters.recalled,
       invalidations: c.counters.invalidations,
       evictions: c.counters.evictions,
       checkedBlocks: this.checker?.checked ?? 0,
@@ -624,7 +637,7 @@ export function formatCpuStats(s: CpuEngineStats): string {
   return (
     `cpu ${s.kind}: ${s.cycles} cycles, ${total} instructions (${pct}% translated), ` +
     `${s.blocks} blocks in cache ≈ ${(s.cacheBytes / 1024).toFixed(0)} KiB (cap ${(s.cacheCapBytes / 1048576).toFixed(0)} MiB), ` +
-    `${s.translations} translations, ${s.invalidations} invalidations, ${s.evictions} evictions` +
+    `${s.translations} translations, ${s.recalled} recalled, ${s.invalidations} invalidations, ${s.evictions} evictions` +
     (s.kind === 'check' ? `, ${s.checkedBlocks} blocks checked` : '')
   );
 }
