@@ -194,10 +194,9 @@ export class TranslationCache {
     this.sramSlots = mcu.sram.length >>> 1;
     this.slots = new Int32Array(FLASH_SLOTS + this.sramSlots + (ROM_SIZE >>> 1));
     const views = shared.views;
-    const io = ioHelpers(() => this.env);
     this.env = {
       ...views,
-      ...io,
+      ...IO_HELPERS,
       xc: 0,
       n: 0,
       io: 0,
@@ -512,48 +511,54 @@ export function isSioWord(addr: number): boolean {
   return addr >>> 28 === 0xd && (addr & 3) === 0;
 }
 
-/** The peripheral accesses of translated code (see BlockEnv.rd32). */
-function ioHelpers(env: () => BlockEnv) {
-  const read = (size: 1 | 2 | 4) => (c: unknown, addr: number, pc: number, d: number): number => {
-    const core = c as IoCore;
-    core.registers[15] = pc;
-    const c0 = core.cycles;
-    core.cycles = c0 + d;
-    let x: number;
-    let v: number;
-    if (size === 4 && isSioWord(addr)) {
-      x = -1; // 1 + cyclesIO(SIO) = 1 cycle: 1 less than the 2 counted statically
-      v = core.rp2040.sio.readUint32((addr >>> 0) - SIO_BASE) | 0;
-    } else {
-      x = core.cyclesIO(addr) - 1;
-      v = (size === 4 ? core.readUint32(addr) : size === 2 ? core.readUint16(addr) : core.readUint8(addr)) | 0;
-    }
-    x += core.cycles - c0 - d;
-    core.cycles = c0;
-    env().xc = x;
-    return v;
-  };
-  const write = (size: 1 | 2 | 4) => (c: unknown, addr: number, value: number, pc: number, d: number): void => {
-    const core = c as IoCore;
-    core.registers[15] = pc;
-    const c0 = core.cycles;
-    core.cycles = c0 + d;
-    let x: number;
-    if (size === 4 && isSioWord(addr)) {
-      x = -1;
-      core.rp2040.sio.writeUint32((addr >>> 0) - SIO_BASE, value);
-    } else {
-      x = core.cyclesIO(addr, true) - 1;
-      if (size === 4) core.writeUint32(addr, value);
-      else if (size === 2) core.writeUint16(addr, value);
-      else core.writeUint8(addr, value);
-    }
-    x += core.cycles - c0 - d;
-    core.cycles = c0;
-    env().xc = x;
-  };
+/**
+ * The peripheral accesses of translated code (see BlockEnv.rd32), called as methods of the env.
+ * The same six functions for every chip of the process: V8 then sees one call target in a
+ * translated block whichever board runs it (block-library.ts shares the blocks).
+ */
+const IO_HELPERS = (() => {
+  const read = (size: 1 | 2 | 4) =>
+    function (this: BlockEnv, c: unknown, addr: number, pc: number, d: number): number {
+      const core = c as IoCore;
+      core.registers[15] = pc;
+      const c0 = core.cycles;
+      core.cycles = c0 + d;
+      let x: number;
+      let v: number;
+      if (size === 4 && isSioWord(addr)) {
+        x = -1; // 1 + cyclesIO(SIO) = 1 cycle: 1 less than the 2 counted statically
+        v = core.rp2040.sio.readUint32((addr >>> 0) - SIO_BASE) | 0;
+      } else {
+        x = core.cyclesIO(addr) - 1;
+        v = (size === 4 ? core.readUint32(addr) : size === 2 ? core.readUint16(addr) : core.readUint8(addr)) | 0;
+      }
+      x += core.cycles - c0 - d;
+      core.cycles = c0;
+      this.xc = x;
+      return v;
+    };
+  const write = (size: 1 | 2 | 4) =>
+    function (this: BlockEnv, c: unknown, addr: number, value: number, pc: number, d: number): void {
+      const core = c as IoCore;
+      core.registers[15] = pc;
+      const c0 = core.cycles;
+      core.cycles = c0 + d;
+      let x: number;
+      if (size === 4 && isSioWord(addr)) {
+        x = -1;
+        core.rp2040.sio.writeUint32((addr >>> 0) - SIO_BASE, value);
+      } else {
+        x = core.cyclesIO(addr, true) - 1;
+        if (size === 4) core.writeUint32(addr, value);
+        else if (size === 2) core.writeUint16(addr, value);
+        else core.writeUint8(addr, value);
+      }
+      x += core.cycles - c0 - d;
+      core.cycles = c0;
+      this.xc = x;
+    };
   return { rd32: read(4), rd16: read(2), rd8: read(1), wr32: write(4), wr16: write(2), wr8: write(1) };
-}
+})();
 
 /**
  * What all caches of one chip share: memory views, the per-word SRAM coverage counts read by
