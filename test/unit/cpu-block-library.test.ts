@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { sharedCodeState } from '../../sim/cpu/cache.ts';
 import { createCpuEngine, type CpuEngineKind } from '../../sim/cpu/engine.ts';
-import { quietChip, writeHalfwords } from './cpu-harness.ts';
+import { chipWithCode } from './cpu-harness.ts';
 
 const BASE = 0x20000600;
 
@@ -15,13 +15,8 @@ const BASE = 0x20000600;
 const loop = (imm: number): number[] => [0x3000 | imm, 0x3b01, 0xd1fc, 0xe7fe];
 
 function run(kind: CpuEngineKind, code: number[]) {
-  const m = quietChip();
-  writeHalfwords(m, BASE, code);
+  const m = chipWithCode(BASE, code, { 0: 0, 3: 5000 });
   const r = m.core.registers;
-  r[0] = 0;
-  r[3] = 5000;
-  r[13] = 0x20040000;
-  r[15] = BASE;
   const e = createCpuEngine(kind, m, { hotThreshold: 64 });
   let n = 0;
   while (n < 40_000) n += e.run(997);

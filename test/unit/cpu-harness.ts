@@ -70,3 +70,14 @@ export function writeHalfwords(m: RP2040, addr: number, hws: number[]): void {
     m.sram[o + 2 * i + 1] = (hws[i] >> 8) & 0xff;
   }
 }
+
+/** A quiet chip with `code` at `base` (SRAM), about to run it: the given registers set, SP at the top of SRAM. */
+export function chipWithCode(base: number, code: number[], regs: Record<number, number>): RP2040 {
+  const m = quietChip();
+  writeHalfwords(m, base, code);
+  const r = m.core.registers;
+  for (const [i, v] of Object.entries(regs)) r[+i] = v;
+  r[13] = 0x20040000;
+  r[15] = base;
+  return m;
+}

@@ -8,7 +8,7 @@ import type { RP2040 } from 'rp2040js';
 import { describe, expect, it } from 'vitest';
 import { TRANSLATION_WINDOW_CYCLES, invalidateTranslations, sharedCodeState } from '../../sim/cpu/cache.ts';
 import { createCpuEngine } from '../../sim/cpu/engine.ts';
-import { diffCores, quietChip, writeHalfwords } from './cpu-harness.ts';
+import { chipWithCode, diffCores, quietChip, writeHalfwords } from './cpu-harness.ts';
 
 const BASE = 0x20000400;
 
@@ -19,15 +19,8 @@ describe('translation invalidation', () => {
     const code = [0x3001, 0x800a, 0x3b01, 0xd1fb, 0xe7fe];
     const results: number[][] = [];
     for (const kind of ['interp', 'jit'] as const) {
-      const m = quietChip();
-      writeHalfwords(m, BASE, code);
+      const m = chipWithCode(BASE, code, { 0: 0, 1: BASE, 2: 0x3002, 3: 1000 });
       const r = m.core.registers;
-      r[0] = 0;
-      r[1] = BASE;
-      r[2] = 0x3002;
-      r[3] = 1000;
-      r[13] = 0x20040000;
-      r[15] = BASE;
       const e = createCpuEngine(kind, m, { hotThreshold: 1 });
       let n = 0;
       while (n < 20000) n += e.run(997);
