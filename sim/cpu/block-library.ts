@@ -6,25 +6,26 @@
  * same hot code. Translating it again would cost the same V8 compile (and the same slow,
  * unoptimized first thousands of runs) as the first time. Instead:
  *
- *  - a block's source compiles to a factory that depends on nothing but that source and makes
- *    the block function of one chip's env (`BlockFactory`): one factory per source serves every
- *    source-identical translation (`compile`), and the functions it makes share V8's feedback
- *    and optimized code (one closure per chip keeps V8's context specialization for a process
- *    with a single board; the env is not a call argument, which cost ~5 % of the steady state);
+ *  - a block function depends on nothing but its source (`BlockFn` takes its env per call), so
+ *    one compiled function serves every source-identical translation (`compile`). (A factory
+ *    `(env) => block` per source, one closure per chip, was measured too: V8 then specializes a
+ *    process's first board to its env, ~5 % faster in the steady state, but the boards after it
+ *    ran 10–20 % slower than the first — bench `boards` fell to 0.78–0.90 of one board alone,
+ *    against 0.90–0.97 here);
  *  - each translation is kept with a copy of the bytes it was translated from (its code and the
  *    literal words it loads); a cache may take it again at the same entry PC when its own memory
  *    holds exactly those bytes (`recall`), without a translation or a compile, and after only a
  *    few arrivals (the function V8 already optimized repays itself at once).
  *
  * Bounded by the total length of the sources kept (`SOURCE_CAP`); the least recently used go
- * first (a chip's cache keeps its own blocks alive regardless).
+ * first (a chip's cache keeps its own blocks' functions alive regardless).
  */
-import { fetch16, type BlockCode, type BlockFactory, type MemoryViews } from './translate.ts';
+import { fetch16, type BlockCode, type BlockFn, type MemoryViews } from './translate.ts';
 
 /** A translation kept for the process. */
 export interface KeptBlock {
   readonly code: BlockCode;
-  readonly factory: BlockFactory;
+  readonly fn: BlockFn;
   /** The translator options it was made with (see `optionsKey`). */
   readonly key: string;
   /** The bytes of `code.ranges`, in order, as they were when it was translated. */
@@ -80,21 +81,21 @@ function drop(kept: KeptBlock): void {
 }
 
 /**
- * The factory for a fresh translation, compiled once per source in the process; the
+ * The function for a fresh translation, compiled once per source in the process; the
  * translation is kept for `recall` (with the bytes `views` hold for it now).
  */
-export function compile(code: BlockCode, views: MemoryViews, key: string): BlockFactory {
+export function compile(code: BlockCode, views: MemoryViews, key: string): BlockFn {
   const known = bySource.get(code.source);
   if (known !== undefined) {
     bySource.delete(code.source);
     bySource.set(code.source, known);
-    return known.factory;
+    return known.fn;
   }
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const factory = new Function('E', code.source) as BlockFactory;
+  const fn = (new Function(code.source) as () => BlockFn)();
   const bytes = rangeBytes(views, code.ranges);
-  if (bytes === null) return factory;
-  const kept: KeptBlock = { code, factory, key, bytes };
+  if (bytes === null) return fn;
+  const kept: KeptBlock = { code, fn, key, bytes };
   bySource.set(code.source, kept);
   chars += code.source.length;
   let list = byPc.get(code.pc);
@@ -104,7 +105,7 @@ export function compile(code: BlockCode, views: MemoryViews, key: string): Block
     if (chars <= SOURCE_CAP) break;
     drop(oldest);
   }
-  return factory;
+  return fn;
 }
 
 /** Whether some translation at entry `pc` is kept (cheap: no bytes compared). */

@@ -337,7 +337,7 @@ export class TranslationCache {
       return undefined;
     }
     this.counters.translations++;
-    return this.install(code, compile(code, this.shared.views, this.key)(this.env));
+    return this.install(code, compile(code, this.shared.views, this.key));
   }
 
   /**
@@ -349,7 +349,7 @@ export class TranslationCache {
     const kept = recall(pc, this.shared.views, this.key);
     if (kept === undefined) return undefined;
     this.counters.recalled++;
-    return this.install(kept.code, kept.factory(this.env));
+    return this.install(kept.code, kept.fn);
   }
 
   private install(code: BlockCode, fn: BlockFn): Block {

@@ -129,7 +129,7 @@ export class BlockChecker {
     core.blTaken = () => undefined;
     let jc: number;
     try {
-      jc = blk.fn(core, budget);
+      jc = blk.fn(core, budget, this.cache.env);
     } finally {
       core.blTaken = hook;
     }

@@ -433,7 +433,7 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
               }
             } else {
               core.cycles = cyc;
-              const c = blk.fn(core, budget);
+              const c = blk.fn(core, budget, env);
               if (c !== 0) {
                 translated += env.n;
                 runs++;
@@ -457,7 +457,7 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
                   const left = end - cyc;
                   if (s.cbl >= left) break;
                   core.cycles = cyc;
-                  const c2 = s.fn(core, left);
+                  const c2 = s.fn(core, left, env);
                   if (c2 === 0) break;
                   translated += env.n;
                   runs++;
@@ -577,7 +577,7 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
                 continue;
               }
             } else {
-              const c = blk.fn(core, budget);
+              const c = blk.fn(core, budget, env);
               if (c !== 0) {
                 core.cycles += c;
                 executed += c;

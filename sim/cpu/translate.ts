@@ -19,8 +19,7 @@
  * that instruction, with every earlier instruction complete, so the engine can tick the clock up
  * to that point and let the interpreter perform the access at exactly the time it would have.
  *
- * Generated function: `(core, budget) => cycles`, made by a factory `(E) => …` (see
- * block-library.ts). It keeps registers and flags in locals, writes
+ * Generated function: `(core, budget, E) => cycles`. It keeps registers and flags in locals, writes
  * them back on exit, sets `core.registers[15]` to the next PC and `E.n` to the number of
  * instructions executed, and returns the cycles they took. A block whose last instruction
  * branches back to its own entry loops inside the function while the cycles of the next pass
@@ -80,14 +79,16 @@ export interface BlockEnv extends MemoryViews {
   bl0: unknown;
 }
 
-export type BlockFn = (core: unknown, budget: number) => number;
 /**
- * What generated source compiles to: a block function for one chip's env. The factory depends on
- * nothing but its source, so one compiled factory serves every chip of the process whose code
- * translates to the same source (block-library.ts); the blocks it makes share V8's feedback and
- * optimized code.
+ * A translated block: `(core, budget, env) => cycles`. It depends on nothing but its source, so
+ * one function serves every board and core of the process whose code translates to the same
+ * source (see block-library.ts).
  */
-export type BlockFactory = (env: BlockEnv) => BlockFn;
+export type BlockFn = (core: unknown, budget: number, env: BlockEnv) => number;
+
+/** The memory views a block may use (MemoryViews' fields), destructured from its env per call. */
+const VIEW_NAMES = ['s32', 's16', 's8', 'f32', 'f16', 'f8', 'b32', 'cw'] as const;
+const VIEW_USE = VIEW_NAMES.map((name) => new RegExp(`\\b${name}\\b`));
 
 export interface TranslatedInstr {
   pc: number;
@@ -765,9 +766,11 @@ class Gen {
     body.push(...this.lines);
 
     const head: string[] = [];
-    head.push('const { s32, s16, s8, f32, f16, f8, b32, cw } = E;');
     head.push(`const XP = [${this.exits.map((e) => e[0]).join(',')}], XC = [${this.exits.map((e) => e[1]).join(',')}], XN = [${this.exits.map((e) => e[2]).join(',')}];`);
-    head.push(`return function blk_${(this.entry >>> 0).toString(16)}(core, budget) {`);
+    head.push(`return function blk_${(this.entry >>> 0).toString(16)}(core, budget, E) {`);
+    const text = body.join('\n');
+    const views = VIEW_NAMES.filter((name, i) => name === 's32' || VIEW_USE[i].test(text));
+    head.push(`const { ${views.join(', ')} } = E;`);
     head.push('const r = core.registers;');
     for (const i of regs) head.push(`let r${i} = r[${i}] | 0;`);
     if (flagsUsed) head.push('let N = core.N, Z = core.Z, C = core.C, V = core.V;');

@@ -188,8 +188,8 @@ describe('check mode', () => {
     expect(blk).toBeDefined();
     const good = blk.fn;
     // A translation that gets r1 wrong.
-    (blk as { fn: typeof good }).fn = (core, budget) => {
-      const c = good(core, budget);
+    (blk as { fn: typeof good }).fn = (core, budget, env) => {
+      const c = good(core, budget, env);
       (core as typeof m.core).registers[1] ^= 4;
       return c;
     };

@@ -28,7 +28,7 @@ describe('translated instructions match the interpreter', () => {
       },
       step(b, odd) {
         const blk = odd ? blocks.odd : blocks.even;
-        const c = blk ? blk.fn(b, 1) : 0;
+        const c = blk ? blk.fn(b, 1, cache.env) : 0;
         if (c === 0) {
           b.executeInstruction();
           return false;
