@@ -11,7 +11,11 @@
  *    `(env) => block` per source, one closure per chip, was measured too: V8 then specializes a
  *    process's first board to its env, ~5 % faster in the steady state, but the boards after it
  *    ran 10–20 % slower than the first — bench `boards` fell to 0.78–0.90 of one board alone,
- *    against 0.90–0.97 here);
+ *    against 0.90–0.97 here. Measured as well: a fresh `new Function` of the kept source per chip (V8
+ *    answers it from its eval cache): one board's steady state as before this library, ~5 % faster
+ *    than here, but a third board's first run 0.96 s against 0.72 s, `picow-sim test` 8 files
+ *    15.6–16.2 s / 10.8–11.4 s with 1 / 2 workers against 13.6–14.3 s / 9.8–10.5 s, and bench
+ *    `boards` 0.84–0.89);
  *  - each translation is kept with a copy of the bytes it was translated from (its code and the
  *    literal words it loads); a cache may take it again at the same entry PC when its own memory
  *    holds exactly those bytes (`recall`), without a translation or a compile, and after only a
