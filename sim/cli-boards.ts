@@ -13,7 +13,7 @@ import { ConsoleRun, runScriptMode, toolPortsMode, type ConsoleExpect, type Endi
 import { cliLanOptions } from './cli-world.ts';
 import { loadUf2File } from './board/uf2.ts';
 import { PicowSimError, UsageError } from './errors.ts';
-import { networkSources, type EventStream } from './events.ts';
+import type { EventStream } from './events.ts';
 import type { Logger } from './log.ts';
 import { POOL_SIZE } from './net/network.ts';
 import { ipToString } from './net/wire/ipv4.ts';
@@ -173,19 +173,12 @@ export async function runBoards(opts: CliOptions, io: CliIo, c: BoardsRunContext
         serialPort: opts.serialPort === null || opts.serialPort === 0 ? opts.serialPort : opts.serialPort + i,
       };
       const bio: CliIo = { ...io, stdout: out as unknown as NodeJS.WriteStream };
-      view?.attach({ board: world.board, wifi: networkSources(world.boards[0]!.chip, world.network).wifi });
+      view?.attachNamedBoard(world);
       const run = new ConsoleRun(bopts, bio, world.board, logger, expect.view(spec.name), view);
       boards.push({ spec, world, run, out, status: bstatus });
       bstatus(`${ipToString(world.boards[0]!.member.ip)} on the LAN${spec.script ? `, running ${spec.script}` : ''}`);
     }
-    if (events && boards.length) {
-      // The run's own events (status, result) on the first board's clock, the LAN's; leases and
-      // host connections reported by the board at their address.
-      const first = boards[0]!.world;
-      events.followClock(first.board);
-      const byIp = new Map(boards.map((b) => [ipToString(b.world.boards[0]!.member.ip), views.get(b.spec.name)!]));
-      events.attachLan(networkSources(first.boards[0]!.chip, first.network), (ip) => byIp.get(ip));
-    }
+    if (events && boards.length) events.attachNamedLan(boards.map((b) => ({ view: views.get(b.spec.name)!, world: b.world })));
     const done = new Set<string>();
     for (const { spec, run, status: bstatus } of boards) {
       void run.ended.then((end) => {

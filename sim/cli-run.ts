@@ -12,7 +12,7 @@ import type { CliIo } from './cli.ts';
 import type { CliOptions } from './cli-options.ts';
 import { cliWorldOptions } from './cli-world.ts';
 import { PicowSimError, RunFailure } from './errors.ts';
-import { networkSources, type EventStream } from './events.ts';
+import type { EventStream } from './events.ts';
 import type { Logger } from './log.ts';
 import type { GdbServer } from './ports/gdb-server.ts';
 import type { SerialPortServer } from './ports/rfc2217.ts';
@@ -63,7 +63,7 @@ export async function runOnBoard(opts: CliOptions, io: CliIo, c: BoardRunContext
   const image = loadUf2File(c.firmware); // a bad UF2 ends the run here, before anything starts
   const world = await buildWorld(cliWorldOptions(opts, { image, logger, demo: c.demo, status }));
   const events = c.events;
-  events?.attach({ board: world.board, ...networkSources(world.boards[0]!.chip, world.network) });
+  events?.attachWorld(world);
   const wallStart = performance.now();
   const run = new ConsoleRun(opts, io, world.board, logger, undefined, events);
   try {

@@ -11,6 +11,7 @@ import type { Cyw43439 } from './cyw43/chip.ts';
 import type { VirtualNetwork } from './net/network.ts';
 import { ipToString } from './net/wire/ipv4.ts';
 import { ConsoleDecoder } from './session/console.ts';
+import type { World } from './session/world.ts';
 
 /** GPIOs wired to the CYW43439's gSPI bus on the Pico W (WL_ON, WL_D, WL_CS, WL_CLK): the chip's, not the user's. */
 const WL_PINS = new Set([23, 24, 25, 29]);
@@ -119,6 +120,28 @@ export class EventStream {
     this.attachLan(s, () => this);
   }
 
+  /** Listen to a session's world: its first board, its Wi-Fi link, its LAN (see `attach`). */
+  attachWorld(world: EventWorld): void {
+    this.attach({ board: world.board, ...networkSources(world.boards[0]!.chip, world.network) });
+  }
+
+  /** A named board's view (`forBoard`) listening to its board and Wi-Fi; the LAN is `attachNamedLan`'s. */
+  attachNamedBoard(world: EventWorld): void {
+    this.attach({ board: world.board, wifi: networkSources(world.boards[0]!.chip, world.network).wifi });
+  }
+
+  /**
+   * Several named boards on one LAN (`--board`, a scenario's `boards:`): the run's own events on
+   * the first board's clock, the LAN's; DHCP leases and host connections reported by the view of
+   * the board at their address.
+   */
+  attachNamedLan(boards: readonly { view: EventStream; world: EventWorld }[]): void {
+    const first = boards[0]!.world;
+    this.followClock(first.board);
+    const byIp = new Map(boards.map((b) => [ipToString(b.world.boards[0]!.member.ip), b.view]));
+    this.attachLan(networkSources(first.boards[0]!.chip, first.network), (ip) => byIp.get(ip));
+  }
+
   /** `t` from this board's clock (a run of several boards: the first one's, the LAN's). */
   followClock(board: PicoWBoard): void {
     this.now = () => board.simClock.nanos / 1e9;
@@ -166,6 +189,9 @@ export class EventStream {
 function round(seconds: number): number {
   return Math.round(seconds * 1e6) / 1e6;
 }
+
+/** What the events follow of a session's world (session/world.ts). */
+export type EventWorld = Pick<World, 'board' | 'boards' | 'network'>;
 
 /** Parse one line of a `--json` stream (for tools and the parallel runner). Null if it is not an event. */
 export function parseEvent(line: string): SimEvent | null {

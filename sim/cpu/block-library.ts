@@ -60,17 +60,10 @@ function rangeBytes(views: MemoryViews, ranges: readonly (readonly [number, numb
   return out;
 }
 
+/** Whether `views` hold the bytes `kept` was translated from (a recall is rare: once per entry and window). */
 function sameBytes(views: MemoryViews, kept: KeptBlock): boolean {
-  let i = 0;
-  const want = kept.bytes;
-  for (const [a, b] of kept.code.ranges) {
-    for (let p = a; p < b; p += 2) {
-      const h = fetch16(views, p);
-      if (h < 0 || want[i++] !== (h & 0xff)) return false;
-      if (p + 1 < b && want[i++] !== h >>> 8) return false;
-    }
-  }
-  return true;
+  const now = rangeBytes(views, kept.code.ranges);
+  return now !== null && now.length === kept.bytes.length && now.every((b, i) => b === kept.bytes[i]);
 }
 
 /** Forget `kept` (the source cap was reached). */
@@ -112,11 +105,6 @@ export function compile(code: BlockCode, views: MemoryViews, key: string): Block
   return fn;
 }
 
-/** Whether some translation at entry `pc` is kept (cheap: no bytes compared). */
-export function hasKept(pc: number): boolean {
-  return byPc.has(pc);
-}
-
 /** A kept translation at entry `pc`, made with options `key`, whose bytes `views` hold now. */
 export function recall(pc: number, views: MemoryViews, key: string): KeptBlock | undefined {
   const list = byPc.get(pc);
@@ -134,9 +122,4 @@ export function recall(pc: number, views: MemoryViews, key: string): KeptBlock |
 /** Whether the process keeps any translation at all. */
 export function anyKept(): boolean {
   return bySource.size > 0;
-}
-
-/** How many translations are kept, and their sources' total length (for stats and tests). */
-export function keptStats(): { blocks: number; chars: number } {
-  return { blocks: bySource.size, chars };
 }

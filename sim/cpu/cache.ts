@@ -14,7 +14,7 @@ import type { RP2040 } from 'rp2040js';
 import { FLASH_MASK, SIO_BASE } from '../board/memory-map.ts';
 import { chipOf } from '../board/core1-view.ts';
 import { BranchProfile } from './branch-profile.ts';
-import { compile, hasKept, recall } from './block-library.ts';
+import { compile, recall } from './block-library.ts';
 import {
   FLASH_BASE,
   ROM_SIZE,
@@ -261,7 +261,7 @@ export class TranslationCache {
     if (v + 1 < this.opts.hotThreshold) {
       if (v === 0) this.counted.push(i);
       this.slots[i] = v + 1;
-      if (v + 1 === RECALL_ARRIVALS && hasKept(pc)) return this.recall(pc);
+      if (v + 1 === RECALL_ARRIVALS) return this.recall(pc);
       return undefined;
     }
     // Hot: translated when the budget allows (the count stays at the threshold meanwhile).
@@ -305,7 +305,7 @@ export class TranslationCache {
       return undefined;
     } else if (h + 1 < this.opts.hotThreshold) {
       this.hot.set(pc, h + 1);
-      if (h + 1 === RECALL_ARRIVALS && hasKept(pc)) return this.recall(pc);
+      if (h + 1 === RECALL_ARRIVALS) return this.recall(pc);
       return undefined;
     }
     if (this.recallOnly || !this.mayTranslate(cycles)) return undefined;

@@ -17,8 +17,8 @@
  */
 import type { RP2040 } from 'rp2040js';
 import { Op, classify, isWide } from './thumb.ts';
-import { FLASH_MASK, ROM_SIZE, SRAM_BASE, staticCycles, type BlockEnv } from './translate.ts';
-import { FLASH_SIZE } from '../board/memory-map.ts';
+import { ROM_SIZE, SRAM_BASE, staticCycles, type BlockEnv } from './translate.ts';
+import { FLASH_MASK, FLASH_SIZE } from '../board/memory-map.ts';
 import { SIO_BASE, isSioWord, type SioOwner } from './cache.ts';
 import type { BranchProfile } from './branch-profile.ts';
 import { interpretInstruction, sendEventHook } from './events.ts';

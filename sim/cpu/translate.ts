@@ -28,7 +28,7 @@
 import { FLASH_BASE, FLASH_MASK, FLASH_SIZE, ROM_SIZE, SRAM_BASE } from '../board/memory-map.ts';
 import { Op, classify, disassemble, isWide, opSize, blOffset } from './thumb.ts';
 
-export { FLASH_BASE, FLASH_MASK, ROM_SIZE, SRAM_BASE };
+export { FLASH_BASE, ROM_SIZE, SRAM_BASE };
 
 /** Memory views a translated block works on. Rebuilt when the chip's arrays are replaced. */
 export interface MemoryViews {

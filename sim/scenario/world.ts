@@ -11,11 +11,10 @@ import type { BoardEvent } from '../board/device.ts';
 import { describeHalt, type ConsoleSource, type PicoWBoard } from '../board/picow.ts';
 import type { ApConfig } from '../cyw43/radio.ts';
 import { UsageError } from '../errors.ts';
-import { networkSources, type EventStream } from '../events.ts';
+import type { EventStream } from '../events.ts';
 import { resolveFirmware } from '../firmware.ts';
 import type { Logger } from '../log.ts';
 import { GATEWAY_IP } from '../net/addressing.ts';
-import { ipToString } from '../net/wire/ipv4.ts';
 import type { MapRule } from '../net/policy.ts';
 import { folderItems, type UploadItem } from '../repl/board-link.ts';
 import type { Timeline } from '../sensors/index.ts';
@@ -269,14 +268,10 @@ export function boardWorld(opts: BoardWorldOptions = {}): WorldFactory {
     const events = opts.events;
     if (events && s.boards) {
       // --json with `boards:`: each board's events carry its name; the run's, the first board's clock.
-      for (const u of units) {
-        u.events = events.forBoard(u.spec.name);
-        u.events.attach({ board: u.board, wifi: networkSources(u.world.boards[0]!.chip, u.world.network).wifi });
-      }
-      events.followClock(first.board);
-      const byIp = new Map(units.map((u) => [ipToString(u.world.boards[0]!.member.ip), u.events!]));
-      events.attachLan(networkSources(first.boards[0]!.chip, first.network), (ip) => byIp.get(ip));
-    } else events?.attach({ board: first.board, ...networkSources(first.boards[0]!.chip, first.network) });
+      const named = units.map((u) => ({ view: (u.events = events.forBoard(u.spec.name)), world: u.world }));
+      for (const n of named) n.view.attachNamedBoard(n.world);
+      events.attachNamedLan(named);
+    } else events?.attachWorld(first);
     return new BoardScenarioWorld(s, units, lan, servers, clock, hooks, opts);
   };
 }
