@@ -10,11 +10,7 @@
  */
 import { Lan, PicoW } from '../sim/index.ts';
 import { INT_LOOP } from './board.ts';
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.floor(s.length / 2)]! : NaN;
-};
+import { median } from './median.ts';
 
 const ROUND_TRIPS = 15;
 

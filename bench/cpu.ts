@@ -13,6 +13,7 @@ import { createCpuEngine, formatCpuStats, noteDefaultHooks, type CpuEngineKind, 
 import { pasteRun as runPy } from '../sim/repl/board-link.ts';
 import { bootBoard } from '../sim/session/program.ts';
 import { FLOAT_LOOP, INT_LOOP } from './board.ts';
+import { median } from './median.ts';
 
 const QUIET = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -115,7 +116,6 @@ const ENGINE_ENV = 'PICOW_BENCH_CPU_ENGINE';
 const ROUNDS = 3;
 
 const x = (n: number): string => `${n.toFixed(2)}×`;
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 /** One row of issue #26's table: what a user does, now, before, target. */
 const issueRow = (what: string, now: string, before: string, target: string, met: boolean): string =>
   `  ${what}: ${now} (before ${before}; target ${target}${met ? '' : ', MISSED'})`;

@@ -14,11 +14,8 @@ import { ManualClock } from '../sim/time.ts';
 import { pasteRun as runPy } from '../sim/repl/board-link.ts';
 import { bootBoard } from '../sim/session/program.ts';
 import { ScriptedBoard, pumpUntil } from '../sim/net/scripted/board.ts';
+import { median } from './median.ts';
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.floor(s.length / 2)]! : NaN;
-};
 const kbps = (bytes: number, ms: number) => (bytes / 1024 / (ms / 1000)).toFixed(0);
 
 /** Wait (wall time) until `cond` holds; false on timeout. */

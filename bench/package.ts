@@ -8,6 +8,7 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { median } from './median.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -47,11 +48,6 @@ function childrenCpuSeconds(): number | null {
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // Fields 16 and 17 (cutime, cstime), in clock ticks (100 a second on Linux).
   return (Number(f[13]) + Number(f[14])) / 100;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 const SCENARIO_CLIENT = `import network, time, urequests
