@@ -1,6 +1,7 @@
 /**
  * The servers inside another process (the simulator's CLI): start on the default port unless
- * told otherwise, and when the port is taken say so in one line and carry on without them.
+ * told otherwise, and when the port is taken say so in one line and carry on without them. The
+ * readings database opens at the first reading (a REPL session that posts none never loads SQLite).
  */
 import { PortInUseError } from './errors.ts';
 import { HostServer, type HostServerOptions } from './host-server.ts';
@@ -14,7 +15,7 @@ export type EmbeddedStart =
  * `started: false` with the one line to print (another echo server may already be running there).
  */
 export async function startEmbeddedServer(opts: HostServerOptions = {}): Promise<EmbeddedStart> {
-  const server = new HostServer(opts);
+  const server = new HostServer({ openDbOnFirstUse: true, ...opts });
   try {
     await server.start();
   } catch (err) {

@@ -11,7 +11,7 @@ import { clientAddress, formatAccessLine, type AccessLogEntry } from './access-l
 import { BodyAbortedError, readBody } from './body-reader.ts';
 import { defaultDbPath } from './data-dir.ts';
 import { echoesBody, echoReply, unsupportedMethod } from './echo-handler.ts';
-import { HttpError, PortInUseError, ServerOptionError } from './errors.ts';
+import { HttpError, PortInUseError, ServerOptionError, StorageError } from './errors.ts';
 import { Exchange } from './exchange.ts';
 import { DEFAULT_METHODS, parseMethodList } from './http-method.ts';
 import { MethodSniffer } from './method-sniffer.ts';
@@ -46,6 +46,12 @@ export interface HostServerOptions {
   requestTimeoutMs?: number;
   /** Readings database: a file path or ':memory:' (`--db`); default in the user's data folder. */
   db?: string;
+  /**
+   * Open the readings database at the first reading or query instead of at `new HostServer` (the
+   * simulator's embedded server: a run that posts no reading never loads SQLite). An error is then
+   * one logged line and a 503 for that request, not a failed start.
+   */
+  openDbOnFirstUse?: boolean;
   /** Collector path prefix; default /temperature. `false` turns the collector off. */
   collectorPrefix?: string | false;
   /** Accepted reading range; default the DS18B20's -55..125 °C. */
@@ -135,7 +141,7 @@ export class HostServer extends EventEmitter<HostServerEvents> {
 
     if (opts.collectorPrefix !== false) {
       this.dbPath = opts.db ?? defaultDbPath();
-      this.store = new TemperatureStore(this.dbPath);
+      this.store = new TemperatureStore(this.dbPath, { openOnFirstUse: opts.openDbOnFirstUse });
       this.collector = new TemperatureCollector({
         store: this.store,
         prefix: opts.collectorPrefix ?? DEFAULT_PREFIX,
@@ -285,6 +291,13 @@ export class HostServer extends EventEmitter<HostServerEvents> {
     if (err instanceof HttpError) {
       ex.req.resume();
       ex.sendText(err.status, err.reason, err.headers);
+      return;
+    }
+    if (err instanceof StorageError) {
+      // A database opened on first use that cannot be: the reading is not stored, and says so.
+      this.logger.error('server', err.message);
+      ex.req.resume();
+      ex.sendText(503, 'readings database unavailable');
       return;
     }
     this.logger.error('server', `${ex.method} ${ex.req.url ?? ''}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);

@@ -2,10 +2,17 @@
  * Where readings live: one SQLite table, in a file (WAL journal with synchronous=FULL: a reading
  * is on disk before its 201 goes out, so even an OS crash loses nothing acknowledged) or in memory
  * (`:memory:`, gone with the process).
+ *
+ * The database is opened — and SQLite's native module loaded — when the store is made, so that a
+ * bad path or a newer schema stops a server at its start; or, with `openOnFirstUse` (the
+ * simulator's servers, every in-memory store), at the first reading or query: a run whose board
+ * posts no reading starts without loading SQLite at all (issue #26: nothing heavy before it is
+ * needed).
  */
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { StorageError } from './errors.ts';
 import type { ReadingsQuery } from './readings-query.ts';
 import type { NewReading, StoredReading } from './temperature-reading.ts';
@@ -35,30 +42,61 @@ interface Row {
   client: string;
 }
 
-export class TemperatureStore {
-  private readonly db: Database.Database;
-  private readonly insertStmt: Database.Statement<[number, number, string | null, string]>;
+export interface TemperatureStoreOptions {
+  /** Open the database at the first reading or query, not now (default: only for `:memory:`). */
+  openOnFirstUse?: boolean;
+}
 
-  constructor(readonly file: string) {
+interface OpenDb {
+  db: Database.Database;
+  insert: Database.Statement<[number, number, string | null, string]>;
+}
+
+/** better-sqlite3 is CommonJS around a native module: required (synchronously) at the first open. */
+const requireHere = createRequire(import.meta.url);
+
+export class TemperatureStore {
+  private opened: OpenDb | null = null;
+  private closed = false;
+
+  constructor(
+    readonly file: string,
+    opts: TemperatureStoreOptions = {},
+  ) {
+    if (!(opts.openOnFirstUse ?? file === MEMORY_DB)) this.open();
+  }
+
+  private get db(): Database.Database {
+    return (this.opened ?? this.open()).db;
+  }
+
+  /** Opens the database (once); a StorageError says why it cannot be. */
+  private open(): OpenDb {
+    const file = this.file;
+    let db: Database.Database | undefined;
     try {
+      if (this.closed) throw new Error('the store was closed');
       if (file !== MEMORY_DB) mkdirSync(dirname(file), { recursive: true });
-      this.db = new Database(file);
+      const Sqlite = requireHere('better-sqlite3') as typeof Database;
+      db = new Sqlite(file);
       if (file !== MEMORY_DB) {
-        this.db.pragma('journal_mode = WAL');
+        db.pragma('journal_mode = WAL');
         // WAL's default (NORMAL) syncs only at checkpoints: an OS crash could lose readings the
         // server already answered 201 for. FULL syncs the WAL on every commit.
-        this.db.pragma('synchronous = FULL');
+        db.pragma('synchronous = FULL');
       }
-      const version = this.db.pragma('user_version', { simple: true }) as number;
+      const version = db.pragma('user_version', { simple: true }) as number;
       if (version > SCHEMA_VERSION) {
         throw new Error(`written by a newer picow-sim (schema ${version}, this one knows ${SCHEMA_VERSION})`);
       }
-      this.db.exec(SCHEMA);
-      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
-      this.insertStmt = this.db.prepare(
+      db.exec(SCHEMA);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      const insert = db.prepare<[number, number, string | null, string]>(
         'INSERT INTO readings (received_at, celsius, sensor, client) VALUES (?, ?, ?, ?)',
       );
+      return (this.opened = { db, insert });
     } catch (err) {
+      if (db?.open) db.close();
       throw new StorageError(file, `cannot open the readings database: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
@@ -72,7 +110,7 @@ export class TemperatureStore {
   }
 
   insert(r: NewReading): StoredReading {
-    const info = this.insertStmt.run(r.receivedAt, r.celsius, r.sensor, r.client);
+    const info = (this.opened ?? this.open()).insert.run(r.receivedAt, r.celsius, r.sensor, r.client);
     return { id: Number(info.lastInsertRowid), ...r };
   }
 
@@ -111,6 +149,7 @@ export class TemperatureStore {
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    this.closed = true;
+    if (this.opened?.db.open) this.opened.db.close();
   }
 }

@@ -168,6 +168,8 @@ describe.skipIf(!reachable)('the packed package in a fresh project', () => {
     expect(files).toContain('dist/sim/index.js.map');
     expect(files).toContain('dist/server/index.js');
     expect(files).toContain('dist/server/assets/index.html');
+    // The command line's bundle carries rp2040js: its licence goes with it.
+    expect(readFileSync(join(pkg, 'dist', 'cli', 'THIRD-PARTY-NOTICES.txt'), 'utf8')).toMatch(/^rp2040js \d+\.\d+\.\d+ \(bundled[^]*MIT License[^]*Uri Shaked/);
     // The doc comments reach the declarations (the test API's, re-exported by index.d.ts).
     expect(readFileSync(join(pkg, 'dist', 'sim', 'index.d.ts'), 'utf8')).toMatch(/from '\.\/test-api\.[jt]s'/);
     expect(readFileSync(join(pkg, 'dist', 'sim', 'test-api.d.ts'), 'utf8')).toContain('Wait for MicroPython');

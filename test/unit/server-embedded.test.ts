@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmbeddedServer, type EmbeddedStart } from '../../server/embedded.ts';
 import { HostServer } from '../../server/host-server.ts';
@@ -30,6 +33,39 @@ describe('servers embedded in the simulator CLI', () => {
       started: false,
       message: `echo server not started: 127.0.0.1:${holder.port} is already in use (--server-port N to pick another, --no-server to skip)`,
     });
+  });
+
+  it('opens the readings database at the first reading: a bad one is a 503 and one line, the echo server goes on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'picow-db-'));
+    try {
+      const notADir = join(dir, 'file');
+      writeFileSync(notADir, 'x');
+      const lines: string[] = [];
+      const logger = { info: () => undefined, warn: () => undefined, error: (area: string, msg: string) => lines.push(`[${area}] ${msg}`) };
+      const r = keep(await startEmbeddedServer({ port: 0, db: join(notADir, 'readings.sqlite'), logger }));
+      if (!r.started) throw new Error(r.message);
+      expect(lines).toEqual([]);
+      expect((await rawRequest(r.server.port, 'GET / HTTP/1.0\r\n\r\n')).body.toString()).toBe('Hello, world!');
+      const post = await rawRequest(r.server.port, 'POST /temperature HTTP/1.0\r\nContent-Length: 4\r\n\r\n21.5');
+      expect(post.status).toBe(503);
+      expect(lines).toEqual([expect.stringMatching(/^\[server\] .*readings\.sqlite: cannot open the readings database: [^\n]+$/)]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a good database opened at the first reading keeps it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'picow-db-'));
+    try {
+      const r = keep(await startEmbeddedServer({ port: 0, db: join(dir, 'readings.sqlite') }));
+      if (!r.started) throw new Error(r.message);
+      const post = await rawRequest(r.server.port, 'POST /temperature HTTP/1.0\r\nContent-Length: 4\r\n\r\n21.5');
+      expect(post.status).toBe(201);
+      const got = JSON.parse((await rawRequest(r.server.port, 'GET /temperature/readings HTTP/1.0\r\n\r\n')).body.toString());
+      expect(got.readings.map((x: { celsius: number }) => x.celsius)).toEqual([21.5]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('still fails on errors that are not a taken port', async () => {
