@@ -84,6 +84,13 @@ const DUAL_QUANTUM = 256;
 const SINGLE_QUANTUM = 32768;
 /** Alarms passed in one go for a loop waiting on a register (PollSkipper.watch). */
 const MAX_WATCHED_SKIPS = 4096;
+/**
+ * While host I/O is pending, a busy-wait on the timer that has run this long (simulated) is a
+ * wait paced at wall speed; a shorter one runs as code (a wall-clock timer cannot time a few
+ * microseconds), asking again after PACED_POLL_RECHECK_NANOS.
+ */
+const PACED_POLL_AFTER_NANOS = 1e6;
+const PACED_POLL_RECHECK_NANOS = 100e3;
 
 export class BoardHaltedError extends PicowSimError {
   constructor(message: string) {
@@ -608,7 +615,14 @@ export class PicoWBoard extends EventEmitter {
         let used = c0.waiting ? 0 : this.runCore(c0, budget);
         if (c1 && !c1.waiting) used = Math.max(used, this.runCore(c1, budget));
         clock.tick(used * cn);
-        if (this.poll.request) this.skipPolling(c1 !== null && !c0.waiting && !c1.waiting);
+        if (this.poll.request) {
+          const wallMs = this.skipPolling(c1 !== null && !c0.waiting && !c1.waiting);
+          if (wallMs > 0) {
+            // A paced wait that reached the wall clock: the board sleeps until it may go on.
+            this.schedule(wallMs);
+            return;
+          }
+        }
       }
       if ((++n & 63) === 0 && performance.now() > deadline) break;
     }
@@ -653,39 +667,53 @@ export class PicoWBoard extends EventEmitter {
   /**
    * A core only polls (PollSkipper): move time forward instead of executing the wait — to the
    * next alarm for a loop that cannot progress before it, by the requested step for a timer
-   * poll. Not while the other core is busy (it would lose that time).
+   * poll. Not while the other core is busy (it would lose that time). Returns the wall
+   * milliseconds the board should sleep first (a paced wait ahead of the wall clock), or 0.
    */
-  private skipPolling(bothBusy: boolean): void {
+  private skipPolling(bothBusy: boolean): number {
     const req = this.poll.request;
     const watch = this.poll.watch;
     this.poll.request = 0;
     this.poll.watch = null;
-    // A no-progress loop skips exactly to the next alarm, never past the clock policy's limit, so it
-    // is skipped while host I/O is pending too; a timer poll's growing steps may end a wait late,
-    // so not then.
-    if (bothBusy || (req !== Infinity && this.policy.hostIoPending)) return;
+    if (bothBusy) return 0;
+    const clock = this.clock;
+    const paced = this.policy.hostIoPending;
+    // While host I/O is pending a timer poll is paced like a sleep once it has lasted
+    // PACED_POLL_AFTER_NANOS (a firmware delay waiting on the host: hardware takes its time);
+    // a shorter one runs on as code.
+    if (req !== Infinity && paced && this.poll.timerPollCycles * this.cycleNanos < PACED_POLL_AFTER_NANOS) {
+      this.poll.holdTimer(Math.ceil(PACED_POLL_RECHECK_NANOS / this.cycleNanos));
+      return 0;
+    }
     // A poll with nothing to do is a wait: paced from its start while host I/O is pending.
     this.policy.waitBegins();
-    const clock = this.clock;
     const next = clock.nanosToNextAlarm;
-    const limit = Math.min(this.policy.limitNanos(), this.peerBound?.() ?? Infinity);
-    let skip = req === Infinity ? (next ?? 0) : Math.min(req, next ?? req);
-    skip = Math.min(skip, limit - clock.nanos);
-    if (skip <= 0) return;
-    clock.tick(skip);
-    this.poll.skips++;
-    if (req !== Infinity || watch === null) return;
+    const wallLimit = this.policy.limitNanos();
+    const limit = Math.min(wallLimit, this.peerBound?.() ?? Infinity);
+    const want = req === Infinity ? (next ?? 0) : Math.min(req, next ?? req);
+    const skip = Math.min(want, limit - clock.nanos);
+    if (skip > 0) {
+      clock.tick(skip);
+      this.poll.skips++;
+    }
+    if (req !== Infinity) {
+      // A paced timer poll that caught up with the wall clock sleeps until the rest of its step
+      // is due (one held by peer boards runs on until it asks again).
+      return skip < want && paced && wallLimit <= limit ? Math.max(1, this.policy.wallMsUntil(clock.nanos + want - Math.max(0, skip))) : 0;
+    }
+    if (skip <= 0 || watch === null) return 0;
     // The loop waits on a register that can be read again without side effects: while it reads
     // the same value and nothing else wants a core, the core's next pass would change nothing,
     // so go on from alarm to alarm without running it (a DMA or PIO transfer of many words).
     for (let i = 0; i < MAX_WATCHED_SKIPS; i++) {
-      if (watch.core.interruptsUpdated || watch.core.waiting || !this.othersAsleep(watch.core)) return;
-      if (!this.running || this.pendingReset || watch.read() !== watch.value) return;
+      if (watch.core.interruptsUpdated || watch.core.waiting || !this.othersAsleep(watch.core)) return 0;
+      if (!this.running || this.pendingReset || watch.read() !== watch.value) return 0;
       const n = clock.nanosToNextAlarm;
-      if (n === null || clock.nanos + n > limit) return;
+      if (n === null || clock.nanos + n > limit) return 0;
       clock.tick(n);
       this.poll.skips++;
     }
+    return 0;
   }
 
   /** Whether every core but `core` sleeps (WFI/WFE), so none loses time while `core` skips. */

@@ -5,6 +5,8 @@ import type { Core } from './multicore.ts';
 /** RP2040 datasheet §4.6.5: TIMER registers that read the free-running microsecond counter. */
 const TIMER_KEY = 0x40054;
 const TIMER_READS = new Set([0x08 /* TIMEHR */, 0x0c /* TIMELR */, 0x24 /* TIMERAWH */, 0x28 /* TIMERAWL */]);
+/** Of those, the ones that read the low 32 bits of the microsecond count. */
+const TIMER_LOW_READS = new Set([0x0c /* TIMELR */, 0x28 /* TIMERAWL */]);
 /** Instructions between two timer reads of one polling loop, at most (in cycles). */
 const POLL_WINDOW_CYCLES = 96;
 /** Consecutive timer polls from one PC before time is skipped. */
@@ -12,6 +14,12 @@ const TIMER_POLLS_BEFORE_SKIP = 32;
 /** Skips grow from this, doubling per poll, up to the cap (simulated nanoseconds). */
 const TIMER_SKIP_START = 2_000;
 const TIMER_SKIP_MAX = 500_000;
+/**
+ * A skip is at most this part of the time the poll has already waited (as the timer it reads
+ * says), so a wait ends little late whatever its length: 1000 waits of 100 µs take ~119 ms
+ * (with steps doubling regardless of the wait, ~257 ms).
+ */
+const TIMER_SKIP_OF_WAITED = 1 / 8;
 /** Identical loop states in a row before a no-progress loop is skipped to the next alarm. */
 const SAME_STATE_BEFORE_SKIP = 3;
 
@@ -72,8 +80,10 @@ interface ReadRecord {
  *   alarm at once (DMA/PIO busy-waits, status-register polls);
  * - a **timer poll**: a short loop reads the microsecond timer from one instruction again and
  *   again (busy-wait delays such as `sleep_ms` in builds without an alarm pool). Time is moved
- *   forward in growing steps, never past the next alarm, so the wait ends at most one step late
- *   — as if the core had been busy elsewhere for that long.
+ *   forward in growing steps, never past the next alarm and never more than an eighth of what
+ *   the poll has waited so far, so the wait ends at most one step late — as if the core had been
+ *   busy elsewhere for that long. While host I/O is pending the board
+ *   may decline (`holdTimer`: the loop runs on as code for a while before it asks again).
  *
  * The board asks for skips only while the other core sleeps and no host I/O is pending.
  */
@@ -87,6 +97,11 @@ export class PollSkipper {
   private timerCycles = 0;
   private timerPolls = 0;
   private timerStep = TIMER_SKIP_START;
+  /** core.cycles at the first read of the current timer poll, and before which it asks nothing. */
+  private timerSince = 0;
+  private timerQuietUntil = 0;
+  /** The microsecond count the poll first read (null: it reads the high word). */
+  private timerFirstUs: number | null = null;
   /** Skips granted so far, for diagnostics and benchmarks. */
   skips = 0;
   /**
@@ -110,7 +125,7 @@ export class PollSkipper {
       if (k === TIMER_KEY) {
         p.readUint32 = (offset: number) => {
           const v = read(offset);
-          if (TIMER_READS.has(offset)) this.onTimerRead();
+          if (TIMER_READS.has(offset)) this.onTimerRead(TIMER_LOW_READS.has(offset) ? v : null);
           return v;
         };
       } else {
@@ -161,19 +176,38 @@ export class PollSkipper {
     r.cycles = core.cycles;
   }
 
-  private onTimerRead(): void {
+  /** Cycles the current timer poll has executed since its first read. */
+  get timerPollCycles(): number {
+    return this.timerCycles - this.timerSince;
+  }
+
+  /** The board declined a timer skip: the poll runs on as code for `cycles` before asking again. */
+  holdTimer(cycles: number): void {
+    this.timerQuietUntil = this.timerCycles + cycles;
+  }
+
+  /** A read of the timer; `lowUs`: the low word of the microsecond count it returned (else null). */
+  private onTimerRead(lowUs: number | null): void {
     const core = this.core;
     if (!core) return;
     const pc = core.PC;
     if (pc === this.timerPc && core.cycles - this.timerCycles <= POLL_WINDOW_CYCLES) {
-      if (++this.timerPolls >= TIMER_POLLS_BEFORE_SKIP && this.enabled()) {
-        if (this.request !== Infinity) this.request = Math.max(this.request, this.timerStep);
+      if (++this.timerPolls >= TIMER_POLLS_BEFORE_SKIP && core.cycles >= this.timerQuietUntil && this.enabled()) {
+        let step = this.timerStep;
+        if (this.timerFirstUs !== null && lowUs !== null) {
+          const waitedNanos = ((lowUs - this.timerFirstUs) >>> 0) * 1000;
+          step = Math.min(step, Math.max(TIMER_SKIP_START, waitedNanos * TIMER_SKIP_OF_WAITED));
+        }
+        if (this.request !== Infinity) this.request = Math.max(this.request, step);
         this.timerStep = Math.min(this.timerStep * 2, TIMER_SKIP_MAX);
       }
     } else {
       this.timerPc = pc;
       this.timerPolls = 0;
       this.timerStep = TIMER_SKIP_START;
+      this.timerSince = core.cycles;
+      this.timerQuietUntil = 0;
+      this.timerFirstUs = lowUs;
     }
     this.timerCycles = core.cycles;
   }

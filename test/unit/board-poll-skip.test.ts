@@ -43,7 +43,7 @@ describe('PollSkipper', () => {
     for (let i = 0; i < 40; i++) {
       core.registers[1] = i; // the time read changes every pass
       core.cycles += 10;
-      mcu.readUint32(0x40054028); // TIMERAWL
+      mcu.readUint32(0x40054024); // TIMERAWH: the high word (how long it waited is unknown)
       if (skipper.request) {
         steps.push(skipper.request);
         skipper.request = 0;
@@ -51,6 +51,44 @@ describe('PollSkipper', () => {
     }
     expect(steps.length).toBe(40 - 32); // the first read starts the run; skips from the 32nd repeat on
     expect(steps[1]! / steps[0]!).toBe(2);
+  });
+
+  it('reading the low word, each skip is at most an eighth of what the poll has waited', () => {
+    const { mcu, core, skipper } = rig();
+    const clock = mcu.clock as unknown as { tick(deltaNanos: number): void }; // rp2040js's SimulationClock
+    core.PC = 0x10000200;
+    const t0 = mcu.readUint32(0x40054028);
+    const seen: { waitedUs: number; step: number }[] = [];
+    for (let i = 0; i < 400; i++) {
+      core.cycles += 10;
+      const now = mcu.readUint32(0x40054028); // TIMERAWL
+      if (skipper.request) {
+        seen.push({ waitedUs: now - t0, step: skipper.request });
+        clock.tick(skipper.request); // the board skips that far
+        skipper.request = 0;
+      }
+    }
+    expect(seen[0]!.step).toBe(2_000);
+    for (const { waitedUs, step } of seen) expect(step).toBeLessThanOrEqual(Math.max(2_000, (waitedUs * 1000) / 8));
+    expect(seen.at(-1)!.step).toBe(500_000); // growing to the cap on a long wait
+  });
+
+  it('asks nothing while the board holds a timer poll, then again', () => {
+    const { mcu, core, skipper } = rig();
+    core.PC = 0x10000200;
+    const pollOnce = (): void => {
+      core.cycles += 10;
+      mcu.readUint32(0x40054028);
+    };
+    for (let i = 0; i < 33; i++) pollOnce();
+    expect(skipper.request).toBeGreaterThan(0);
+    expect(skipper.timerPollCycles).toBe(320);
+    skipper.request = 0;
+    skipper.holdTimer(100);
+    for (let i = 0; i < 9; i++) pollOnce();
+    expect(skipper.request).toBe(0);
+    pollOnce(); // 100 cycles on
+    expect(skipper.request).toBeGreaterThan(0);
   });
 
   it('ignores timer reads from scattered code and never asks while disabled', () => {
