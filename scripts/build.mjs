@@ -46,6 +46,8 @@ const bundle = await esbuild.build({
   platform: 'node',
   target: 'node20',
   external: Object.keys(pkg.dependencies ?? {}).filter((d) => !BUNDLED_PACKAGES.includes(d)),
+  // The bundled packages from this checkout's node_modules whatever OUTDIR is (bench builds in a temporary folder).
+  nodePaths: [join(root, 'node_modules')],
   sourcemap: true,
   metafile: true,
   logLevel: 'warning',
