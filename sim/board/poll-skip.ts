@@ -82,10 +82,11 @@ interface ReadRecord {
  *   again (busy-wait delays such as `sleep_ms` in builds without an alarm pool). Time is moved
  *   forward in growing steps, never past the next alarm and never more than an eighth of what
  *   the poll has waited so far, so the wait ends at most one step late — as if the core had been
- *   busy elsewhere for that long. While host I/O is pending the board
- *   may decline (`holdTimer`: the loop runs on as code for a while before it asks again).
+ *   busy elsewhere for that long.
  *
- * The board asks for skips only while the other core sleeps and no host I/O is pending.
+ * The board skips only while the other core sleeps. While host I/O is pending it holds skips
+ * to the wall clock (ClockPolicy), and declines a timer poll's first millisecond (`holdTimer`:
+ * the loop runs on as code for a while before it asks again).
  */
 export class PollSkipper {
   /** The core executing now (set by the run loop). */
