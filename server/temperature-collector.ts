@@ -59,7 +59,8 @@ export class TemperatureCollector extends EventEmitter<TemperatureCollectorEvent
   readonly range: CelsiusRange;
   private readonly store: TemperatureStore;
   private readonly now: () => number;
-  private readonly assets = loadChartAssets();
+  /** The chart page's files, read at the first request for one (a run that never shows the chart reads none). */
+  private assets: Map<string, Asset> | null = null;
   private readonly streams = new Set<EventStream>();
   private heartbeat: NodeJS.Timeout | undefined;
 
@@ -136,7 +137,7 @@ export class TemperatureCollector extends EventEmitter<TemperatureCollectorEvent
   }
 
   private sendAsset(ex: Exchange, name: string): void {
-    const asset = this.assets.get(name) as Asset;
+    const asset = (this.assets ??= loadChartAssets()).get(name) as Asset;
     ex.send(200, asset.body, { 'Content-Type': asset.contentType, 'Cache-Control': 'no-cache' });
   }
 
