@@ -35,6 +35,10 @@ interface CoreState {
   interruptsUpdated: boolean;
   waiting: boolean;
   currentMode: number;
+  /** PRIMASK. */
+  PM: boolean;
+  readSpecialRegister(sysm: number): number;
+  writeSpecialRegister(sysm: number, value: number): void;
   blTaken(core: unknown, blx: boolean): void;
   executeInstruction(): number;
   breakRewind: number;
@@ -737,7 +741,18 @@ on(Op.UXTH, (m, op) => {
   m.r[op & 7] = m.r[(op >> 3) & 7] & 65535;
   return 1;
 });
-// 32-bit instructions: BL and the barriers (no-ops taking 3 cycles) are run here.
+// CPSID/CPSIE i as rp2040js runs them; after CPSIE the next instruction goes through rp2040js
+// (interruptsUpdated), which takes a pending interrupt first.
+on(Op.CPSID, (m) => {
+  m.core.PM = true;
+  return 1;
+});
+on(Op.CPSIE, (m) => {
+  m.core.PM = false;
+  m.core.interruptsUpdated = true;
+  return 1;
+});
+// 32-bit instructions: BL, MRS, MSR and the barriers (no-ops taking 3 cycles) are run here.
 on(WIDE, (m, op, pc) => {
   const a = pc - (pc & 1) + 2;
   const so = a - SRAM_BASE;
@@ -748,7 +763,18 @@ on(WIDE, (m, op, pc) => {
   // (the BL test is classify's: no test before it there matches a first halfword 0xf000-0xf7ff)
   if (op >> 11 !== 0x1e || op2 >> 14 !== 3 || ((op2 >> 12) & 1) !== 1) {
     const k = classify(op, op2);
-    if (k !== Op.DMB && k !== Op.DSB && k !== Op.ISB) return -1;
+    if (k === Op.MRS) {
+      // rp2040js's own special-register read (flags and SP are the core's own here).
+      const rd = (op2 >> 8) & 0xf;
+      if (rd >= 13) return -1;
+      m.r[rd] = m.core.readSpecialRegister(op2 & 0xff);
+    } else if (k === Op.MSR) {
+      // rp2040js's own special-register write: PRIMASK sets interruptsUpdated (the next
+      // instruction goes through rp2040js, which takes a pending interrupt), CONTROL switches stacks.
+      const rn = op & 0xf;
+      if (rn >= 13) return -1;
+      m.core.writeSpecialRegister(op2 & 0xff, m.r[rn]);
+    } else if (k !== Op.DMB && k !== Op.DSB && k !== Op.ISB) return -1;
     m.r[15] = pc + 4;
     return 3;
   }

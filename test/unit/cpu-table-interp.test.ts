@@ -33,6 +33,7 @@ describe('table interpreter matches rp2040js', () => {
     warn.mockRestore();
     expectAgreement(report, A, B, 0.5, [Op.ADCS, Op.ADDS_REG, Op.SUBS_REG, Op.SBCS, Op.LSLS_REG, Op.LSRS_REG, Op.ASRS_REG, Op.ROR,
       Op.MULS, Op.LDR_IMM, Op.LDRB_REG, Op.LDRSH, Op.STR_IMM, Op.STRH_REG, Op.LDMIA, Op.STMIA, Op.PUSH, Op.POP, Op.B_COND, Op.BL,
-      Op.BX, Op.BLX, Op.MOV, Op.ADD_REG, Op.CMP_HI, Op.LDR_LIT, Op.REVSH, Op.ADR, Op.CMN, Op.NEGS, Op.BKPT]);
+      Op.BX, Op.BLX, Op.MOV, Op.ADD_REG, Op.CMP_HI, Op.LDR_LIT, Op.REVSH, Op.ADR, Op.CMN, Op.NEGS, Op.BKPT, Op.CPSID, Op.CPSIE,
+      Op.MRS, Op.MSR]);
   }, 600_000);
 });
