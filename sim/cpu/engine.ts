@@ -58,7 +58,7 @@ import { UsageError } from '../errors.ts';
 import { CHECK_HOT_THRESHOLD, DEFAULT_CACHE_OPTIONS, SUCC_SIZE, TranslationCache, sharedCodeState, type Block, type CacheOptions } from './cache.ts';
 import { anyKept } from './block-library.ts';
 import { BlockChecker } from './check.ts';
-import { interpretInstruction, sendEventHook } from './events.ts';
+import { interpretInstruction, sendEventHook, takeInterrupt } from './events.ts';
 import { LeaderAction, StretchEnd, TableInterpreter } from './table-interp.ts';
 
 export type CpuEngineKind = 'interp' | 'jit' | 'check';
@@ -257,23 +257,6 @@ class InterpEngine extends EngineBase implements CpuEngine {
   }
 }
 
-/**
- * The start of `executeInstruction()` when `interruptsUpdated` is set: check for a pending
- * interrupt. When none is taken (the flag is then clear), return false: the instruction at PC is
- * still to be executed, by a block or the interpreter. When one is taken, finish that same
- * `executeInstruction()` call exactly: the handler's first instruction runs on the interpreter
- * without a second check (the flag stays set for the next instruction, as it would).
- */
-function takeInterrupt(core: CortexM0Core): boolean {
-  const c = core as unknown as { checkForInterrupts(): boolean; interruptsUpdated: boolean; waiting: boolean };
-  if (!c.checkForInterrupts()) return false;
-  c.waiting = false;
-  c.interruptsUpdated = false;
-  interpretInstruction(core, sendEventHook(core));
-  c.interruptsUpdated = true;
-  return true;
-}
-
 class TranslatingEngine extends EngineBase implements CpuEngine {
   private readonly tickClock: boolean;
   private readonly keepRunning: (() => boolean) | null;
@@ -395,7 +378,7 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
         // What executeInstruction() does first, done here so that a block can run the
         // instruction when no interrupt is taken (the usual case after CPSIE/MSR PRIMASK).
         core.cycles = cyc;
-        if (takeInterrupt(core)) {
+        if (takeInterrupt(core, sendEventHook(core)) >= 0) {
           cyc = core.cycles;
           interpreted++;
           if (core.waiting || this.stopped || (keep && !keep())) break;
@@ -543,7 +526,7 @@ class TranslatingEngine extends EngineBase implements CpuEngine {
       let forceLeader = false;
       if (core.interruptsUpdated) {
         const c0 = core.cycles;
-        if (takeInterrupt(core)) {
+        if (takeInterrupt(core, sev) >= 0) {
           const c = core.cycles - c0;
           executed += c;
           interpreted++;

@@ -73,14 +73,24 @@ const SEV_LOW = SEV_OPCODE & 0xff;
 
 /** `interpretInstruction` when an interrupt may be pending. */
 function interpretAfterCheck(core: CortexM0Core, sev: SendEvent): number {
+  const taken = takeInterrupt(core, sev);
+  return taken >= 0 ? taken : interpretInstruction(core, sev);
+}
+
+/**
+ * The start of `executeInstruction()` when `interruptsUpdated` is set: check for a pending
+ * interrupt. When none is taken (the flag is then clear), return -1: the instruction at PC is
+ * still to be executed, by a block or an interpreter. When one is taken, finish that same
+ * `executeInstruction()` call exactly: the handler's first instruction runs on rp2040js's
+ * interpreter without a second check (the flag stays set for the next instruction, as it
+ * would); returns what that returns.
+ */
+export function takeInterrupt(core: CortexM0Core, sev: SendEvent | null): number {
   const c = core as unknown as InterruptCheck;
-  const entered = c.checkForInterrupts();
-  if (entered) {
-    // Taken: the handler's first instruction runs without a second check, as in rp2040js.
-    c.waiting = false;
-    c.interruptsUpdated = false;
-  }
+  if (!c.checkForInterrupts()) return -1;
+  c.waiting = false;
+  c.interruptsUpdated = false;
   const cycles = interpretInstruction(core, sev);
-  if (entered) c.interruptsUpdated = true;
+  c.interruptsUpdated = true;
   return cycles;
 }

@@ -21,7 +21,7 @@ import { ROM_SIZE, SRAM_BASE, staticCycles, type BlockEnv } from './translate.ts
 import { FLASH_MASK, FLASH_SIZE } from '../board/memory-map.ts';
 import { SIO_BASE, isSioWord, type SioOwner } from './cache.ts';
 import type { BranchProfile } from './branch-profile.ts';
-import { interpretInstruction, sendEventHook } from './events.ts';
+import { interpretInstruction, sendEventHook, takeInterrupt } from './events.ts';
 
 type CortexM0Core = RP2040['core'];
 
@@ -137,7 +137,16 @@ export class TableInterpreter {
     while (cyc < end) {
       const pc = r[15];
       let c = -1; // cycles of an instruction run here; -1: rp2040js runs it
-      if (!core.interruptsUpdated) {
+      let taken = false;
+      if (core.interruptsUpdated) {
+        // What executeInstruction() does first (events.ts): an interrupt taken there also runs
+        // its handler's first instruction; none taken clears the flag, and the instruction at PC
+        // runs here.
+        core.cycles = cyc;
+        taken = takeInterrupt(coreIn, sev) >= 0;
+        if (taken) cyc = core.cycles;
+      }
+      if (!taken) {
         // After exception entry rp2040js runs with an odd PC (fetching at PC & ~1) until the
         // next BX/POP: handlers get PC as it is and compute with it as rp2040js does.
         const fa = pc - (pc & 1);
@@ -158,7 +167,8 @@ export class TableInterpreter {
       n++;
       if (c >= 0 && !this.io) cyc += c;
       else {
-        if (c < 0) {
+        if (taken) d++;
+        else if (c < 0) {
           d++;
           core.cycles = cyc;
           // rp2040js runs it (SEV among them: reported to the core's send-event hook, events.ts).
