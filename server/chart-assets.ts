@@ -1,7 +1,6 @@
 /**
  * The chart page's files, read once from `server/assets/` (at the first request for one) and
- * served from memory. Everything
- * the page needs is here: no CDN, no network beyond this server.
+ * served from memory. Everything the page needs is here: no CDN, no network beyond this server.
  */
 import { readFileSync } from 'node:fs';
 
