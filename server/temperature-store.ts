@@ -66,8 +66,9 @@ export class TemperatureStore {
     if (!(opts.openOnFirstUse ?? file === MEMORY_DB)) this.open();
   }
 
-  private get db(): Database.Database {
-    return (this.opened ?? this.open()).db;
+  /** The open database and its statements, opened now if not yet. */
+  private get live(): OpenDb {
+    return this.opened ?? this.open();
   }
 
   /** Opens the database (once); a StorageError says why it cannot be. */
@@ -104,13 +105,13 @@ export class TemperatureStore {
   /** The journal mode and SQLite's `synchronous` level (2 = FULL) in force. */
   durability(): { journal: string; synchronous: number } {
     return {
-      journal: String(this.db.pragma('journal_mode', { simple: true })),
-      synchronous: Number(this.db.pragma('synchronous', { simple: true })),
+      journal: String(this.live.db.pragma('journal_mode', { simple: true })),
+      synchronous: Number(this.live.db.pragma('synchronous', { simple: true })),
     };
   }
 
   insert(r: NewReading): StoredReading {
-    const info = (this.opened ?? this.open()).insert.run(r.receivedAt, r.celsius, r.sensor, r.client);
+    const info = this.live.insert.run(r.receivedAt, r.celsius, r.sensor, r.client);
     return { id: Number(info.lastInsertRowid), ...r };
   }
 
@@ -134,7 +135,7 @@ export class TemperatureStore {
       'SELECT * FROM (SELECT id, received_at, celsius, sensor, client FROM readings' +
       (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
       ' ORDER BY received_at DESC, id DESC LIMIT ?) ORDER BY received_at ASC, id ASC';
-    const rows = this.db.prepare(sql).all(...args, q.limit) as Row[];
+    const rows = this.live.db.prepare(sql).all(...args, q.limit) as Row[];
     return rows.map((row) => ({
       id: row.id,
       receivedAt: row.received_at,
@@ -145,7 +146,7 @@ export class TemperatureStore {
   }
 
   count(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM readings').get() as { n: number }).n;
+    return (this.live.db.prepare('SELECT COUNT(*) AS n FROM readings').get() as { n: number }).n;
   }
 
   close(): void {

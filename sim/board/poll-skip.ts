@@ -5,8 +5,9 @@ import type { Core } from './multicore.ts';
 /** RP2040 datasheet §4.6.5: TIMER registers that read the free-running microsecond counter. */
 const TIMER_KEY = 0x40054;
 const TIMER_READS = new Set([0x08 /* TIMEHR */, 0x0c /* TIMELR */, 0x24 /* TIMERAWH */, 0x28 /* TIMERAWL */]);
-/** Of those, the ones that read the low 32 bits of the microsecond count. */
-const TIMER_LOW_READS = new Set([0x0c /* TIMELR */, 0x28 /* TIMERAWL */]);
+/** Of those, the ones that read the low 32 bits of the microsecond count: TIMELR, TIMERAWL. */
+const TIMELR = 0x0c;
+const TIMERAWL = 0x28;
 /** Instructions between two timer reads of one polling loop, at most (in cycles). */
 const POLL_WINDOW_CYCLES = 96;
 /** Consecutive timer polls from one PC before time is skipped. */
@@ -126,7 +127,7 @@ export class PollSkipper {
       if (k === TIMER_KEY) {
         p.readUint32 = (offset: number) => {
           const v = read(offset);
-          if (TIMER_READS.has(offset)) this.onTimerRead(TIMER_LOW_READS.has(offset) ? v : null);
+          if (TIMER_READS.has(offset)) this.onTimerRead(offset === TIMELR || offset === TIMERAWL ? v : null);
           return v;
         };
       } else {
